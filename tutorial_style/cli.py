@@ -1,0 +1,104 @@
+"""The command line: ``python -m tutorial_style COMMAND``.
+
+Errors are one line on stderr and a non-zero exit code, never a traceback. Ctrl-C during ``stylize``
+saves the best image so far and exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tutorial_style",
+        description="Neural style transfer as in Gatys, Ecker & Bethge (CVPR 2016), and tools for the tutorial.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("stylize", help="render CONTENT in the style of STYLE")
+    p.add_argument("content", help="content image: a file or a bundled name (see `images`)")
+    p.add_argument("style", help="style image: a file or a bundled name")
+    p.add_argument("-o", "--output", required=True, help="where to write the result (.png or .jpg)")
+    p.add_argument("--size", type=int, default=256, help="longer side of the result in pixels (default 256; the paper used about 512)")
+    p.add_argument("--steps", type=int, default=300, help="loss-and-gradient evaluations (default 300)")
+    p.add_argument("--alpha", type=float, default=1e-3, help="content weight alpha (default 1e-3)")
+    p.add_argument("--beta", type=float, default=1.0, help="style weight beta (default 1; the paper's alpha/beta = 1e-3)")
+    p.add_argument("--init", choices=["noise", "content", "style"], default="noise", help="start image (default: white noise, as in the paper)")
+    p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs", help="default: lbfgs, the paper's")
+    p.add_argument("--weights", default="auto", help="auto (default), imagenet, random, or a weights file")
+    p.add_argument("--pooling", choices=["avg", "max"], default="avg", help="avg (the paper's, default) or max")
+    p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise image (default 0)")
+    p.set_defaults(run=_stylize)
+
+    p = commands.add_parser("fetch-weights", help="download the ImageNet VGG19 weights into the torch hub cache")
+    p.add_argument("--slim", metavar="OUT", help="also write a features-only copy (about 80 MB) to OUT, to hand around")
+    p.set_defaults(run=_fetch_weights)
+
+    p = commands.add_parser("images", help="list the bundled images with their credits")
+    p.set_defaults(run=_images)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ValueError, OSError) as e:  # our errors (ImageError, WeightsError, ...) are ValueErrors
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _stylize(args) -> int:
+    from .images import load_image, save_image
+    from .optimize import stylize
+
+    content = load_image(args.content, size=args.size)
+    style = load_image(args.style, size=args.size)
+    result = stylize(
+        content, style, alpha=args.alpha, beta=args.beta, steps=args.steps, init=args.init,
+        optimizer=args.optimizer, weights=args.weights, pooling=args.pooling, device=args.device, seed=args.seed,
+    )  # fmt: skip
+    save_image(result.image, args.output)
+    where = f"{args.output} ({result.image.shape[-1]}x{result.image.shape[-2]} px, weights: {result.weights_label})"
+    if result.interrupted:
+        done = len(result.history)
+        print(f"interrupted after {done} of {args.steps} steps; saved the best image so far to {where}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"saved {where}")
+    return 0
+
+
+def _fetch_weights(args) -> int:
+    from .weights import fetch_imagenet_weights, save_slim_weights
+
+    path = fetch_imagenet_weights()
+    print(f"ImageNet VGG19 weights are in {path}")
+    if args.slim:
+        out = save_slim_weights("imagenet", args.slim)
+        size = Path(out).stat().st_size / 1e6
+        print(f"wrote the features-only copy {out} ({size:.0f} MB); use it with --weights {out} or TUTORIAL_STYLE_WEIGHTS={out}")
+    return 0
+
+
+def _images(args) -> int:
+    from .images import bundled_images
+
+    for image in bundled_images().values():
+        print(f"{image.name:<10} {image.kind:<8} {image.title} - {image.author}, {image.licence} ({image.source})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

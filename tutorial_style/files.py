@@ -1,0 +1,79 @@
+"""Where the tutorial keeps files, and how it writes them without ever leaving half a file behind.
+
+Every output (images, weights, caches) goes through :func:`atomic_write`: the data is written to a
+temporary file in the same folder, flushed to disk and then renamed over the target. A crash or a
+Ctrl-C in the middle leaves either the old file or the new one, never a truncated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+__all__ = ["cache_dir", "atomic_write", "OutputPathError"]
+
+
+class OutputPathError(ValueError):
+    """An output file cannot be written where it was asked to go."""
+
+
+def cache_dir(*parts: str) -> Path:
+    """The tutorial's cache folder (``$TUTORIAL_STYLE_CACHE`` or ``~/.cache/tutorial_style``), created on demand.
+
+    >>> cache_dir("normalization").name
+    'normalization'
+    """
+    root = os.environ.get("TUTORIAL_STYLE_CACHE") or Path.home() / ".cache" / "tutorial_style"
+    path = Path(root, *parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Open a temporary file next to ``path``; on success rename it to ``path``, on failure remove it.
+
+    The parent folder is created if needed. A parent that cannot be created raises
+    :class:`OutputPathError` naming it.
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "sub" / "hello.txt"
+    >>> with atomic_write(target, "w") as f:
+    ...     _ = f.write("hi")
+    >>> target.read_text()
+    'hi'
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputPathError(
+            f"cannot create the folder {str(path.parent)!r} for {str(path)!r}: {e.strerror or e}. "
+            "Choose an output path in a folder you can write to."
+        ) from None
+    if path.is_dir():
+        raise OutputPathError(f"{str(path)!r} is a folder; give a file name such as {str(path / 'result.png')!r}")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise OutputPathError(f"cannot write to the folder {str(path.parent)!r}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes private files; outputs get the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,203 @@
+"""Loading and saving images as tensors, and the bundled content and style images.
+
+Images are float32 tensors of shape (1, 3, H, W) with values in [0, 1] (RGB). ImageNet's
+mean/std normalisation is *not* applied here: that belongs to the network (see ``vgg.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .files import atomic_write
+
+__all__ = ["ImageError", "load_image", "save_image", "bundled_images", "BundledImage", "images_dir"]
+
+ImageSource = Union[str, os.PathLike, bytes, torch.Tensor]
+
+
+class ImageError(ValueError):
+    """An image could not be read. The message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class BundledImage:
+    """One of the images shipped in ``images/`` (see ``images/README.md`` for credits)."""
+
+    name: str
+    path: Path
+    kind: str  # "content" or "style"
+    title: str
+    author: str
+    source: str
+    licence: str
+
+
+def images_dir() -> Path:
+    """The folder of bundled images: ``$TUTORIAL_STYLE_IMAGES`` or ``images/`` next to the package."""
+    return Path(os.environ.get("TUTORIAL_STYLE_IMAGES") or Path(__file__).resolve().parent.parent / "images")
+
+
+def bundled_images(kind: str | None = None) -> dict[str, BundledImage]:
+    """The bundled images by name, read from ``images/credits.json``; ``kind`` keeps "content" or "style" only.
+
+    >>> "astronaut" in bundled_images("content")
+    True
+    """
+    folder = images_dir()
+    try:
+        entries = json.loads((folder / "credits.json").read_text())
+    except (OSError, ValueError) as e:
+        raise ImageError(f"cannot read the list of bundled images {str(folder / 'credits.json')!r}: {e}") from None
+    images = {
+        e["name"]: BundledImage(e["name"], folder / e["file"], e["kind"], e["title"], e["author"], e["source"], e["licence"])
+        for e in entries
+    }
+    return {n: im for n, im in images.items() if kind is None or im.kind == kind}
+
+
+def load_image(source: ImageSource, size: int | None = None) -> torch.Tensor:
+    """Read an image as a float32 tensor of shape (1, 3, H, W) in [0, 1].
+
+    ``source`` is a file path, the name of a bundled image (``"astronaut"``), the bytes of an image file
+    (e.g. an upload) or an image tensor. ``size`` is the length of the longer side after resizing; the
+    aspect ratio is kept. Transparent images are composited on white, greyscale is repeated over the
+    three channels, 16-bit images are scaled (not clipped), EXIF orientation is applied, and
+    animations give their first frame.
+
+    >>> img = load_image("astronaut", size=64)
+    >>> img.shape, img.dtype
+    (torch.Size([1, 3, 64, 64]), torch.float32)
+    >>> float(img.min()) >= 0 and float(img.max()) <= 1
+    True
+    """
+    if size is not None and (not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1):
+        raise ValueError(f"size must be a positive whole number of pixels (the longer side), got {size!r}")
+    if isinstance(source, torch.Tensor):
+        return _resize(_check_tensor(source, "image"), size)
+    name, opener = _opener(source)
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns about very large images before it refuses them; we report the refusal.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with opener() as f, Image.open(f) as img:
+                img.seek(0)  # first frame of an animation
+                if size is not None and img.format == "JPEG":
+                    img.draft("RGB", (size, size))  # decode big JPEGs at a reduced scale: fast, little memory
+                img = ImageOps.exif_transpose(img)
+                array = _to_rgb_array(img)
+                if size is not None:
+                    array = _resize_array(array, size)
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{name}: refused as a possible decompression bomb ({e}). Use a smaller image.") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image file Pillow can read (PNG, JPEG, WebP, GIF, BMP, TIFF ...)") from None
+    except IsADirectoryError:
+        raise ImageError(f"{name}: is a folder, not an image file") from None
+    except FileNotFoundError:
+        raise ImageError(f"{name}: no such file. {_bundled_hint()}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:  # truncated or corrupt data
+        raise ImageError(f"{name}: cannot be decoded ({e}). The file may be truncated or damaged.") from None
+    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def save_image(image: torch.Tensor, path: str | os.PathLike) -> Path:
+    """Write an image tensor ((1, 3, H, W) or (3, H, W), values clipped to [0, 1]) atomically.
+
+    The format follows the file's suffix (``.png``, ``.jpg``, ...). Returns the path.
+    """
+    path = Path(path)
+    image = _check_tensor(image, "image")
+    if image.shape[0] != 1:
+        raise ValueError(f"save_image writes one image; got a batch of {image.shape[0]}. Save image[i:i+1] for each.")
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{str(path)!r}: unknown image file type {path.suffix!r}; use .png or .jpg")
+    array = (image[0].detach().float().cpu().clamp(0, 1).nan_to_num(0.0) * 255).round().byte()
+    pil = Image.fromarray(array.permute(1, 2, 0).numpy())
+    with atomic_write(path) as f:
+        pil.save(f, format=fmt)
+    return path
+
+
+def _opener(source):
+    """A readable name for messages, and a function that opens the image data."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        if not data:
+            raise ImageError("uploaded file: is empty")
+        return "uploaded file", lambda: io.BytesIO(data)
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"load_image takes a path, a bundled image name, bytes or a tensor, not {type(source).__name__}")
+    path = Path(source)
+    if not path.exists() and isinstance(source, str) and os.sep not in source and "." not in source:
+        bundled = bundled_images()
+        if source in bundled:
+            path = bundled[source].path
+        else:
+            raise ImageError(f"{source!r}: no such file or bundled image. {_bundled_hint()}")
+    name = repr(str(path))
+    if path.is_file() and path.stat().st_size == 0:
+        raise ImageError(f"{name}: is empty (0 bytes)")
+    return name, lambda: open(path, "rb")
+
+
+def _bundled_hint() -> str:
+    try:
+        return "Bundled images: " + ", ".join(sorted(bundled_images())) + "."
+    except ImageError:
+        return ""
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Any Pillow image as float32 RGB (H, W, 3) in [0, 1]."""
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        grey = np.asarray(img, dtype=np.float32)
+        peak = 65535.0 if grey.max(initial=0) > 255 or img.mode.startswith("I;16") else 255.0
+        return np.repeat((np.clip(grey, 0, peak) / peak)[..., None], 3, axis=2)
+    if img.mode == "F":
+        grey = np.asarray(img, dtype=np.float32)
+        grey = grey / 255.0 if grey.max(initial=0) > 1 else grey
+        return np.repeat(np.clip(np.nan_to_num(grey), 0, 1)[..., None], 3, axis=2)
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def _resize_array(array: np.ndarray, size: int) -> np.ndarray:
+    return _resize(torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0), size)[0].permute(1, 2, 0).numpy()
+
+
+def _resize(image: torch.Tensor, size: int | None) -> torch.Tensor:
+    """Resize so the longer side is ``size`` (antialiased bilinear), keeping the aspect ratio."""
+    if size is None:
+        return image
+    h, w = image.shape[-2:]
+    scale = size / max(h, w)
+    new = (max(1, round(h * scale)), max(1, round(w * scale)))
+    if new == (h, w):
+        return image
+    out = torch.nn.functional.interpolate(image, size=new, mode="bilinear", antialias=scale < 1, align_corners=False)
+    return out.clamp(0, 1)
+
+
+def _check_tensor(image: torch.Tensor, what: str) -> torch.Tensor:
+    if image.dim() == 3:
+        image = image.unsqueeze(0)
+    if image.dim() != 4 or image.shape[1] != 3:
+        raise ValueError(f"{what} must be an RGB tensor of shape (1, 3, H, W) or (3, H, W), got {tuple(image.shape)}")
+    if not image.is_floating_point():
+        raise ValueError(f"{what} must hold floats in [0, 1], got dtype {image.dtype}; divide uint8 images by 255")
+    return image

@@ -1,0 +1,103 @@
+"""The paper's losses, as written there: sums, not means, so the paper's alpha/beta ratios apply.
+
+Batches: every loss takes features of shape (B, N, H, W) and returns one value **per image**, a
+tensor of shape (B,). Targets of batch size 1 are broadcast over the batch. To backpropagate, sum
+over the batch: the images do not interact, so each one receives exactly the gradient of its own loss.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import torch
+
+from .gram import gram_matrix
+
+__all__ = ["content_loss", "style_layer_loss", "style_loss"]
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L_content = 1/2 sum_ij (F_ij - P_ij)^2 (paper eq. 1), per image: (B, N, H, W) -> (B,).
+
+    >>> F = torch.ones(1, 2, 2, 2); P = torch.zeros(1, 2, 2, 2)
+    >>> content_loss(F, P)  # 8 entries, each (1 - 0)^2 / 2
+    tensor([4.])
+    """
+    _check_pair(features, target, "content_loss")
+    diff = (features.float() - target.float()).flatten(1)
+    return 0.5 * (diff * diff).sum(dim=1)
+
+
+def style_layer_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """E_l = 1 / (4 N_l^2 M_l^2) sum_ij (G_ij - A_ij)^2 (paper eq. 4), per image: -> (B,).
+
+    ``features`` are (B, N, H, W); ``target_gram`` is A, the (B or 1, N, N) Gram matrix of the style image.
+    Dividing by N^2 M^2 makes layers of different size comparable: G grows with M (a sum over positions).
+
+    >>> F = torch.ones(1, 1, 1, 2)  # N=1, M=2: G = [[2]]
+    >>> style_layer_loss(F, torch.zeros(1, 1, 1))  # (2 - 0)^2 / (4 * 1 * 4)
+    tensor([0.2500])
+    """
+    if features.dim() != 4:
+        raise ValueError(f"style_layer_loss takes features of shape (B, N, H, W), got {tuple(features.shape)}")
+    n, m = features.shape[1], features.shape[2] * features.shape[3]
+    if target_gram.dim() != 3 or target_gram.shape[-2:] != (n, n):
+        raise ValueError(
+            f"style_layer_loss: target Gram matrix must be (B, {n}, {n}) for {n} feature maps, got {tuple(target_gram.shape)}"
+        )
+    diff = (gram_matrix(features) - target_gram.float()).flatten(1)
+    return (diff * diff).sum(dim=1) / (4.0 * n**2 * m**2)
+
+
+def style_loss(
+    features: Mapping[str, torch.Tensor],
+    target_grams: Mapping[str, torch.Tensor],
+    weights: Mapping[str, float] | Sequence[float] | None = None,
+) -> torch.Tensor:
+    """L_style = sum_l w_l E_l (paper eq. 5), per image: -> (B,).
+
+    ``features`` and ``target_grams`` map layer names to features and target Gram matrices; the layers
+    are those of ``target_grams``. ``weights`` are the w_l, by name or in the same order; by default
+    w_l = 1 / (number of layers), the paper's choice.
+
+    >>> F = {"relu1_1": torch.ones(1, 1, 1, 2)}
+    >>> style_loss(F, {"relu1_1": torch.zeros(1, 1, 1)})
+    tensor([0.2500])
+    """
+    layers = list(target_grams)
+    if not layers:
+        raise ValueError("style_loss needs at least one layer in target_grams")
+    w = _layer_weights(layers, weights)
+    missing = [name for name in layers if name not in features]
+    if missing:
+        raise ValueError(f"style_loss: no features given for layer(s) {missing}")
+    return sum(w[name] * style_layer_loss(features[name], target_grams[name]) for name in layers)
+
+
+def _layer_weights(layers: list[str], weights) -> dict[str, float]:
+    if weights is None:
+        return {name: 1.0 / len(layers) for name in layers}
+    if isinstance(weights, Mapping):
+        unknown = set(weights) - set(layers)
+        if unknown:
+            raise ValueError(f"style weights given for layers that are not style layers: {sorted(unknown)}")
+        w = {name: float(weights.get(name, 0.0)) for name in layers}
+    else:
+        weights = list(weights)
+        if len(weights) != len(layers):
+            raise ValueError(f"{len(weights)} style weights for {len(layers)} style layers {layers}")
+        w = dict(zip(layers, map(float, weights)))
+    bad = {k: v for k, v in w.items() if not (v >= 0 and v != float("inf"))}
+    if bad:
+        raise ValueError(f"style weights must be finite and non-negative, got {bad}")
+    return w
+
+
+def _check_pair(features: torch.Tensor, target: torch.Tensor, what: str) -> None:
+    if features.dim() != 4 or target.dim() != 4 or features.shape[1:] != target.shape[1:]:
+        raise ValueError(
+            f"{what}: features {tuple(features.shape)} and target {tuple(target.shape)} must both be "
+            "(B, N, H, W) with the same N, H, W (was the target computed at another image size?)"
+        )
+    if target.shape[0] not in (1, features.shape[0]):
+        raise ValueError(f"{what}: target batch {target.shape[0]} must be 1 or match the features' {features.shape[0]}")

@@ -1,0 +1,349 @@
+"""Style transfer as the paper does it: optimise the pixels of an image to match content and style targets.
+
+    L_total = alpha * L_content(p, x) + beta * L_style(a, x)        (paper eq. 7)
+
+``stylize`` computes the targets once (without gradients), starts from white noise (or the content or style
+image), and takes ``steps`` loss-and-gradient evaluations with L-BFGS or Adam. It is batched: ``alpha`` and
+``beta`` may be tensors of length B, and one call then optimises B images side by side, each independently.
+
+The loop knows nothing about display: live views are a ``callback(step, image, losses)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import torch
+
+from .gram import gram_matrix
+from .images import load_image
+from .lbfgs import BatchedLBFGS
+from .losses import content_loss, style_loss
+from .vgg import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features, check_layers, min_input_size
+from .weights import WeightsInfo
+
+__all__ = ["stylize", "reconstruct_content", "reconstruct_style", "StyleTransferResult", "default_device", "get_vgg"]
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("noise", "content", "style")
+ADAM_LR = 0.02  # in pixel units ([0, 1] images): about 5 grey levels per step at first
+
+Callback = Callable[[int, torch.Tensor, Mapping[str, torch.Tensor]], "bool | None"]
+
+
+@dataclass
+class StyleTransferResult:
+    """What ``stylize`` returns.
+
+    ``image``: the best image found (lowest total loss), (B, 3, H, W) in [0, 1]; B = 1 unless alpha/beta
+    were batched. ``history``: one dict per evaluation, ``{"step", "content", "style", "total"}``, where
+    content and style are the *unweighted* L_content and L_style and total = alpha L_content + beta L_style;
+    ``history[0]`` is the initial image. Values are floats, or lists of B floats for a batch.
+    ``interrupted``: True if Ctrl-C or the callback stopped the run early (the image is still the best so far).
+    """
+
+    image: torch.Tensor
+    history: list[dict]
+    interrupted: bool
+    weights: WeightsInfo
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def weights_label(self) -> str:
+        return self.weights.label
+
+
+def default_device() -> torch.device:
+    """CUDA if available, then Apple's MPS, then the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def stylize(
+    content,
+    style,
+    *,
+    alpha: float | torch.Tensor = 1e-3,
+    beta: float | torch.Tensor = 1.0,
+    content_layers: Sequence[str] = PAPER_CONTENT_LAYERS,
+    style_layers: Sequence[str] = PAPER_STYLE_LAYERS,
+    style_weights: Mapping[str, float] | Sequence[float] | None = None,
+    steps: int = 500,
+    init: str | torch.Tensor = "noise",
+    optimizer: str = "lbfgs",
+    weights: str | VGG19Features = "auto",
+    pooling: str = "avg",
+    normalize: str | None = "paper",
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    callback: Callback | None = None,
+    progress: bool = True,
+) -> StyleTransferResult:
+    """Render ``content`` in the style of ``style`` (Gatys et al. 2016).
+
+    ``content`` and ``style`` are image tensors (1, 3, H, W) in [0, 1], or anything ``load_image`` takes.
+    The style image is resized to the content's size, as in the paper. The defaults are the paper's:
+    content on relu4_2, style on relu1_1 ... relu5_1 with w_l = 1/5, average pooling, the normalised
+    network, alpha/beta = 1e-3, L-BFGS from white noise.
+
+    ``alpha``/``beta`` may be 1-D tensors of length B (a row of the trade-off): one call then returns B
+    images. ``steps`` is the exact number of loss-and-gradient evaluations. ``seed`` fixes the noise
+    (the same noise for every image of a batch). ``weights`` is a source name or path (see ``weights.py``)
+    or a ready :class:`VGG19Features`. ``callback(step, image, losses)`` is called after each evaluation
+    with the current image; returning True stops the run. Ctrl-C also stops it; either way the best
+    image so far is returned with ``interrupted=True``.
+
+    >>> c, s = load_image("chelsea", size=32), load_image("mosaic", size=32)
+    >>> result = stylize(c, s, steps=3, weights="random", progress=False)
+    >>> result.image.shape, len(result.history), result.interrupted
+    (torch.Size([1, 3, 21, 32]), 3, False)
+    """
+    return _optimize(
+        content, style, alpha=alpha, beta=beta, content_layers=content_layers, style_layers=style_layers,
+        style_weights=style_weights, steps=steps, init=init, optimizer=optimizer, weights=weights,
+        pooling=pooling, normalize=normalize, seed=seed, device=device, callback=callback, progress=progress,
+        desc="stylize",
+    )  # fmt: skip
+
+
+def reconstruct_content(image, layer: str = "relu4_2", **kwargs) -> StyleTransferResult:
+    """Find an image, starting from white noise, whose features at ``layer`` match ``image``'s (paper Fig. 1, bottom).
+
+    Takes the keywords of :func:`stylize` except the style ones.
+    """
+    check_layers([layer], "layer")
+    return _optimize(image, None, alpha=1.0, beta=0.0, content_layers=(layer,), style_layers=(), desc=f"content {layer}", **kwargs)
+
+
+def reconstruct_style(image, layers: Sequence[str] = PAPER_STYLE_LAYERS, **kwargs) -> StyleTransferResult:
+    """Synthesise a texture from white noise matching ``image``'s Gram matrices on ``layers`` (paper Fig. 1, top).
+
+    The result has ``image``'s size. Takes the keywords of :func:`stylize` except the content ones
+    (``style_weights`` included).
+    """
+    layers = check_layers(layers, "layers")
+    return _optimize(image, image, alpha=0.0, beta=1.0, content_layers=(), style_layers=layers, desc="style", **kwargs)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_vgg(weights: str, pooling: str, normalize: str | None, device: str, _env: str, _stamp) -> VGG19Features:
+    return VGG19Features(weights=weights, pooling=pooling, normalize=normalize).to(device)
+
+
+def get_vgg(weights="auto", pooling="avg", normalize="paper", device=None) -> VGG19Features:
+    """A :class:`VGG19Features` on ``device``, reused across calls with the same settings (loading takes seconds)."""
+    device = _check_device(device)
+    stamp = None
+    if isinstance(weights, (str, os.PathLike)) and os.path.isfile(weights):
+        st = os.stat(weights)
+        stamp = (st.st_size, st.st_mtime_ns)
+    return _cached_vgg(str(weights), pooling, normalize, str(device), os.environ.get("TUTORIAL_STYLE_WEIGHTS", ""), stamp)
+
+
+def _optimize(
+    content, style, *, alpha, beta, content_layers, style_layers, style_weights=None, steps=500, init="noise",
+    optimizer="lbfgs", weights="auto", pooling="avg", normalize="paper", seed=0, device=None, callback=None,
+    progress=True, desc="",
+) -> StyleTransferResult:  # fmt: skip
+    # Check everything before any work.
+    steps = _check_steps(steps)
+    alpha, beta = _check_factor(alpha, "alpha"), _check_factor(beta, "beta")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if not isinstance(init, torch.Tensor) and init not in INITS:
+        raise ValueError(f"init must be one of {INITS} or an image tensor, got {init!r}")
+    content_layers = check_layers(content_layers, "content_layers") if len(content_layers) else ()
+    style_layers = check_layers(style_layers, "style_layers") if len(style_layers) else ()
+    if isinstance(weights, VGG19Features):
+        device = _check_device(device if device is not None else next(weights.parameters()).device)
+        vgg = weights.to(device)
+    else:
+        device = _check_device(device)
+        vgg = None
+    content = _as_image(content, "content", device)
+    h, w = content.shape[-2:]
+    smallest = min_input_size(content_layers + style_layers)
+    if min(h, w) < smallest:
+        raise ValueError(f"content image is {h}x{w} px; the layers used need at least {smallest} px on each side")
+    if style is not None:
+        style = _as_image(style, "style", device)
+        style = torch.nn.functional.interpolate(style, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+    batch = _batch_size(alpha, beta, init)
+    alpha = torch.as_tensor(alpha, dtype=torch.float32, device=device).expand(batch)
+    beta = torch.as_tensor(beta, dtype=torch.float32, device=device).expand(batch)
+    if style_layers and style_weights is not None:
+        from .losses import _layer_weights
+
+        _layer_weights(list(style_layers), style_weights)  # validate now, not at the first step
+    x = _initial_image(init, content, style, batch, seed, device)
+    if vgg is None:
+        vgg = get_vgg(weights, pooling, normalize, device)
+
+    # Targets, computed once.
+    with torch.no_grad():
+        targets_p = vgg(content, content_layers) if content_layers else {}
+        targets_a = {n: gram_matrix(f) for n, f in vgg(style, style_layers).items()} if style_layers else {}
+    layers = tuple(dict.fromkeys(content_layers + style_layers))
+
+    def losses(image: torch.Tensor) -> dict[str, torch.Tensor]:
+        feats = vgg(image, layers)
+        zero = image.new_zeros(image.shape[0])
+        lc = sum((content_loss(feats[n], targets_p[n]) for n in content_layers), zero)
+        ls = style_loss(feats, targets_a, style_weights) if style_layers else zero
+        return {"content": lc, "style": ls, "total": alpha * lc + beta * ls}
+
+    image, history, interrupted = _run(losses, x, steps, optimizer, callback, progress, desc)
+    settings = dict(
+        alpha=alpha.tolist(), beta=beta.tolist(), content_layers=content_layers, style_layers=style_layers,
+        style_weights=style_weights, steps=steps, init=init if isinstance(init, str) else "tensor",
+        optimizer=optimizer, pooling=vgg.pooling, normalize=vgg.normalize, seed=seed, device=str(device),
+    )  # fmt: skip
+    return StyleTransferResult(image.clamp(0, 1), history, interrupted, vgg.weights_info, settings)
+
+
+def _run(losses, x, steps, optimizer, callback, progress, desc):
+    """The optimisation loop: evaluate, remember the best image, step. Returns (best, history, interrupted)."""
+    from tqdm.auto import tqdm
+
+    lbfgs = BatchedLBFGS() if optimizer == "lbfgs" else None
+    if optimizer == "adam":
+        x = x.clone().requires_grad_(True)
+        adam = torch.optim.Adam([x], lr=ADAM_LR)
+    best, best_total = x.detach().clone(), torch.full((x.shape[0],), math.inf, device=x.device)
+    history, interrupted = [], False
+    bar = tqdm(total=steps, desc=desc or "optimise", disable=not progress, leave=False)
+    try:
+        for step in range(steps):
+            image = x.detach().requires_grad_(True)
+            with torch.enable_grad():
+                current = losses(image)
+                (grad,) = torch.autograd.grad(current["total"].sum(), image)
+            current = {k: v.detach() for k, v in current.items()}
+            total = current["total"]
+            finite = torch.isfinite(total) & torch.isfinite(grad).flatten(1).all(dim=1)
+            better = finite & (total < best_total)
+            best = torch.where(better[:, None, None, None], image.detach(), best)
+            best_total = torch.where(better, total, best_total)
+            history.append(current)
+            bar.update(1)
+            if progress and (step % 10 == 0 or step == steps - 1):
+                bar.set_postfix(loss=f"{float(total.mean()):.4g}")
+            if callback is not None and callback(step, image.detach().clamp(0, 1), current):
+                interrupted = True
+                break
+            if step == steps - 1:
+                break
+            # A non-finite loss (an L-BFGS blow-up) sends that image back to its best so far, history forgotten.
+            if lbfgs is not None:
+                nxt = lbfgs.step(image.detach(), grad, restart=~finite)
+                x = torch.where(finite[:, None, None, None], nxt, best)
+            else:
+                adam.zero_grad(set_to_none=True)
+                x.grad = torch.where(finite[:, None, None, None], grad, torch.zeros_like(grad))
+                adam.step()
+                with torch.no_grad():
+                    x.copy_(torch.where(finite[:, None, None, None], x, best))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+    if not torch.isfinite(best_total).all():  # never evaluated finitely (e.g. interrupted at once): keep the start
+        best = torch.where(torch.isfinite(best_total)[:, None, None, None], best, x.detach())
+    best = best.nan_to_num(0.5)
+    return best, _history_as_numbers(history), interrupted
+
+
+def _history_as_numbers(history: list[dict[str, torch.Tensor]]) -> list[dict]:
+    if not history:
+        return []
+    stacked = {k: torch.stack([h[k] for h in history]).cpu() for k in history[0]}  # one copy to the host
+    rows = []
+    for step in range(len(history)):
+        row = {"step": step}
+        for k, v in stacked.items():
+            values = v[step].tolist()
+            row[k] = values[0] if len(values) == 1 else values
+        rows.append(row)
+    return rows
+
+
+def _initial_image(init, content, style, batch, seed, device) -> torch.Tensor:
+    _, _, h, w = content.shape
+    if isinstance(init, torch.Tensor):
+        if init.dim() != 4 or init.shape[1:] != (3, h, w) or init.shape[0] not in (1, batch):
+            raise ValueError(f"init tensor must be (1 or {batch}, 3, {h}, {w}) like the content, got {tuple(init.shape)}")
+        return init.to(device=device, dtype=torch.float32).expand(batch, -1, -1, -1).clone()
+    if init == "noise":
+        generator = torch.Generator().manual_seed(int(seed))
+        noise = torch.rand(1, 3, h, w, generator=generator)  # white noise, the same for each image of a batch
+        return noise.to(device).expand(batch, -1, -1, -1).clone()
+    if init == "style" and style is None:
+        raise ValueError("init='style' needs a style image")
+    start = content if init == "content" else style
+    return start.expand(batch, -1, -1, -1).clone()
+
+
+def _batch_size(alpha: torch.Tensor, beta: torch.Tensor, init) -> int:
+    sizes = {t.numel() for t in (alpha, beta) if t.dim() == 1}
+    if isinstance(init, torch.Tensor) and init.dim() == 4 and init.shape[0] > 1:
+        sizes.add(init.shape[0])
+    if len(sizes - {1}) > 1:
+        raise ValueError(f"alpha, beta and init disagree on the batch size: {sorted(sizes)}")
+    return max(sizes, default=1)
+
+
+def _check_factor(value, name: str) -> torch.Tensor:
+    try:
+        t = torch.as_tensor(value, dtype=torch.float32).detach().cpu()
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or a 1-D tensor of numbers, got {value!r}") from None
+    if t.dim() > 1 or t.numel() == 0:
+        raise ValueError(f"{name} must be a number or a 1-D tensor, got shape {tuple(t.shape)}")
+    if not torch.isfinite(t).all() or (t < 0).any():
+        raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
+    return t
+
+
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
+        raise ValueError(f"steps must be a positive whole number of evaluations, got {steps!r}")
+    return steps
+
+
+def _check_device(device) -> torch.device:
+    if device is None:
+        return default_device()
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device {device!r} is not a device name; use 'cpu', 'cuda' or 'mps'") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} is not available here (no CUDA GPU); use device='cpu'")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {str(device)!r} does not exist; this machine has {torch.cuda.device_count()} GPU(s)")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device {str(device)!r} is not available here (no Apple GPU); use device='cpu'")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {str(device)!r} is not supported; use 'cpu', 'cuda' or 'mps'")
+    return device
+
+
+def _as_image(image, what: str, device: torch.device) -> torch.Tensor:
+    if not isinstance(image, torch.Tensor):
+        image = load_image(image)
+    if image.dim() != 4 or image.shape[0] != 1 or image.shape[1] != 3:
+        raise ValueError(f"{what} image must be a tensor of shape (1, 3, H, W), got {tuple(image.shape)}")
+    if not image.is_floating_point():
+        raise ValueError(f"{what} image must hold floats in [0, 1], got {image.dtype}; divide uint8 images by 255")
+    if image.device.type != "cpu" and image.device != device:
+        raise ValueError(f"{what} image is on {image.device} but the run is on {device}; move it with .to({str(device)!r})")
+    if not torch.isfinite(image).all():
+        raise ValueError(f"{what} image contains NaN or infinite values")
+    return image.to(device=device, dtype=torch.float32)

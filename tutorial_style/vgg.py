@@ -1,0 +1,219 @@
+"""VGG19's feature layers under the paper's names, and the frozen feature extractor.
+
+The table :data:`LAYERS` is the one place where the paper's layer names meet torchvision's indices:
+``LAYERS[i]`` is the name of ``torchvision.models.vgg19().features[i]``.
+
+A note on names. The paper speaks of layer "conv4_2" but differentiates the *rectified* response
+(its eq. 2 is zero where F < 0). In torchvision the convolution and its ReLU are separate modules, so
+the paper's "conv4_2" is what we call ``relu4_2``: :data:`PAPER_CONTENT_LAYERS` and
+:data:`PAPER_STYLE_LAYERS` therefore name ReLU outputs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from collections import OrderedDict
+from typing import Iterable, Sequence
+
+import torch
+from torch import nn
+
+__all__ = [
+    "LAYERS",
+    "LAYER_INFO",
+    "LayerInfo",
+    "PAPER_CONTENT_LAYERS",
+    "PAPER_STYLE_LAYERS",
+    "CONV_LAYERS",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "VGG19Features",
+    "check_layers",
+    "min_input_size",
+]
+
+# VGG19 configuration "E": channels of the convolutions in each of the five blocks.
+_BLOCKS = ((64, 64), (128, 128), (256, 256, 256, 256), (512, 512, 512, 512), (512, 512, 512, 512))
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What one feature layer is: its torchvision index, kind, channels N_l, stride and receptive field."""
+
+    name: str
+    index: int  # position in torchvision.models.vgg19().features
+    kind: str  # "conv", "relu" or "pool"
+    channels: int  # N_l, the number of feature maps
+    in_channels: int
+    stride: int  # input pixels per feature-map position: M_l = (H / stride) * (W / stride)
+    receptive_field: int  # side of the input square that one position sees, in pixels
+
+
+def _build_table() -> dict[str, LayerInfo]:
+    table: dict[str, LayerInfo] = {}
+    channels, stride, rf = 3, 1, 1
+    for block, widths in enumerate(_BLOCKS, start=1):
+        for i, width in enumerate(widths, start=1):
+            rf += 2 * stride  # a 3x3 convolution widens the view by one position on each side
+            table[f"conv{block}_{i}"] = LayerInfo(f"conv{block}_{i}", len(table), "conv", width, channels, stride, rf)
+            table[f"relu{block}_{i}"] = LayerInfo(f"relu{block}_{i}", len(table), "relu", width, width, stride, rf)
+            channels = width
+        rf += stride  # a 2x2 pooling with stride 2
+        stride *= 2
+        table[f"pool{block}"] = LayerInfo(f"pool{block}", len(table), "pool", channels, channels, stride, rf)
+    return table
+
+
+LAYER_INFO: dict[str, LayerInfo] = _build_table()
+"""Every feature layer by name, in order; see :class:`LayerInfo`."""
+
+LAYERS: tuple[str, ...] = tuple(LAYER_INFO)
+"""VGG19's 37 feature layers in order: conv1_1, relu1_1, conv1_2, relu1_2, pool1, ..., relu5_4, pool5."""
+
+CONV_LAYERS: tuple[str, ...] = tuple(n for n in LAYERS if LAYER_INFO[n].kind == "conv")
+
+PAPER_CONTENT_LAYERS: tuple[str, ...] = ("relu4_2",)
+"""The paper's content layer, "conv4_2" in the paper: the rectified response of conv4_2."""
+
+PAPER_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+"""The paper's style layers "conv1_1" ... "conv5_1", rectified, each weighted w_l = 1/5."""
+
+# torchvision's ImageNet VGG19 expects RGB in [0, 1] normalised with these.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def check_layers(layers: Iterable[str], what: str = "layers") -> tuple[str, ...]:
+    """Validate layer names, suggesting the closest valid one for a typo.
+
+    >>> check_layers(["relu4_2"])
+    ('relu4_2',)
+    >>> check_layers(["conv42"])
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown layer 'conv42' in layers; did you mean 'conv4_2'? Valid names: conv1_1, relu1_1, ...
+    """
+    if isinstance(layers, str):
+        layers = (layers,)
+    layers = tuple(layers)
+    for name in layers:
+        if name not in LAYER_INFO:
+            close = difflib.get_close_matches(str(name), LAYERS, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"unknown layer {name!r} in {what}; {hint}Valid names: {', '.join(LAYERS[:2])}, ... {LAYERS[-1]}")
+    if not layers:
+        raise ValueError(f"{what} is empty; name at least one layer, e.g. {PAPER_CONTENT_LAYERS[0]!r}")
+    return layers
+
+
+def min_input_size(layers: Iterable[str]) -> int:
+    """The smallest image side for which every layer in ``layers`` still has at least one position.
+
+    >>> min_input_size(PAPER_STYLE_LAYERS), min_input_size(["pool5"])
+    (16, 32)
+    """
+    return max(LAYER_INFO[n].stride for n in check_layers(layers))
+
+
+def _make_layers(pooling: str) -> nn.Sequential:
+    """Build the 37 modules of the table, named after the paper (conv1_1, relu1_1, ..., pool5)."""
+    if pooling not in ("avg", "max"):
+        raise ValueError(f"pooling must be 'avg' (the paper's) or 'max' (torchvision's), got {pooling!r}")
+    pool = nn.AvgPool2d if pooling == "avg" else nn.MaxPool2d
+    modules = {}
+    for info in LAYER_INFO.values():
+        if info.kind == "conv":
+            modules[info.name] = nn.Conv2d(info.in_channels, info.channels, kernel_size=3, padding=1)
+        elif info.kind == "relu":
+            modules[info.name] = nn.ReLU(inplace=False)  # keep conv outputs intact: they can be tapped too
+        else:
+            modules[info.name] = pool(kernel_size=2, stride=2)
+    return nn.Sequential(OrderedDict(modules))
+
+
+class VGG19Features(nn.Module):
+    """VGG19's convolutional part, frozen, returning features under the paper's layer names.
+
+    Args:
+        weights: ``"auto"`` (ImageNet if it can be had, else loudly labelled random weights; the
+            default, overridden by ``$TUTORIAL_STYLE_WEIGHTS``), ``"imagenet"``, ``"random"``
+            (seeded, deterministic) or the path of a state-dict file. See ``weights.py``.
+        pooling: ``"avg"`` (the paper's choice) or ``"max"`` (torchvision's).
+        normalize: ``"paper"`` rescales each convolution so its mean rectified activation over the
+            bundled images is 1, as in the paper (see ``normalization.py``); ``None`` keeps the raw
+            weights. The paper's alpha/beta ratios assume ``"paper"``.
+
+    ``vgg(x, layers)`` takes images (B, 3, H, W) in [0, 1]; ImageNet normalisation happens inside.
+    It returns ``{name: features (B, N_l, H_l, W_l)}`` and runs only as deep as the deepest layer asked.
+
+    ``vgg.weights_info`` says which weights these are; ``vgg.weights_info.label`` is meant for figures.
+
+    >>> vgg = VGG19Features(weights="random")
+    >>> feats = vgg(torch.rand(1, 3, 64, 64), layers=["relu1_1", "relu4_2"])
+    >>> {name: tuple(f.shape) for name, f in feats.items()}
+    {'relu1_1': (1, 64, 64, 64), 'relu4_2': (1, 512, 8, 8)}
+    """
+
+    def __init__(self, weights: str = "auto", pooling: str = "avg", normalize: str | None = "paper"):
+        super().__init__()
+        from .normalization import paper_normalization
+        from .weights import load_weights
+
+        if normalize not in ("paper", None):
+            raise ValueError(f"normalize must be 'paper' or None, got {normalize!r}")
+        self.layers = _make_layers(pooling)
+        state, info = load_weights(weights)
+        self.layers.load_state_dict(state)
+        if normalize == "paper":
+            scales = paper_normalization(self.layers, info, pooling)
+            _rescale(self.layers, scales)
+        self.weights_info = info
+        self.pooling = pooling
+        self.normalize = normalize
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, image: torch.Tensor, layers: Sequence[str] = PAPER_STYLE_LAYERS) -> dict[str, torch.Tensor]:
+        wanted = check_layers(layers)
+        if image.dim() != 4 or image.shape[1] != 3:
+            raise ValueError(f"VGG19Features takes images of shape (B, 3, H, W), got {tuple(image.shape)}")
+        smallest = min_input_size(wanted)
+        if min(image.shape[-2:]) < smallest:
+            raise ValueError(
+                f"image of {image.shape[-2]}x{image.shape[-1]} px is too small for layer "
+                f"{max(wanted, key=lambda n: LAYER_INFO[n].stride)}: its sides must be at least {smallest} px"
+            )
+        deepest = max(LAYER_INFO[n].index for n in wanted)
+        x = (image - self.mean) / self.std
+        out = {}
+        for name, module in self.layers.named_children():
+            x = module(x)
+            if name in wanted:
+                out[name] = x
+            if LAYER_INFO[name].index == deepest:
+                break
+        return {name: out[name] for name in wanted}
+
+    def extra_repr(self) -> str:
+        return f"weights={self.weights_info.label!r}, pooling={self.pooling!r}, normalize={self.normalize!r}"
+
+
+@torch.no_grad()
+def _rescale(layers: nn.Sequential, scales: dict[str, torch.Tensor]) -> None:
+    """Divide each convolution's filters by its scale and multiply the next convolution's inputs by it.
+
+    Because relu(x / c) = relu(x) / c for c > 0 and pooling is linear (average) or commutes with
+    positive scaling (max), the next layer sees exactly the same input after compensation.
+    """
+    previous = None
+    for name in CONV_LAYERS:
+        conv = layers.get_submodule(name)
+        s = scales[name].to(conv.weight)
+        if previous is not None:
+            conv.weight.mul_(previous.view(1, -1, 1, 1))
+        conv.weight.div_(s.view(-1, 1, 1, 1))
+        conv.bias.div_(s)
+        previous = s
