@@ -19,8 +19,8 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
 
     >>> F = torch.tensor([[[[1.0, 2.0]], [[0.0, 3.0]]]])  # B=1, N=2 maps, H=1, W=2
     >>> gram_matrix(F)
-    tensor([[[ 5.,  6.],
-             [ 6.,  9.]]])
+    tensor([[[5., 6.],
+             [6., 9.]]])
     """
     if features.dim() != 4:
         raise ValueError(f"gram_matrix takes features of shape (B, N, H, W), got {tuple(features.shape)}")

@@ -12,7 +12,16 @@ import torch
 
 from .weights import WeightsInfo
 
-__all__ = ["weights_caption", "show_images", "to_numpy_image"]
+__all__ = [
+    "weights_caption",
+    "show_images",
+    "to_numpy_image",
+    "show_receptive_field",
+    "show_feature_maps",
+    "show_gram_matrices",
+    "plot_layer_statistics",
+    "plot_loss_curves",
+]
 
 
 def weights_caption(weights: WeightsInfo) -> str:
@@ -41,9 +50,129 @@ def show_images(images: Sequence[torch.Tensor], titles: Sequence[str], weights: 
         ax.imshow(to_numpy_image(image))
         ax.set_title(title, fontsize=10)
         ax.axis("off")
+    _suptitle(fig, suptitle, weights)
+    return fig
+
+
+def _suptitle(fig, suptitle: str, weights: WeightsInfo | None) -> None:
+    """The figure's title and, under it, the weights caption (red for random weights); then tight layout."""
     caption = weights_caption(weights) if weights is not None else ""
     text = "\n".join(t for t in (suptitle, caption) if t)
     if text:
         fig.suptitle(text, fontsize=10, color="black" if weights is None or weights.pretrained else "crimson")
     fig.tight_layout()
+
+
+def show_receptive_field(image: torch.Tensor, layer: str, x: float = 0.5, y: float = 0.5):
+    """The image with the square of input pixels that one position of ``layer`` sees.
+
+    ``x``, ``y`` in [0, 1] pick the position (as fractions of the width and height). Geometry only: the
+    receptive field depends on the architecture, not on the weights.
+    """
+    from matplotlib.patches import Rectangle
+
+    from .vgg import LAYER_INFO
+
+    info = LAYER_INFO[layer]
+    h, w = image.shape[-2:]
+    rows, cols = max(1, h // info.stride), max(1, w // info.stride)
+    i, j = min(int(y * rows), rows - 1), min(int(x * cols), cols - 1)
+    cy, cx = i * info.stride + (info.stride - 1) / 2, j * info.stride + (info.stride - 1) / 2
+    rf = info.receptive_field
+    fig, ax = plt.subplots(figsize=(5, 5 * h / w + 0.4))
+    ax.imshow(to_numpy_image(image), extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+    # The square, clipped to the image (beyond it the network sees zero padding).
+    x0, y0 = max(cx - rf / 2, -0.5), max(cy - rf / 2, -0.5)
+    x1, y1 = min(cx + rf / 2, w - 0.5), min(cy + rf / 2, h - 0.5)
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="yellow", linewidth=3))
+    ax.add_patch(Rectangle((j * info.stride - 0.5, i * info.stride - 0.5), info.stride, info.stride, color="red", alpha=0.6))
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    ax.axis("off")
+    ax.set_title(
+        f"{layer}: position ({i}, {j}) of {rows}x{cols} (red, one position = {info.stride}x{info.stride} px)\n"
+        f"sees a {rf}x{rf} px square of the input (yellow)" + (f", more than the whole {h}x{w} image" if rf >= max(h, w) else ""),
+        fontsize=9,
+    )
+    _suptitle(fig, "Geometry only (no weights involved)", None)
+    return fig
+
+
+def show_feature_maps(features: torch.Tensor, channels: Sequence[int], layer: str, weights: WeightsInfo, *, image: torch.Tensor | None = None, ncols: int = 6, size: float = 1.8):
+    """A grid of feature maps of one image, (1, N, H, W), at ``channels``, on one colour scale.
+
+    One colour scale (0 to the largest value shown) makes strong and weak maps comparable. ``image``,
+    if given, comes first.
+    """
+    F = features[0].detach().float().cpu()
+    maps = [F[c] for c in channels]
+    panels = len(maps) + (image is not None)
+    ncols = min(ncols, panels)
+    nrows = -(-panels // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.7), squeeze=False)
+    vmax = max(float(max(m.max() for m in maps)), 1e-8)
+    cells = iter(axes.flat)
+    if image is not None:
+        ax = next(cells)
+        ax.imshow(to_numpy_image(image))
+        ax.set_title("input", fontsize=8)
+    for c, m in zip(channels, maps):
+        ax = next(cells)
+        ax.imshow(m.numpy(), cmap="viridis", vmin=0, vmax=vmax)
+        ax.set_title(f"ch {c} (mean {float(m.mean()):.2g})", fontsize=8)
+    for ax in axes.flat:
+        ax.axis("off")
+    n, h, w = F.shape
+    _suptitle(fig, f"{layer}: {len(maps)} of its N = {n} feature maps, each {h}x{w} positions (one colour scale)", weights)
+    return fig
+
+
+def show_gram_matrices(grams: Sequence[torch.Tensor], titles: Sequence[str], weights: WeightsInfo, *, images: Sequence[torch.Tensor] | None = None, suptitle: str = "", size: float = 3.2):
+    """Heatmaps of Gram matrices (N x N each) side by side, on one colour scale; ``images`` above them.
+
+    The colour scale is logarithmic, over four decades below the largest value (a Gram matrix's few large
+    entries would otherwise hide the rest); the colour bar is labelled with the values themselves.
+    """
+    from matplotlib.colors import LogNorm
+
+    grams = [g.detach().float().cpu().squeeze(0) for g in grams]
+    rows = 2 if images is not None else 1
+    fig, axes = plt.subplots(rows, len(grams), figsize=(size * len(grams) + 0.8, size * rows + 0.6), squeeze=False)
+    vmax = max(float(max(g.max() for g in grams)), 1e-8)
+    norm = LogNorm(vmin=vmax * 1e-4, vmax=vmax)
+    for k, (g, title) in enumerate(zip(grams, titles)):
+        if images is not None:
+            axes[0, k].imshow(to_numpy_image(images[k]))
+            axes[0, k].axis("off")
+        ax = axes[-1, k]
+        shown = ax.imshow(g.clamp_min(vmax * 1e-4).numpy(), cmap="magma", norm=norm)
+        ax.set_title(f"{title}\n({g.shape[0]}x{g.shape[1]})", fontsize=9)
+        ax.set_xlabel("feature map j", fontsize=8)
+        ax.set_ylabel("feature map i", fontsize=8)
+        ax.tick_params(labelsize=7)
+    _suptitle(fig, suptitle, weights)
+    fig.colorbar(shown, ax=list(axes[-1]), shrink=0.8, label="G_ij (log colour scale)")  # after the layout
+    return fig
+
+
+def plot_layer_statistics(layers: Sequence[str], statistics: dict, weights: WeightsInfo, *, suptitle: str = ""):
+    """One bar chart per statistic over layers: ``statistics`` maps a statistic's name to one number per layer."""
+    fig, axes = plt.subplots(1, len(statistics), figsize=(4.5 * len(statistics), 3.4), squeeze=False)
+    for ax, (name, values) in zip(axes[0], statistics.items()):
+        ax.bar(range(len(layers)), values, color="tab:blue")
+        ax.set_xticks(range(len(layers)), layers, rotation=60, fontsize=7)
+        ax.set_title(name, fontsize=9)
+    _suptitle(fig, suptitle, weights)
+    return fig
+
+
+def plot_loss_curves(curves: dict, weights: WeightsInfo, *, ylabel: str = "loss", suptitle: str = ""):
+    """Loss against step on a log scale, one line per run: ``curves`` maps a label to a list of values."""
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for label, values in curves.items():
+        ax.semilogy(range(1, len(values) + 1), values, label=label)
+    ax.set_xlabel("step (loss-and-gradient evaluations)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    _suptitle(fig, suptitle, weights)
     return fig

@@ -1,0 +1,55 @@
+"""The command line: results, one-line errors, exit codes."""
+
+import subprocess
+import sys
+
+import torch
+
+from tutorial_style import load_image
+from tutorial_style.cli import main
+
+
+def cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "tutorial_style", *args], capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def test_stylize_writes_an_image_with_the_aspect_kept(tmp_path):
+    out = tmp_path / "out.png"
+    done = cli("stylize", "coffee", "mosaic", "-o", str(out), "--size", "64", "--steps", "5", "--weights", "random")
+    assert done.returncode == 0, done.stderr
+    image = load_image(out)
+    original = load_image("coffee")
+    assert max(image.shape[-2:]) == 64
+    assert abs(image.shape[-1] / image.shape[-2] - original.shape[-1] / original.shape[-2]) < 0.05
+    assert "RANDOM" in done.stdout
+
+
+def test_a_missing_input_is_one_line_and_non_zero(tmp_path):
+    done = cli("stylize", str(tmp_path / "missing.png"), "mosaic", "-o", str(tmp_path / "o.png"), "--weights", "random")
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "missing.png" in lines[0] and "Traceback" not in done.stderr
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_bad_values_are_one_line_errors(tmp_path, capsys):
+    assert main(["stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--steps", "0", "--weights", "random"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: steps") and len(err.strip().splitlines()) == 1
+
+
+def test_fetch_weights_offline_says_how_to_fix(tmp_path):
+    env = {**__import__("os").environ, "TORCH_HOME": str(tmp_path)}
+    # An address that refuses connections at once stands in for "offline".
+    code = (
+        "import tutorial_style.weights as w; w.IMAGENET_URL = 'http://127.0.0.1:9/vgg19-dcbb9e9d.pth';"
+        "from tutorial_style.cli import main; raise SystemExit(main(['fetch-weights']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2 and "fetch-weights" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_images_lists_credits(capsys):
+    assert main(["images"]) == 0
+    out = capsys.readouterr().out
+    assert "astronaut" in out and "Public domain" in out and "CC0" in out

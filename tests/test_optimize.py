@@ -1,0 +1,164 @@
+"""The optimisation loop: honest step counts, history, batching, interruption, the paper's defaults."""
+
+import inspect
+
+import pytest
+import torch
+
+from tutorial_style import (
+    PAPER_CONTENT_LAYERS,
+    PAPER_STYLE_LAYERS,
+    content_loss,
+    gram_matrix,
+    load_image,
+    reconstruct_content,
+    reconstruct_style,
+    style_loss,
+    stylize,
+)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return load_image("chelsea", size=40), load_image("mosaic", size=40)
+
+
+def run(images, vgg, **kwargs):
+    kwargs.setdefault("steps", 5)
+    return stylize(*images, weights=vgg, progress=False, **kwargs)
+
+
+def test_defaults_follow_the_paper():
+    params = inspect.signature(stylize).parameters
+    assert params["content_layers"].default == PAPER_CONTENT_LAYERS
+    assert params["style_layers"].default == PAPER_STYLE_LAYERS
+    assert params["alpha"].default / params["beta"].default == pytest.approx(1e-3)
+    assert (params["pooling"].default, params["normalize"].default) == ("avg", "paper")
+    assert (params["optimizer"].default, params["init"].default) == ("lbfgs", "noise")
+
+
+def test_history_starts_at_the_initial_image(images, vgg):
+    content, style = images
+    style_resized = torch.nn.functional.interpolate(style, size=content.shape[-2:], mode="bilinear", antialias=True)
+    start = torch.rand(1, 3, *content.shape[-2:], generator=torch.Generator().manual_seed(7))
+    result = run(images, vgg, init=start, alpha=1e-2, beta=2.0)
+    with torch.no_grad():
+        p = vgg(content, PAPER_CONTENT_LAYERS)["relu4_2"]
+        a = {n: gram_matrix(f) for n, f in vgg(style_resized, PAPER_STYLE_LAYERS).items()}
+        f = vgg(start, PAPER_STYLE_LAYERS + PAPER_CONTENT_LAYERS)
+        lc, ls = content_loss(f["relu4_2"], p).item(), style_loss(f, a).item()
+    first = result.history[0]
+    assert first["step"] == 0
+    assert first["content"] == pytest.approx(lc, rel=1e-4)
+    assert first["style"] == pytest.approx(ls, rel=1e-4)
+    assert first["total"] == pytest.approx(1e-2 * lc + 2.0 * ls, rel=1e-4)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_the_loss_falls(images, vgg, optimizer):
+    result = run(images, vgg, steps=15, optimizer=optimizer)
+    totals = [h["total"] for h in result.history]
+    assert min(totals[1:]) < 0.8 * totals[0]
+    assert result.image.shape == images[0].shape
+    assert 0 <= result.image.min() and result.image.max() <= 1
+
+
+def test_steps_count_evaluations_exactly(images, vgg):
+    seen = []
+    result = run(images, vgg, steps=7, callback=lambda step, image, losses: seen.append(step))
+    assert seen == list(range(7)) and len(result.history) == 7 and not result.interrupted
+
+
+def test_targets_are_computed_once_without_grad(images, vgg, monkeypatch):
+    calls = []
+    forward = type(vgg).forward
+
+    def counting(self, image, layers):
+        calls.append(torch.is_grad_enabled())
+        return forward(self, image, layers)
+
+    monkeypatch.setattr(type(vgg), "forward", counting)
+    run(images, vgg, steps=4)
+    assert calls[:2] == [False, False] and calls[2:] == [True] * 4
+
+
+def test_the_result_is_the_best_image_not_the_last(images, vgg):
+    images_seen = []
+    result = run(images, vgg, steps=6, callback=lambda s, image, losses: images_seen.append((losses["total"].item(), image)))
+    best_loss, best_image = min(images_seen, key=lambda t: t[0])
+    torch.testing.assert_close(result.image, best_image)
+
+
+def test_a_batched_row_equals_separate_runs(images, vgg):
+    alphas = [1e-4, 1e-2, 1.0]
+    batched = run(images, vgg, steps=8, alpha=torch.tensor(alphas), seed=3)
+    assert batched.image.shape[0] == 3 and len(batched.history[0]["total"]) == 3
+    for i, a in enumerate(alphas):
+        single = run(images, vgg, steps=8, alpha=a, seed=3)
+        torch.testing.assert_close(batched.image[i : i + 1], single.image, atol=2e-4, rtol=1e-3)
+        assert batched.history[-1]["total"][i] == pytest.approx(single.history[-1]["total"], rel=1e-3)
+
+
+def test_callback_can_stop_the_run_and_keep_the_image(images, vgg):
+    result = run(images, vgg, steps=50, callback=lambda step, image, losses: step == 3)
+    assert result.interrupted and len(result.history) == 4
+    assert torch.isfinite(result.image).all()
+
+
+def test_ctrl_c_returns_the_best_image_so_far(images, vgg):
+    def interrupt(step, image, losses):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    result = run(images, vgg, steps=50, callback=interrupt)
+    assert result.interrupted and len(result.history) == 3
+    assert result.image.shape == images[0].shape and torch.isfinite(result.image).all()
+
+
+def test_the_style_image_is_resized_to_the_content(vgg):
+    content, style = load_image("coffee", size=48), load_image("swirls", size=80)
+    result = stylize(content, style, steps=2, weights=vgg, progress=False)
+    assert result.image.shape == content.shape
+
+
+def test_init_content_starts_with_zero_content_loss(images, vgg):
+    result = run(images, vgg, steps=2, init="content")
+    assert result.history[0]["content"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_same_seed_same_result_other_seed_other_noise(images, vgg):
+    a, b, c = (run(images, vgg, steps=3, seed=s) for s in (1, 1, 2))
+    assert torch.equal(a.image, b.image) and not torch.equal(a.image, c.image)
+
+
+def test_reconstructions_from_noise(vgg):
+    image = load_image("astronaut", size=32)
+    content = reconstruct_content(image, "relu2_2", steps=10, weights=vgg, progress=False)
+    assert content.history[-1]["content"] < content.history[0]["content"] and content.history[0]["style"] == 0
+    texture = reconstruct_style(image, ["relu1_1", "relu2_1"], steps=10, weights=vgg, progress=False)
+    assert texture.image.shape == image.shape
+    assert texture.history[-1]["style"] < texture.history[0]["style"] and texture.history[0]["content"] == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"steps": 0}, "steps"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"beta": float("nan")}, "beta"),
+        ({"optimizer": "sgd"}, "optimizer"),
+        ({"init": "zeros"}, "init"),
+        ({"content_layers": ["conv42"]}, "conv4_2"),
+        ({"device": "cuda:7"}, "device"),
+        ({"init": torch.rand(1, 3, 10, 10)}, "init tensor"),
+        ({"alpha": torch.ones(2), "beta": torch.ones(3)}, "batch size"),
+    ],
+)
+def test_bad_arguments_are_named(images, vgg, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        run(images, vgg, **kwargs)
+
+
+def test_wrong_image_shape_is_named(vgg):
+    with pytest.raises(ValueError, match=r"content image must be a tensor of shape \(1, 3, H, W\)"):
+        stylize(torch.rand(3, 3, 32, 32), torch.rand(1, 3, 32, 32), steps=1, weights=vgg, progress=False)
