@@ -6,7 +6,7 @@ import torchvision
 from torch import nn
 
 from tutorial_style import LAYER_INFO, LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features, load_image
-from tutorial_style.normalization import STATS_SIZE, mean_activations
+from tutorial_style.normalization import STATS_SIZE, _floored, mean_activations
 from tutorial_style.images import bundled_images
 from tutorial_style.vgg import CONV_LAYERS, IMAGENET_MEAN, IMAGENET_STD, check_layers
 
@@ -86,12 +86,18 @@ def test_gradient_flows_to_the_input(vgg):
 
 
 def test_paper_normalisation_gives_mean_activation_one():
+    """Filters that fire get mean 1 on the images it was computed on; near-silent ones are not blown up."""
+    from tutorial_style.normalization import FLOOR
+
     images = [load_image(n, size=STATS_SIZE) for n in sorted(bundled_images())]
-    vgg = VGG19Features(weights="random")
-    means = mean_activations(vgg.layers, images)
+    raw_means = mean_activations(VGG19Features(weights="random", normalize=None).layers, images)
+    means = mean_activations(VGG19Features(weights="random").layers, images)
     for name in CONV_LAYERS:
-        alive = means[name] > 0
-        torch.testing.assert_close(means[name][alive], torch.ones(int(alive.sum())), rtol=1e-3, atol=1e-3)
+        raw = raw_means[name]
+        normal = raw >= FLOOR * raw[raw > 0].median()
+        assert normal.float().mean() > 0.5, name  # the floor is for the exceptions only
+        torch.testing.assert_close(means[name][normal], torch.ones(int(normal.sum())), rtol=1e-3, atol=1e-3)
+        assert (means[name][~normal] < 1).all(), name
 
 
 def test_paper_normalisation_only_rescales_each_layer():
@@ -104,9 +110,8 @@ def test_paper_normalisation_only_rescales_each_layer():
     names = [n for n in LAYERS if n.startswith("relu")]
     fr, fn = raw(image, names), norm(image, names)
     for name in names:
-        scale = means["conv" + name[4:]].clamp_min(1e-30).view(1, -1, 1, 1)
-        alive = (means["conv" + name[4:]] > 0).view(1, -1, 1, 1).expand_as(fr[name])
-        torch.testing.assert_close((fn[name] * scale)[alive], fr[name][alive], rtol=1e-3, atol=1e-5)
+        scale = _floored(means["conv" + name[4:]]).view(1, -1, 1, 1)
+        torch.testing.assert_close(fn[name] * scale, fr[name], rtol=1e-3, atol=1e-5)
 
 
 def test_paper_normalisation_is_cached_on_disk(tmp_path, monkeypatch):

@@ -7,25 +7,31 @@ it, so every later layer sees exactly what it saw before. The network computes t
 the *size* of each layer's features changes, and with it the balance between the layers' losses. The
 paper's alpha/beta ratios are stated for this normalised network.
 
-The paper does not say which images it averaged over; we use the bundled images. The scales are
-cached on disk, keyed by the weights' digest, the pooling and the images used.
+The paper does not say which images it averaged over; we use the bundled images. Nine images give a
+poor estimate of the mean of a filter that almost never fires, and dividing by that tiny, noisy mean would
+blow its few responses up by orders of magnitude (with random weights, factors of 1e8 were seen, and those
+few spikes then dominated every Gram matrix). So no filter is divided by less than ``FLOOR`` times the
+median factor of its layer: filters that fire normally get mean 1 exactly as in the paper, near-silent ones
+stay quiet. The scales are cached on disk, keyed by the weights' digest, the pooling and the images used.
 """
 
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import torch
 from torch import nn
 
 from .files import atomic_write, cache_dir
 from .images import bundled_images, load_image
-from .vgg import CONV_LAYERS, IMAGENET_MEAN, IMAGENET_STD
+from .vgg import CONV_LAYERS, IMAGENET_MEAN, IMAGENET_STD, LAYER_INFO
 
 __all__ = ["paper_normalization", "mean_activations"]
 
 STATS_SIZE = 256  # longer side of the images the means are taken over
-_VERSION = 1  # bump when the computation below changes, so old cache entries are rebuilt
+FLOOR = 0.1  # no filter is divided by less than this fraction of its layer's median mean activation
+_VERSION = 2  # bump when the computation below changes, so old cache entries are rebuilt
 
 
 @torch.no_grad()
@@ -43,27 +49,51 @@ def mean_activations(layers: nn.Sequential, images: list[torch.Tensor]) -> dict[
             x = module(x)
             if name.startswith("relu"):
                 sums["conv" + name[4:]] = sums["conv" + name[4:]] + x.mean(dim=(0, 2, 3))
+            if name == "relu" + CONV_LAYERS[-1][4:]:
+                break  # pool5 adds nothing (and needs 32 px, where relu5_4 needs 16)
     return {name: s / len(images) for name, s in sums.items()}
 
 
 def paper_normalization(layers: nn.Sequential, weights_info, pooling: str) -> dict[str, torch.Tensor]:
     """The factor to divide each convolution by, {conv name: (N_l,)}, from the cache or computed.
 
-    A filter that never fires on the images (mean 0) keeps the factor 1.
+    The factor is the filter's mean activation over the bundled images, but at least ``FLOOR`` times the
+    median over the layer's firing filters (see the module's docstring); silent layers keep the factor 1.
     """
-    names = sorted(bundled_images())
+    images = bundled_images()
+    names = sorted(images)
+    files = hashlib.sha256(b"".join(images[n].path.read_bytes() for n in names)).hexdigest()  # same names, new pictures
     key = hashlib.sha256(
-        f"v{_VERSION}|{weights_info.digest}|{pooling}|{STATS_SIZE}|{','.join(names)}".encode()
+        f"v{_VERSION}|{weights_info.digest}|{pooling}|{STATS_SIZE}|{','.join(names)}|{files}".encode()
     ).hexdigest()[:20]
-    path = cache_dir("normalization") / f"{key}.pt"
-    cached = _read(path, key)
+    try:
+        path = cache_dir("normalization") / f"{key}.pt"
+    except OSError:  # no cache folder can be made: compute every time
+        path = None
+    cached = _read(path, key) if path is not None else None
     if cached is not None:
         return cached
     means = mean_activations(layers, [load_image(n, size=STATS_SIZE) for n in names])
-    scales = {name: torch.where(m > 0, m, torch.ones_like(m)) for name, m in means.items()}
-    with atomic_write(path) as f:
-        torch.save({"key": key, "scales": scales}, f)
+    scales = {name: _floored(m) for name, m in means.items()}
+    try:
+        if path is not None:
+            with atomic_write(path) as f:
+                torch.save({"key": key, "scales": scales}, f)
+    except (OSError, ValueError) as e:  # a full disk or a read-only cache costs time, never the result
+        warnings.warn(f"could not cache the paper normalisation in {str(path)!r} ({e}); it will be computed again next time")
     return scales
+
+
+def _floored(means: torch.Tensor) -> torch.Tensor:
+    """Each filter's mean, floored at FLOOR times the median of the layer's positive means (1 if none fire).
+
+    >>> _floored(torch.tensor([2.0, 1.0, 1e-9, 0.0, 3.0]))
+    tensor([2.0000, 1.0000, 0.1000, 0.1000, 3.0000])
+    """
+    firing = means[means > 0]
+    if firing.numel() == 0:
+        return torch.ones_like(means)
+    return means.clamp_min(FLOOR * firing.median())
 
 
 def _read(path, key: str) -> dict[str, torch.Tensor] | None:
@@ -74,6 +104,7 @@ def _read(path, key: str) -> dict[str, torch.Tensor] | None:
         entry = torch.load(path, map_location="cpu", weights_only=True)
         scales = entry["scales"]
         ok = entry["key"] == key and set(scales) == set(CONV_LAYERS)
+        ok = ok and all(s.shape == (LAYER_INFO[n].channels,) for n, s in scales.items())
         ok = ok and all(torch.isfinite(s).all() and (s > 0).all() for s in scales.values())
     except Exception:  # any damage at all means "rebuild"
         return None
