@@ -109,7 +109,8 @@ def show_feature_maps(features: torch.Tensor, channels: Sequence[int], layer: st
     panels = len(maps) + (image is not None)
     ncols = min(ncols, panels)
     nrows = -(-panels // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.7), squeeze=False)
+    h, w = F.shape[-2:]
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size * h / w + 0.35) * nrows + 0.7), squeeze=False)
     vmax = max(float(max(m.max() for m in maps)), 1e-8)
     cells = iter(axes.flat)
     if image is not None:
@@ -148,7 +149,8 @@ def show_gram_matrices(grams: Sequence[torch.Tensor], titles: Sequence[str], wei
         shown = ax.imshow(g.clamp_min(vmax * 1e-4).numpy(), cmap="magma", norm=norm)
         ax.set_title(f"{title}\n({g.shape[0]}x{g.shape[1]})", fontsize=9)
         ax.set_xlabel("feature map j", fontsize=8)
-        ax.set_ylabel("feature map i", fontsize=8)
+        if k == 0:
+            ax.set_ylabel("feature map i", fontsize=8)
         ax.tick_params(labelsize=7)
     _suptitle(fig, suptitle, weights)
     fig.colorbar(shown, ax=list(axes[-1]), shrink=0.8, label="G_ij (log colour scale)")  # after the layout
