@@ -89,14 +89,21 @@ def test_the_result_is_the_best_image_not_the_last(images, vgg):
     torch.testing.assert_close(result.image, best_image)
 
 
-def test_a_batched_row_equals_separate_runs(images, vgg):
+def test_a_batched_row_equals_separate_runs(images, vgg, monkeypatch):
+    """Each image of a batch is optimised on its own: the same images as separate runs with the same seed.
+
+    oneDNN's convolutions round differently for different batch sizes (about 1e-6), and L-BFGS amplifies
+    such differences within a few steps; with it off the batched and separate computations agree exactly,
+    which isolates what this test is about: no image's history or step leaks into another's.
+    """
     alphas = [1e-4, 1e-2, 1.0]
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)
     batched = run(images, vgg, steps=8, alpha=torch.tensor(alphas), seed=3)
+    singles = [run(images, vgg, steps=8, alpha=a, seed=3) for a in alphas]
     assert batched.image.shape[0] == 3 and len(batched.history[0]["total"]) == 3
-    for i, a in enumerate(alphas):
-        single = run(images, vgg, steps=8, alpha=a, seed=3)
-        torch.testing.assert_close(batched.image[i : i + 1], single.image, atol=2e-4, rtol=1e-3)
-        assert batched.history[-1]["total"][i] == pytest.approx(single.history[-1]["total"], rel=1e-3)
+    for i, single in enumerate(singles):
+        torch.testing.assert_close(batched.image[i : i + 1], single.image, atol=1e-5, rtol=1e-5)
+        assert batched.history[-1]["total"][i] == pytest.approx(single.history[-1]["total"], rel=1e-5)
 
 
 def test_callback_can_stop_the_run_and_keep_the_image(images, vgg):

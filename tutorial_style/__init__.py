@@ -10,7 +10,16 @@ One module per concept: ``images`` (loading/saving), ``vgg`` (layer names and th
 from .gram import gram_matrix
 from .images import ImageError, bundled_images, load_image, save_image
 from .losses import content_loss, style_layer_loss, style_loss
-from .optimize import StyleTransferResult, default_device, get_vgg, reconstruct_content, reconstruct_style, stylize
+from .optimize import (
+    SizeWarning,
+    StyleTransferResult,
+    default_device,
+    estimate_cost,
+    get_vgg,
+    reconstruct_content,
+    reconstruct_style,
+    stylize,
+)
 from .vgg import LAYER_INFO, LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features
 from .weights import RandomWeightsWarning, WeightsError, WeightsUnavailableError, fetch_imagenet_weights, load_weights
 
@@ -39,6 +48,8 @@ __all__ = [
     "reconstruct_content",
     "reconstruct_style",
     "StyleTransferResult",
+    "SizeWarning",
+    "estimate_cost",
     "default_device",
     "get_vgg",
 ]

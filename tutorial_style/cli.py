@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 __all__ = ["main", "build_parser"]
@@ -45,13 +46,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("images", help="list the bundled images with their credits")
     p.set_defaults(run=_images)
+
+    p = commands.add_parser(
+        "precompute",
+        help="compute notebook 06's trade-off grid into the cache ahead of a workshop",
+        description="Compute the alpha/beta trade-off grid of notebook 06 into the tutorial's cache, so the "
+        "notebook opens without computing anything. It asks for the same grid as the notebook: the paper's settings "
+        "(512 px, 500 steps, 5 x 5; hours on a CPU), or quick mode's small grid with --quick or TUTORIAL_STYLE_QUICK=1.",
+    )
+    p.add_argument("--content", default="astronaut", help="content image: a file or a bundled name (default astronaut, the notebook's)")
+    p.add_argument("--style", default="mosaic", help="style image: a file or a bundled name (default mosaic, the notebook's)")
+    p.add_argument("--quick", action="store_true", help="quick mode's small grid, as the notebook with TUTORIAL_STYLE_QUICK=1 (default: follow that variable)")
+    p.add_argument("--size", type=int, default=None, help="longer side in pixels (default 512, or quick mode's)")
+    p.add_argument("--steps", type=int, default=None, help="steps per row (default 500, or quick mode's)")
+    p.add_argument("--weights", default="auto", help="auto (default), imagenet, random, or a weights file")
+    p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
+    p.set_defaults(run=_precompute)
+
+    p = commands.add_parser(
+        "doctor",
+        help="check that this machine is ready for the tutorial (a teacher runs it first)",
+        description="Print a checklist: Python and package versions, the device, the ImageNet weights, the "
+        "precomputed caches and the JupyterLab widget front-end; each failed check says how to fix it. "
+        "Exits with 1 if an essential check failed.",
+    )
+    p.set_defaults(run=_doctor)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -60,10 +88,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line, like errors (no source line); random weights are already announced by weights.py."""
+    if category.__name__ != "RandomWeightsWarning":
+        print(f"warning: {message}", file=sys.stderr)
+
+
 def _stylize(args) -> int:
-    from .images import load_image, save_image
+    from .images import check_image_path, load_image, save_image
     from .optimize import stylize
 
+    check_image_path(args.output)  # a bad output path fails now, not after minutes of work
     content = load_image(args.content, size=args.size)
     style = load_image(args.style, size=args.size)
     result = stylize(
@@ -98,6 +133,34 @@ def _images(args) -> int:
     for image in bundled_images().values():
         print(f"{image.name:<10} {image.kind:<8} {image.title} - {image.author}, {image.licence} ({image.source})")
     return 0
+
+
+
+def _precompute(args) -> int:
+    from .files import cache_dir
+    from .tradeoff import default_grid
+
+    changed = {k: v for k, v in (("size", args.size), ("steps", args.steps)) if v is not None}
+    quick = True if args.quick else None  # None: $TUTORIAL_STYLE_QUICK decides, as in the notebook
+    grid = default_grid(args.content, args.style, quick=quick, weights=args.weights, device=args.device, **changed)
+    settings = grid.settings
+    rows, cols = grid.shape
+    hits = sum(grid.cached)
+    print(
+        f"trade-off grid {rows} x {cols} ({settings['size']} px, {settings['steps']} steps, weights: {grid.weights_label}): "
+        f"{hits} row(s) were already cached, {rows - hits} computed; cache: {cache_dir('tradeoff')}"
+    )
+    if changed or (args.content, args.style) != ("astronaut", "mosaic"):
+        print("note: notebook 06 asks for the default images and settings; set the same ones in its parameters cell to use these rows")
+    return 0
+
+
+def _doctor(args) -> int:
+    from .doctor import report, run_checks
+
+    checks = run_checks()
+    print(report(checks))
+    return 0 if all(c.ok for c in checks if c.essential) else 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
-__all__ = ["cache_dir", "atomic_write", "OutputPathError"]
+__all__ = ["cache_dir", "atomic_write", "prepare_output", "OutputPathError"]
 
 
 class OutputPathError(ValueError):
@@ -46,20 +46,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     >>> target.read_text()
     'hi'
     """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputPathError(
-            f"cannot create the folder {str(path.parent)!r} for {str(path)!r}: {e.strerror or e}. "
-            "Choose an output path in a folder you can write to."
-        ) from None
-    if path.is_dir():
-        raise OutputPathError(f"{str(path)!r} is a folder; give a file name such as {str(path / 'result.png')!r}")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise OutputPathError(f"cannot write to the folder {str(path.parent)!r}: {e.strerror or e}") from None
+    path = prepare_output(path, probe=False)
+    fd, tmp = _temporary(path)
     try:
         with os.fdopen(fd, mode) as f:
             yield f
@@ -71,6 +59,37 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def prepare_output(path: str | os.PathLike, probe: bool = True) -> Path:
+    """Create ``path``'s folder and check that a file can be written there, else :class:`OutputPathError`.
+
+    Call it before long work, so that a bad output path fails at once rather than after the run.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{str(blocker)!r} is a file, not a folder" if blocker is not None else e.strerror or e
+        raise OutputPathError(
+            f"cannot create the folder {str(path.parent)!r} for {str(path)!r}: {reason}. "
+            "Choose an output path in a folder you can write to."
+        ) from None
+    if path.is_dir():
+        raise OutputPathError(f"{str(path)!r} is a folder; give a file name such as {str(path / 'result.png')!r}")
+    if probe:
+        fd, tmp = _temporary(path)
+        os.close(fd)
+        os.unlink(tmp)
+    return path
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    try:
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise OutputPathError(f"cannot write to the folder {str(path.parent)!r}: {e.strerror or e}") from None
 
 
 def _umask() -> int:

@@ -70,10 +70,11 @@ class BatchedLBFGS:
     def _remember(self, s: torch.Tensor, y: torch.Tensor) -> None:
         """Store the pair (s, y) for each image whose curvature y.s is positive; others keep their history."""
         ys = (y * s).sum(dim=1)
-        ok = ys > self.eps
+        ok = ys > self.eps  # False for NaN too
         slot = self.head
-        self.s[:, slot] = s
-        self.y[:, slot] = y
+        # A refused pair is stored as zeros, so even a NaN in it cannot reach the two-loop recursion.
+        self.s[:, slot] = torch.where(ok[:, None], s, torch.zeros_like(s))
+        self.y[:, slot] = torch.where(ok[:, None], y, torch.zeros_like(y))
         self.rho[:, slot] = torch.where(ok, 1.0 / torch.where(ok, ys, torch.ones_like(ys)), torch.zeros_like(ys))
         self.valid[:, slot] = ok
         self.gamma = torch.where(ok, ys / (y * y).sum(dim=1).clamp_min(1e-30), self.gamma)

@@ -14,25 +14,51 @@ from __future__ import annotations
 import functools
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
+import numpy as np
 import torch
 
 from .gram import gram_matrix
 from .images import load_image
 from .lbfgs import BatchedLBFGS
 from .losses import content_loss, style_loss
-from .vgg import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features, check_layers, min_input_size
+from .vgg import (
+    PAPER_CONTENT_LAYERS,
+    PAPER_STYLE_LAYERS,
+    VGG19Features,
+    check_layers,
+    check_network_options,
+    min_input_size,
+)
 from .weights import WeightsInfo
 
-__all__ = ["stylize", "reconstruct_content", "reconstruct_style", "StyleTransferResult", "default_device", "get_vgg"]
+__all__ = [
+    "stylize", "reconstruct_content", "reconstruct_style", "StyleTransferResult", "default_device", "get_vgg",
+    "estimate_cost", "SizeWarning",
+]  # fmt: skip
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("noise", "content", "style")
 ADAM_LR = 0.02  # in pixel units ([0, 1] images): about 5 grey levels per step at first
 
+# Rough cost of one loss-and-gradient evaluation per pixel of each image, with the paper's layers (VGG19 up to
+# relu5_1: about 1.5 MFLOP per pixel forward and backward, weights frozen). CPU: measured on a 2-core x86
+# machine at 64, 128 and 256 px (10-13 us per pixel with 2 threads: 0.05, 0.16 and 0.67 s), scaled by the threads
+# torch uses. GPUs: not measured here; a guess for a recent card. The warning is an order of magnitude, no more.
+CORE_SECONDS_PER_PIXEL = {"cpu": 20e-6, "cuda": 0.15e-6, "mps": 1.5e-6}
+ACTIVATION_BYTES_PER_PIXEL = 4000  # feature maps kept for the backward pass (measured: 3.7-4.3 kB)
+LBFGS_BYTES_PER_PIXEL = 2400  # 100 pairs (s, y) of 3 float32 per pixel
+WARN_SECONDS = 30 * 60
+WARN_MEMORY_FRACTION = 0.5
+
 Callback = Callable[[int, torch.Tensor, Mapping[str, torch.Tensor]], "bool | None"]
+
+
+class SizeWarning(UserWarning):
+    """A run that will take very long or may not fit in memory; the message gives the estimates."""
 
 
 @dataclass
@@ -128,7 +154,7 @@ def reconstruct_style(image, layers: Sequence[str] = PAPER_STYLE_LAYERS, **kwarg
     The result has ``image``'s size. Takes the keywords of :func:`stylize` except the content ones
     (``style_weights`` included).
     """
-    layers = check_layers(layers, "layers")
+    layers = check_layers(_check_layer_list(layers, "layers"), "layers")
     return _optimize(image, image, alpha=0.0, beta=1.0, content_layers=(), style_layers=layers, desc="style", **kwargs)
 
 
@@ -159,8 +185,15 @@ def _optimize(
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     if not isinstance(init, torch.Tensor) and init not in INITS:
         raise ValueError(f"init must be one of {INITS} or an image tensor, got {init!r}")
-    content_layers = check_layers(content_layers, "content_layers") if len(content_layers) else ()
-    style_layers = check_layers(style_layers, "style_layers") if len(style_layers) else ()
+    content_layers = _check_layer_list(content_layers, "content_layers")
+    style_layers = _check_layer_list(style_layers, "style_layers")
+    if not content_layers and not style_layers:
+        raise ValueError("content_layers and style_layers are both empty: there is nothing to match")
+    check_network_options(pooling, normalize)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be a function callback(step, image, losses), got {callback!r}")
     if isinstance(weights, VGG19Features):
         device = _check_device(device if device is not None else next(weights.parameters()).device)
         vgg = weights.to(device)
@@ -181,8 +214,14 @@ def _optimize(
     if style_layers and style_weights is not None:
         from .losses import _layer_weights
 
-        _layer_weights(list(style_layers), style_weights)  # validate now, not at the first step
+        try:
+            _layer_weights(list(style_layers), style_weights)  # validate now, not at the first step
+        except TypeError:
+            raise ValueError(
+                f"style_weights must be a dict {{layer: weight}} or one number per style layer, got {style_weights!r}"
+            ) from None
     x = _initial_image(init, content, style, batch, seed, device)
+    _warn_if_costly(h, w, batch, steps, optimizer, device)
     if vgg is None:
         vgg = get_vgg(weights, pooling, normalize, device)
 
@@ -242,8 +281,10 @@ def _run(losses, x, steps, optimizer, callback, progress, desc):
                 break
             # A non-finite loss (an L-BFGS blow-up) sends that image back to its best so far, history forgotten.
             if lbfgs is not None:
-                nxt = lbfgs.step(image.detach(), grad, restart=~finite)
-                x = torch.where(finite[:, None, None, None], nxt, best)
+                ok = finite[:, None, None, None]
+                # Only finite numbers may enter the L-BFGS history: one NaN pair would poison every later step.
+                nxt = lbfgs.step(torch.where(ok, image.detach(), best), torch.where(ok, grad, 0.0), restart=~finite)
+                x = torch.where(ok, nxt, best)
             else:
                 adam.zero_grad(set_to_none=True)
                 x.grad = torch.where(finite[:, None, None, None], grad, torch.zeros_like(grad))
@@ -257,7 +298,18 @@ def _run(losses, x, steps, optimizer, callback, progress, desc):
     if not torch.isfinite(best_total).all():  # never evaluated finitely (e.g. interrupted at once): keep the start
         best = torch.where(torch.isfinite(best_total)[:, None, None, None], best, x.detach())
     best = best.nan_to_num(0.5)
-    return best, _history_as_numbers(history), interrupted
+    rows = _history_as_numbers(history)
+    blown_up = [r["step"] for r in rows if not all(math.isfinite(v) for v in _as_list(r["total"]))]
+    if blown_up:
+        warnings.warn(
+            f"the loss was NaN or infinite at {len(blown_up)} step(s), first at step {blown_up[0]}; each time the "
+            "image went back to its best so far, and the best finite image is returned", RuntimeWarning, stacklevel=4,
+        )  # fmt: skip  (stacklevel: _run < _optimize < stylize/reconstruct_* < the caller's line)
+    return best, rows, interrupted
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def _history_as_numbers(history: list[dict[str, torch.Tensor]]) -> list[dict]:
@@ -278,7 +330,10 @@ def _initial_image(init, content, style, batch, seed, device) -> torch.Tensor:
     _, _, h, w = content.shape
     if isinstance(init, torch.Tensor):
         if init.dim() != 4 or init.shape[1:] != (3, h, w) or init.shape[0] not in (1, batch):
-            raise ValueError(f"init tensor must be (1 or {batch}, 3, {h}, {w}) like the content, got {tuple(init.shape)}")
+            n = 1 if batch == 1 else f"1 or {batch}"
+            raise ValueError(f"init tensor must be ({n}, 3, {h}, {w}) like the content, got {tuple(init.shape)}")
+        if not init.is_floating_point() or not torch.isfinite(init).all():
+            raise ValueError("init tensor must hold finite floats (an image in [0, 1])")
         return init.to(device=device, dtype=torch.float32).expand(batch, -1, -1, -1).clone()
     if init == "noise":
         generator = torch.Generator().manual_seed(int(seed))
@@ -311,10 +366,21 @@ def _check_factor(value, name: str) -> torch.Tensor:
     return t
 
 
+def _check_layer_list(layers, what: str) -> tuple[str, ...]:
+    """Layer names (one name or a list, possibly empty) checked against the table."""
+    if isinstance(layers, str):
+        layers = (layers,)
+    try:
+        layers = tuple(layers)
+    except TypeError:
+        raise ValueError(f"{what} must be a list of layer names such as {list(PAPER_STYLE_LAYERS)}, got {layers!r}") from None
+    return check_layers(layers, what) if layers else ()
+
+
 def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= 0:
         raise ValueError(f"steps must be a positive whole number of evaluations, got {steps!r}")
-    return steps
+    return int(steps)
 
 
 def _check_device(device) -> torch.device:
@@ -333,6 +399,70 @@ def _check_device(device) -> torch.device:
     if device.type not in ("cpu", "cuda", "mps"):
         raise ValueError(f"device {str(device)!r} is not supported; use 'cpu', 'cuda' or 'mps'")
     return device
+
+
+def estimate_cost(height: int, width: int, batch: int = 1, steps: int = 500, optimizer: str = "lbfgs", device="cpu"):
+    """Rough ``(seconds, bytes)`` that a run needs. Both grow linearly with the pixels (as the paper notes) and the
+    batch; the time also with ``steps``. Constants (per pixel of each image) are the ``*_PER_PIXEL`` above.
+
+    >>> seconds, memory = estimate_cost(256, 256, steps=300)
+    >>> 1 < seconds / 60 < 30, 0.1 < memory / 1e9 < 1   # minutes, GB
+    (True, True)
+    """
+    device = torch.device(device)
+    pixels = height * width * batch
+    threads = torch.get_num_threads() if device.type == "cpu" else 1
+    seconds = CORE_SECONDS_PER_PIXEL.get(device.type, CORE_SECONDS_PER_PIXEL["cpu"]) * pixels * steps / threads
+    memory = pixels * (ACTIVATION_BYTES_PER_PIXEL + (LBFGS_BYTES_PER_PIXEL if optimizer == "lbfgs" else 0))
+    return seconds, memory
+
+
+def _warn_if_costly(height, width, batch, steps, optimizer, device) -> None:
+    """Warn (:class:`SizeWarning`) when a run will take over 30 minutes or may need over half the free memory."""
+    seconds, memory = estimate_cost(height, width, batch, steps, optimizer, device)
+    free = _available_memory(device)
+    if seconds <= WARN_SECONDS and (free is None or memory <= WARN_MEMORY_FRACTION * free):
+        return
+    where = f"{_bytes(free)} available on {device}" if free is not None else f"on {device}"
+    warnings.warn(SizeWarning(
+        f"{'' if batch == 1 else f'{batch} images of '}{width}x{height} px for {steps} steps with {optimizer} "
+        f"will take about {_duration(seconds)} "
+        f"and need about {_bytes(memory)} ({where}). Use a smaller size or fewer steps "
+        "(TUTORIAL_STYLE_QUICK=1 picks small ones in the notebooks)."
+    ), stacklevel=4)  # fmt: skip
+
+
+def _available_memory(device: torch.device) -> int | None:
+    """Free bytes on ``device`` (GPU memory for CUDA, else the machine's available RAM), or None if unknown."""
+    try:
+        if device.type == "cuda":
+            return torch.cuda.mem_get_info(device)[0]
+        import psutil  # optional
+
+        return psutil.virtual_memory().available
+    except ImportError:
+        pass
+    except Exception:  # a driver that cannot answer: no memory estimate, no warning
+        return None
+    try:
+        with open("/proc/meminfo") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def _bytes(n: float) -> str:
+    return f"{n / 1e6:.0f} MB" if n < 1e9 else f"{n / 1e9:.1f} GB"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 86400:.0f} days"
 
 
 def _as_image(image, what: str, device: torch.device) -> torch.Tensor:

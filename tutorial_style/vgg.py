@@ -12,6 +12,7 @@ the paper's "conv4_2" is what we call ``relu4_2``: :data:`PAPER_CONTENT_LAYERS` 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from collections import OrderedDict
 from typing import Iterable, Sequence
@@ -30,6 +31,7 @@ __all__ = [
     "IMAGENET_STD",
     "VGG19Features",
     "check_layers",
+    "check_network_options",
     "min_input_size",
 ]
 
@@ -92,19 +94,31 @@ def check_layers(layers: Iterable[str], what: str = "layers") -> tuple[str, ...]
     >>> check_layers(["conv42"])
     Traceback (most recent call last):
     ...
-    ValueError: unknown layer 'conv42' in layers; did you mean 'conv4_2'? Valid names: conv1_1, relu1_1, ...
+    ValueError: unknown layer 'conv42' in layers; did you mean 'relu4_2'? The paper's "conv4_2" is its rectified output, relu4_2 here ('conv4_2' is the output before the ReLU). Valid names: ...
     """
     if isinstance(layers, str):
         layers = (layers,)
     layers = tuple(layers)
     for name in layers:
         if name not in LAYER_INFO:
-            close = difflib.get_close_matches(str(name), LAYERS, n=1, cutoff=0.5)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ValueError(f"unknown layer {name!r} in {what}; {hint}Valid names: {', '.join(LAYERS[:2])}, ... {LAYERS[-1]}")
+            raise ValueError(f"unknown layer {name!r} in {what}; {_hint(name)}Valid names: {', '.join(LAYERS[:2])}, ... {LAYERS[-1]}")
     if not layers:
         raise ValueError(f"{what} is empty; name at least one layer, e.g. {PAPER_CONTENT_LAYERS[0]!r}")
     return layers
+
+
+def _hint(name) -> str:
+    """A suggestion for an unknown layer name. 'conv42', 'Conv4-2' or 'relu42' most likely mean the paper's
+    conv4_2, which is relu4_2 here; other typos get the closest name by spelling."""
+    m = re.fullmatch(r"(conv|relu)?[\s_.-]*([1-5])[\s_.-]*([1-4])", str(name).strip().lower())
+    if m and f"relu{m[2]}_{m[3]}" in LAYER_INFO:
+        n = f"{m[2]}_{m[3]}"
+        return (
+            f"did you mean 'relu{n}'? The paper's \"conv{n}\" is its rectified output, relu{n} here "
+            f"('conv{n}' is the output before the ReLU). "
+        )
+    close = difflib.get_close_matches(str(name), LAYERS, n=1, cutoff=0.5)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def min_input_size(layers: Iterable[str]) -> int:
@@ -116,10 +130,17 @@ def min_input_size(layers: Iterable[str]) -> int:
     return max(LAYER_INFO[n].stride for n in check_layers(layers))
 
 
-def _make_layers(pooling: str) -> nn.Sequential:
-    """Build the 37 modules of the table, named after the paper (conv1_1, relu1_1, ..., pool5)."""
+def check_network_options(pooling: str, normalize: str | None) -> None:
+    """Validate the two network options shared by VGG19Features and stylize."""
     if pooling not in ("avg", "max"):
         raise ValueError(f"pooling must be 'avg' (the paper's) or 'max' (torchvision's), got {pooling!r}")
+    if normalize not in ("paper", None):
+        raise ValueError(f"normalize must be 'paper' or None, got {normalize!r}")
+
+
+def _make_layers(pooling: str) -> nn.Sequential:
+    """Build the 37 modules of the table, named after the paper (conv1_1, relu1_1, ..., pool5)."""
+    check_network_options(pooling, None)
     pool = nn.AvgPool2d if pooling == "avg" else nn.MaxPool2d
     modules = {}
     for info in LAYER_INFO.values():
@@ -160,8 +181,7 @@ class VGG19Features(nn.Module):
         from .normalization import paper_normalization
         from .weights import load_weights
 
-        if normalize not in ("paper", None):
-            raise ValueError(f"normalize must be 'paper' or None, got {normalize!r}")
+        check_network_options(pooling, normalize)
         self.layers = _make_layers(pooling)
         state, info = load_weights(weights)
         self.layers.load_state_dict(state)

@@ -64,6 +64,7 @@ def _imagenet_url() -> str:
 
 IMAGENET_URL = _imagenet_url()
 IMAGENET_FILE = IMAGENET_URL.rsplit("/", 1)[-1]  # "vgg19-dcbb9e9d.pth"; the part after "-" starts its sha256
+IMAGENET_SHA256_PREFIX = IMAGENET_FILE.rsplit(".", 1)[0].split("-")[-1]  # checked after download and at every load
 
 
 class WeightsError(ValueError):
@@ -152,11 +153,9 @@ def fetch_imagenet_weights(timeout: float = 5.0) -> Path:
     if path.is_file():
         return path
     url = IMAGENET_URL
-    parts = urllib.parse.urlsplit(url)
     try:
         # Fail fast when offline: urllib itself would wait for the system's (long) connect timeout.
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+        _connect(url, timeout)
         path.parent.mkdir(parents=True, exist_ok=True)
         # torch.hub downloads into a temporary file, checks the sha256 prefix in the name, then moves it.
         torch.hub.download_url_to_file(url, str(path), hash_prefix=_hash_prefix(url), progress=True)
@@ -165,6 +164,21 @@ def fetch_imagenet_weights(timeout: float = 5.0) -> Path:
             f"cannot download the ImageNet VGG19 weights from {url} ({e}).", fix=_fix_message()
         ) from None
     return path
+
+
+def server_reachable(url: str = "", timeout: float = 3.0) -> bool:
+    """Whether the server of ``url`` (default: the ImageNet weights' address) accepts a connection now."""
+    try:
+        _connect(url or IMAGENET_URL, timeout)
+        return True
+    except OSError:
+        return False
+
+
+def _connect(url: str, timeout: float) -> None:
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    socket.create_connection((parts.hostname, port), timeout=timeout).close()
 
 
 def save_slim_weights(weights: str | os.PathLike, out: str | os.PathLike) -> Path:
@@ -215,21 +229,62 @@ def _load_file_cached(path: str, size: int, mtime: int, source: str) -> tuple[di
         if source == "imagenet"
         else "Make it again, e.g. with `python -m tutorial_style fetch-weights --slim FILE`."
     )
+    if Path(path).is_dir():
+        raise WeightsError(f"weights {path!r} is a folder, not a weights file. {refetch}")
+    if size == 0:
+        raise WeightsError(f"weights file {path!r} is empty (0 bytes). {refetch}")
+    _check_checksum(Path(path), source, refetch)
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        raise WeightsError(
-            f"weights file {path!r} was refused: it holds more than tensors, and loading it could run code "
-            f"({str(e).splitlines()[0]}). Only use weight files from a source you trust. {refetch}"
-        ) from None
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as e:
-        raise WeightsError(f"weights file {path!r} is truncated or corrupted ({str(e).splitlines()[0]}). {refetch}") from None
+        if "GLOBAL" in str(e):  # the pickle calls a Python function: it would run code
+            raise WeightsError(
+                f"weights file {path!r} was refused: it holds more than tensors, and loading it could run code "
+                f"({_reason(e)}). Only use weight files from a source you trust. {refetch}"
+            ) from None
+        raise WeightsError(f"weights file {path!r} is not a PyTorch weights file, or is damaged ({_reason(e)}). {refetch}") from None
+    except Exception as e:  # whatever torch.load trips over in a damaged file
+        raise WeightsError(f"weights file {path!r} is truncated or corrupted ({_reason(e)}). {refetch}") from None
     state = _features_state(raw, path, refetch)
     if source == "imagenet":
         label = "ImageNet (torchvision VGG19_Weights.IMAGENET1K_V1)"
     else:
         label = f"file {Path(path).name}"
     return state, WeightsInfo(source, label, True, _digest(state), path)
+
+
+def _check_checksum(path: Path, source: str, refetch: str) -> None:
+    """Catch damage that ``torch.load`` would not notice (flipped bytes inside a tensor).
+
+    torchvision's file name starts with its sha256 (checked as torch.hub does after a download); files in
+    PyTorch's zip format carry a CRC-32 per tensor.
+    """
+    if source == "imagenet":
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        if not digest.hexdigest().startswith(IMAGENET_SHA256_PREFIX):
+            raise WeightsError(
+                f"weights file {str(path)!r} is damaged or not the original: its sha256 starts with "
+                f"{digest.hexdigest()[:8]}, not {IMAGENET_SHA256_PREFIX} as torchvision's file does. {refetch}"
+            )
+    elif zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+        except Exception as e:  # a damaged directory of the archive
+            raise WeightsError(f"weights file {str(path)!r} is truncated or corrupted ({_reason(e)}). {refetch}") from None
+        if bad is not None:
+            raise WeightsError(f"weights file {str(path)!r} is corrupted: {bad} fails its checksum. {refetch}")
+
+
+def _reason(error: BaseException) -> str:
+    """The telling part of an error from torch.load: the line naming the problem, its first sentence."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    telling = [line for line in lines if "GLOBAL" in line or "Unsupported" in line]
+    line = (telling or lines or [type(error).__name__])[0]
+    return line.split(". ")[0].rstrip(".")
 
 
 def _features_state(raw, path: str, refetch: str) -> dict[str, torch.Tensor]:
