@@ -574,7 +574,7 @@ __all__ += [
 ]
 
 STUDIO_STYLE_LAYERS = PAPER_STYLE_LAYERS  # the studio's style-layer checkboxes
-_TERMS = (("content", "α·L_content", "--"), ("style", "β·L_style", ":"), ("total", "total", "-"))
+_TERMS = (("content", "α·L_content"), ("style", "β·L_style"), ("total", "total"))
 
 
 def _history_value(value, index: int) -> float:
@@ -590,36 +590,22 @@ def loss_curves_figure(
     beta: float = 1.0,
     index: int = 0,
     title: str = "",
-    size: tuple[float, float] = (6.0, 3.2),
 ):
-    """Loss curves of one or more runs, log scale: α·L_content (dashed), β·L_style (dotted), total (solid).
+    """The loss curves of one or more runs (``plots.plot_loss_curves``): α·L_content, β·L_style and the total.
 
-    ``histories`` maps a label to a ``StyleTransferResult.history``; runs get one colour each. ``index``
-    picks the image of a batched run. The figure names ``weights``; close it when done (or use
-    :func:`figure_png`).
+    ``histories`` maps a label to a ``StyleTransferResult.history``; ``index`` picks the image of a batched
+    run. A term that is off (alpha or beta = 0) is left out. The figure names ``weights``.
     """
-    fig, ax = plt.subplots(figsize=size)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (label, history) in enumerate(histories.items()):
-        steps = [h["step"] for h in history]
-        for key, name, style in _TERMS:
+    curves = {}
+    for label, history in histories.items():
+        prefix = "" if len(histories) == 1 else f"{label}: "
+        for key, name in _TERMS:
             factor = alpha if key == "content" else beta if key == "style" else 1.0
-            values = [max(factor * _history_value(h[key], index), 1e-30) for h in history]
-            if key != "total" and max(values) <= 1e-30:  # a term that is switched off (alpha or beta = 0)
+            values = [factor * _history_value(h[key], index) for h in history]
+            if key != "total" and not any(v > 0 for v in values):
                 continue
-            text = name if len(histories) == 1 else f"{label}: {name}"
-            ax.plot(steps, values, style, color=colours[i % len(colours)], label=text, linewidth=1.5 if key == "total" else 1.0)
-    ax.set_yscale("log")
-    ax.set_xlabel("step (loss-and-gradient evaluations)")
-    ax.set_ylabel("loss")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    import textwrap
-
-    caption = textwrap.fill(plots.weights_caption(weights), width=int(size[0] * 11))  # fits the figure's width
-    ax.set_title("\n".join(t for t in (title, caption) if t), fontsize=8, color="black" if weights.pretrained else "crimson")
-    fig.tight_layout()
-    return fig
+            curves[prefix + name] = [v if v > 0 else float("nan") for v in values]  # a log scale has no 0
+    return plots.plot_loss_curves(curves, weights, suptitle=title)
 
 
 class LiveLossPlot:
@@ -648,7 +634,7 @@ class LiveLossPlot:
         """Draw ``history`` (e.g. the finished run's) now."""
         if not history:
             return
-        fig = loss_curves_figure({"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title, size=(4.8, 3.0))
+        fig = loss_curves_figure({"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title)
         self.view.value = figure_png(fig, dpi=80)
         self.redraws += 1
 

@@ -1,0 +1,302 @@
+"""The widgets of notebooks 05-06, driven the way a learner would: set values, click, wait, look.
+
+The studio runs in a background thread (so Stop can be clicked); ``panel.wait()`` joins it. The trade-off
+explorer must answer from the precomputed grid without ever calling ``stylize``.
+"""
+
+import datetime
+import io
+import threading
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from PIL import Image
+
+import tutorial_style.optimize
+import tutorial_style.tradeoff as tradeoff
+from tutorial_style import checks, get_vgg, load_image, widgets
+
+GRID = dict(size=32, steps=3, ratios=(1e-4, 1e-3, 1e-1), layer_sets=[("relu1_1",), tuple(tutorial_style.PAPER_STYLE_LAYERS)])
+
+
+@pytest.fixture(scope="module")
+def net():
+    return get_vgg("random", device="cpu")
+
+
+@pytest.fixture
+def studio(net):
+    panel = widgets.studio(net, content="chelsea", style="swirls", size=32, steps=4)
+    yield panel
+    panel.stop.click()
+    panel.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TUTORIAL_STYLE_CACHE", str(tmp_path_factory.mktemp("cache")))
+        return tradeoff.tradeoff_grid("chelsea", "swirls", **GRID, weights="random", progress=False)
+
+
+def forbid_stylize(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("stylize was called")
+
+    monkeypatch.setattr(tutorial_style.optimize, "stylize", fail)
+    monkeypatch.setattr(tradeoff, "stylize", fail)
+
+
+def png_size(data: bytes):
+    return Image.open(io.BytesIO(data)).size
+
+
+def upload(data: bytes, name: str = "mine.png"):
+    return ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data), "last_modified": datetime.datetime.now()},)
+
+
+def png_of(colour=(200, 30, 30), size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --- the studio ---------------------------------------------------------------------------------------
+
+
+def test_studio_starts_ready_and_names_its_weights(studio):
+    assert studio.status_text.startswith("ready · chelsea in the style of swirls")
+    assert "RANDOM" in studio.status_text
+    assert studio.stop.disabled and not studio.run.disabled
+    assert list(studio.style_layer_boxes) == list(tutorial_style.PAPER_STYLE_LAYERS)
+
+
+def test_studio_runs_with_the_chosen_settings(studio, monkeypatch):
+    seen = {}
+    real = tutorial_style.optimize.stylize
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tutorial_style.optimize, "stylize", spy)
+    studio.ratio.value = 1e-2
+    studio.content_layer.value = "relu2_2"
+    studio.use_relu5_1.value = False
+    studio.weight_relu1_1.value = 0.5
+    studio.init.value = "content"
+    studio.optimizer.value = "adam"
+    studio.steps.value = 3
+    before = studio.preview.value
+    studio.run.click()
+    result = studio.wait(timeout=120)
+    assert studio.status_text.startswith("done ·"), studio.status_text
+    assert "3 of 3 steps" in studio.status_text and "relu2_2" in studio.status_text
+    assert result is studio.result and len(result.history) == 3 and not result.interrupted
+    assert studio.preview.value != before and png_size(studio.preview.value)[0] > 0
+    assert studio.live.plot_view.value  # the loss curves were drawn
+    assert seen["alpha"] == pytest.approx(1e-2) and seen["beta"] == 1.0
+    assert seen["content_layers"] == ("relu2_2",)
+    assert seen["style_layers"] == ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+    assert seen["style_weights"]["relu1_1"] == 0.5
+    assert (seen["init"], seen["optimizer"], seen["steps"]) == ("content", "adam", 3)
+    assert not studio.run.disabled and studio.stop.disabled
+
+
+def test_studio_stop_keeps_the_image(studio):
+    studio.steps.value = 1000
+    started = threading.Event()
+    original = studio.live.preview.__call__
+
+    class Spy:
+        def __call__(self, step, image, losses):
+            started.set()
+            return original(step, image, losses)
+
+    studio.live.preview = Spy()
+    studio.run.click()
+    assert started.wait(timeout=120), "the run did not start"
+    assert studio.status_text.startswith("running") and not studio.stop.disabled and studio.run.disabled
+    studio.stop.click()
+    result = studio.wait(timeout=120)
+    assert studio.status_text.startswith("interrupted ·"), studio.status_text
+    assert result.interrupted and 1 <= len(result.history) < 1000
+    assert torch.isfinite(result.image).all() and result.image.shape[-1] == 32
+    assert studio.preview.value  # the kept image is shown
+
+
+def test_studio_saves_the_result(studio, tmp_path):
+    studio.run.click()
+    result = studio.wait(timeout=120)
+    target = tmp_path / "out" / "mine.png"
+    studio.filename.value = str(target)
+    studio.save.click()
+    assert studio.status_text.startswith("done · saved") and str(target) in studio.status_text
+    saved = load_image(target)
+    assert saved.shape == result.image.shape
+    torch.testing.assert_close(saved, result.image, atol=1 / 255 + 1e-6, rtol=0)
+    assert [p.name for p in target.parent.iterdir()] == ["mine.png"]  # atomic: no temporary file left
+
+
+def test_studio_save_before_run_and_bad_names_are_clear(studio, tmp_path):
+    studio.save.click()
+    assert studio.status_text.startswith("error ·") and "press Run" in studio.status_text
+    studio.run.click()
+    studio.wait(timeout=120)
+    studio.filename.value = str(tmp_path / "result.tiffx")
+    studio.save.click()
+    assert studio.status_text.startswith("error ·") and ".png" in studio.status_text
+
+
+def test_studio_takes_uploaded_images(studio):
+    studio.content_upload.value = upload(png_of(), "my photo.png")
+    assert studio.content.value == "⬆ my photo.png"
+    assert studio.status_text.startswith("ready · uploaded my photo.png")
+    studio.run.click()
+    result = studio.wait(timeout=120)
+    assert studio.status_text.startswith("done ·"), studio.status_text
+    assert tuple(result.image.shape[-2:]) == (24, 32)  # the upload's 40x30 aspect, longer side 32
+
+
+def test_studio_refuses_an_upload_that_is_not_an_image(studio):
+    studio.style_upload.value = upload(b"this is not an image", "notes.png")
+    assert studio.status_text.startswith("error ·") and "uploaded file" in studio.status_text
+    assert "⬆ notes.png" not in studio.style.options
+
+
+def test_studio_errors_show_in_the_status_line(studio, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("something is off")
+
+    monkeypatch.setattr(tutorial_style.optimize, "stylize", broken)
+    studio.run.click()
+    studio.wait(timeout=60)
+    assert studio.status_text == "error · ValueError: something is off"
+    assert not studio.run.disabled
+
+
+# --- live views ---------------------------------------------------------------------------------------
+
+
+def test_live_view_updates_and_stops_on_request(net):
+    stop = threading.Event()
+    live = widgets.LiveView(net.weights_info, steps=50, stop=stop, min_interval=0.0)
+    content, style = load_image("chelsea", size=32), load_image("swirls", size=32)
+
+    def callback(step, image, losses):
+        if step == 2:
+            stop.set()
+        return live(step, image, losses)
+
+    result = tutorial_style.stylize(content, style, steps=50, weights=net, callback=callback, progress=False)
+    assert result.interrupted and len(result.history) == 3
+    assert live.preview_view.value and live.plot_view.value and live.plot.redraws >= 1
+    live.finish(result)
+    assert png_size(live.preview_view.value)[0] >= 256
+
+
+def test_loss_curves_figure_names_the_weights(net):
+    history = [{"step": i, "content": 10.0 / (i + 1), "style": 5.0, "total": 1e-3 * 10 / (i + 1) + 5} for i in range(4)]
+    fig = widgets.loss_curves_figure({"L-BFGS": history, "Adam": history}, net.weights_info, title="compare")
+    try:
+        assert "RANDOM" in fig._suptitle.get_text() and "compare" in fig._suptitle.get_text()
+        assert len(fig.axes[0].get_lines()) == 6
+    finally:
+        plt.close(fig)
+
+
+# --- notebook 06: the explorers -----------------------------------------------------------------------
+
+
+def test_explorer_answers_from_the_grid_without_stylize(grid, monkeypatch):
+    forbid_stylize(monkeypatch)
+    panel = widgets.tradeoff_explorer(grid)
+    assert set(panel.pngs) == {(r, c) for r in range(2) for c in range(3)}
+    first_image, first_status, first_table = panel.cell_view.value, panel.status_text, panel.breakdown.value
+    assert first_status.startswith("ready · style layers relu1_1 ... relu5_1 · α/β 1e-03") and "RANDOM" in first_status
+    panel.row.value = 0
+    assert panel.cell_view.value == panel.pngs[(0, 1)] and panel.status_text != first_status
+    assert "style layers relu1_1 ·" in panel.status_text
+    panel.col.value = 0
+    assert panel.cell_view.value == panel.pngs[(0, 0)] and "α/β 1e-04" in panel.status_text
+    assert panel.breakdown.value != first_table
+    assert first_image != panel.cell_view.value
+
+
+def test_explorer_breakdown_shows_every_paper_layer(grid):
+    panel = widgets.tradeoff_explorer(grid)
+    panel.row.value = 0
+    table = panel.breakdown.value
+    for name in tutorial_style.PAPER_STYLE_LAYERS:
+        assert name in table
+    assert table.count("yes, w_l") == 1  # row 0 optimises relu1_1 only
+    assert f"{float(grid.style_losses[0, panel.col.value, 0]):.3g}" in table
+
+
+def test_layer_explorer_compares_with_the_papers_choice(grid, net):
+    panel = widgets.layer_explorer(grid, net)
+    assert panel.paper_view.value, "the paper's choice comes from the grid at once"
+    panel.content_layers.value = ("relu2_2",)
+    panel.style_layers.value = ("relu1_1", "relu3_1")
+    panel.run.click()
+    assert panel.status_text.startswith("done · content relu2_2 · style relu1_1, relu3_1"), panel.status_text
+    assert panel.result.settings["content_layers"] == ("relu2_2",)
+    assert panel.result.settings["style_layers"] == ("relu1_1", "relu3_1")
+    assert panel.preview.value
+    # With other steps the grid no longer holds the paper's cell: it is computed and kept.
+    panel.steps.value = 2
+    panel.run.click()
+    assert ((("relu4_2",), tuple(tutorial_style.PAPER_STYLE_LAYERS), 1e-3, 2)) in panel.results
+
+
+def test_layer_explorer_needs_the_grids_weights(grid):
+    from tutorial_style import VGG19Features
+
+    other = VGG19Features(weights="random", normalize=None)  # same weights, not the paper's normalisation
+    with pytest.raises(ValueError, match="other weights"):
+        widgets.layer_explorer(grid, other)
+
+
+def test_layer_explorer_with_no_layers_says_so(grid, net):
+    panel = widgets.layer_explorer(grid, net)
+    panel.content_layers.value = ()
+    panel.style_layers.value = ()
+    panel.run.click()
+    assert panel.status_text.startswith("error ·") and "at least one" in panel.status_text
+
+
+# --- the exercises' checkers ------------------------------------------------------------------------
+
+
+def test_total_loss_checker():
+    from tutorial_style import content_loss, style_loss
+
+    def right(features, targets_p, targets_a, alpha, beta):
+        lc = sum(content_loss(features[n], targets_p[n]) for n in targets_p)
+        return alpha * lc + beta * style_loss(features, targets_a)
+
+    def swapped(features, targets_p, targets_a, alpha, beta):
+        return right(features, targets_p, targets_a, beta, alpha)
+
+    assert checks.check_total_loss(right)
+    assert checks.check_total_loss(lambda *a: None).status == "not attempted"
+    verdict = checks.check_total_loss(swapped)
+    assert not verdict and "swapped" in verdict.message
+
+
+def test_style_breakdown_checker(net):
+    from tutorial_style import gram_matrix, style_layer_loss
+
+    def right(features, targets_a):
+        return torch.stack([style_layer_loss(features[n], targets_a[n]) for n in targets_a], dim=1)
+
+    assert checks.check_style_breakdown(right)
+    assert "transposed" in checks.check_style_breakdown(lambda f, a: right(f, a).T).message
+    # and the package's style_breakdown agrees with the checker's reference
+    images = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    _, e = tradeoff.style_breakdown(images, content, style, net, style_layers=("relu1_1", "relu2_1"))
+    feats = net(images, ["relu1_1", "relu2_1"])
+    targets = {n: gram_matrix(f) for n, f in net(style, ["relu1_1", "relu2_1"]).items()}
+    torch.testing.assert_close(e, right(feats, targets), rtol=1e-4, atol=0)

@@ -1,0 +1,381 @@
+"""The alpha/beta trade-off grid (arXiv Fig. 3, CVPR Fig. 4): style-layer sets down, alpha/beta across.
+
+Rows are growing style-layer sets, {relu1_1}, {relu1_1, relu2_1}, ... up to relu1_1 ... relu5_1; columns are
+the ratio alpha/beta = 1e-5 ... 1e-1 (beta = 1). Each row is **one** batched :func:`~tutorial_style.stylize`
+call with ``alpha`` a tensor: the images of a row start from the same noise and are optimised side by side,
+each independently (see ``lbfgs.py``), so a row gives the same images as separate runs.
+
+A full grid takes a long time (the paper's 512 px and 500 steps: hours on a CPU), so every row is cached on
+disk in ``cache_dir("tradeoff")``, keyed by the images' pixels, the weights' digest and every setting that
+changes the result. Reopening the notebook, or running it after ``python -m tutorial_style precompute``,
+recomputes nothing. An unreadable, damaged or stale entry is rebuilt; a cache that cannot be written only
+costs a warning.
+
+Cells are stored as 8-bit images (what a PNG holds), and a freshly computed grid is rounded the same way,
+so a cache hit returns exactly what a miss returns. With each row the cache keeps the content loss and the
+per-layer style losses E_l (paper eq. 4) of every cell, so the notebook's breakdown costs nothing either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import torch
+
+from .files import atomic_write, cache_dir
+from .gram import gram_matrix
+from .images import load_image
+from .losses import content_loss, style_layer_loss
+from .optimize import StyleTransferResult, get_vgg, stylize
+from .vgg import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features, check_layers
+from .weights import WeightsInfo
+
+__all__ = [
+    "RATIOS",
+    "layer_sets",
+    "grid_settings",
+    "tradeoff_row",
+    "tradeoff_grid",
+    "style_breakdown",
+    "TradeoffGrid",
+    "row_key",
+    "default_grid",
+    "grid_figure",
+]
+
+RATIOS: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+"""The grid's columns, alpha/beta (beta = 1): from texture-like (1e-5) to little style (1e-1)."""
+
+CONTENT, STYLE = "astronaut", "mosaic"  # the grid's images unless others are given
+_VERSION = 1  # bump when what a row entry holds, or how it is computed, changes: old entries are then rebuilt
+
+
+def layer_sets(style_layers: Sequence[str] = PAPER_STYLE_LAYERS) -> list[tuple[str, ...]]:
+    """The grid's rows: growing prefixes of ``style_layers``.
+
+    >>> layer_sets(["relu1_1", "relu2_1", "relu3_1"])
+    [('relu1_1',), ('relu1_1', 'relu2_1'), ('relu1_1', 'relu2_1', 'relu3_1')]
+    """
+    layers = check_layers(style_layers, "style_layers")
+    return [layers[: i + 1] for i in range(len(layers))]
+
+
+def grid_settings(quick: bool | None = None) -> dict:
+    """The grid's size, steps, columns and rows: the paper's (512 px, 500 steps, 5 x 5), or quick mode's.
+
+    ``quick=None`` reads ``$TUTORIAL_STYLE_QUICK``. Notebook 06 and ``python -m tutorial_style precompute``
+    both call this, so they ask for the same cache entries.
+
+    >>> s = grid_settings(quick=True)
+    >>> s["size"], s["steps"], len(s["layer_sets"]), len(s["ratios"])
+    (64, 20, 2, 3)
+    >>> s = grid_settings(quick=False)
+    >>> s["size"], s["steps"], len(s["layer_sets"]), len(s["ratios"])
+    (512, 500, 5, 5)
+    """
+    if quick is None:
+        quick = os.environ.get("TUTORIAL_STYLE_QUICK", "").strip() not in ("", "0")
+    rows = layer_sets()
+    if quick:  # the two most different rows and every other column: a 2 x 3 grid in seconds
+        return dict(size=64, steps=20, ratios=RATIOS[::2], layer_sets=[rows[0], rows[-1]])
+    return dict(size=512, steps=500, ratios=RATIOS, layer_sets=rows)
+
+
+@dataclass
+class TradeoffGrid:
+    """A computed grid. ``images``: (R, C, 3, H, W) in [0, 1], 8-bit values; ``cell(r, c)``: (1, 3, H, W).
+
+    ``content_loss`` (R, C): L_content of each cell on the content layer(s). ``style_losses`` (R, C, L): E_l
+    of each cell on each layer of ``breakdown_layers`` (the paper's five style layers and any other layer a
+    row uses), whether or not the row optimised it. ``cached``: for each row, True if it came from the disk cache.
+    """
+
+    images: torch.Tensor
+    ratios: tuple[float, ...]
+    layer_sets: list[tuple[str, ...]]
+    content_image: torch.Tensor
+    style_image: torch.Tensor
+    weights: WeightsInfo
+    content_loss: torch.Tensor
+    style_losses: torch.Tensor
+    breakdown_layers: tuple[str, ...]
+    cached: list[bool] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.images.shape[:2])
+
+    @property
+    def weights_label(self) -> str:
+        return self.weights.label
+
+    def cell(self, row: int, col: int) -> torch.Tensor:
+        return self.images[row, col].unsqueeze(0)
+
+    def row_label(self, row: int) -> str:
+        """'relu1_1' for a one-layer row, 'relu1_1 ... relu3_1' for longer ones."""
+        layers = self.layer_sets[row]
+        return layers[0] if len(layers) == 1 else f"{layers[0]} ... {layers[-1]}"
+
+    def breakdown(self, row: int, col: int) -> dict[str, float]:
+        """E_l of cell (row, col) on every breakdown layer: {layer: E_l}."""
+        return {name: float(v) for name, v in zip(self.breakdown_layers, self.style_losses[row, col])}
+
+
+def tradeoff_row(
+    content: torch.Tensor,
+    style: torch.Tensor,
+    style_layers: Sequence[str],
+    ratios: Sequence[float] = RATIOS,
+    **stylize_kwargs,
+) -> StyleTransferResult:
+    """One row of the grid: ONE batched ``stylize`` call with ``alpha = torch.tensor(ratios)``, ``beta = 1``.
+
+    Returns ``stylize``'s result, whose ``image`` is (len(ratios), 3, H, W): image i is what
+    ``stylize(content, style, alpha=ratios[i], beta=1, ...)`` gives on its own, with the same seed.
+    """
+    alpha = torch.tensor([float(r) for r in ratios], dtype=torch.float32)
+    return stylize(content, style, alpha=alpha, beta=1.0, style_layers=tuple(style_layers), **stylize_kwargs)
+
+
+@torch.no_grad()
+def style_breakdown(
+    images: torch.Tensor,
+    content: torch.Tensor,
+    style: torch.Tensor,
+    vgg: VGG19Features,
+    content_layers: Sequence[str] = PAPER_CONTENT_LAYERS,
+    style_layers: Sequence[str] = PAPER_STYLE_LAYERS,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """L_content (B,) and the per-layer style losses E_l (B, L) of a batch of results, one forward pass.
+
+    ``style`` is resized to the images' size first, as ``stylize`` does. The content loss sums over
+    ``content_layers`` (eq. 1); column l of the second tensor is E_l (eq. 4) for ``style_layers[l]``.
+    """
+    h, w = images.shape[-2:]
+    device = next(vgg.parameters()).device
+    images, content = images.to(device), content.to(device)
+    style = torch.nn.functional.interpolate(style.to(device), size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+    layers = tuple(dict.fromkeys(tuple(content_layers) + tuple(style_layers)))
+    feats = vgg(images, layers)
+    p = vgg(content, content_layers)
+    a = vgg(style, style_layers)
+    lc = sum(content_loss(feats[n], p[n]) for n in content_layers)
+    e = torch.stack([style_layer_loss(feats[n], gram_matrix(a[n])) for n in style_layers], dim=1)
+    return lc.cpu(), e.cpu()
+
+
+def row_key(content: torch.Tensor, style: torch.Tensor, weights: WeightsInfo, style_layers, ratios, settings: dict) -> str:
+    """The cache key of one row: a hash of the images' pixels, the weights' digest and every setting.
+
+    The device is left out on purpose: a row computed on a GPU is the same picture on a laptop's CPU.
+    """
+    description = dict(
+        version=_VERSION,
+        content=_tensor_digest(content),
+        style=_tensor_digest(style),
+        weights=weights.digest,
+        style_layers=list(style_layers),
+        ratios=[float(r) for r in ratios],
+        **settings,
+    )
+    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def tradeoff_grid(
+    content=CONTENT,
+    style=STYLE,
+    *,
+    size: int | None = None,
+    steps: int = 500,
+    ratios: Sequence[float] = RATIOS,
+    layer_sets: Sequence[Sequence[str]] | None = None,
+    content_layers: Sequence[str] = PAPER_CONTENT_LAYERS,
+    init: str = "noise",
+    optimizer: str = "lbfgs",
+    weights: str | VGG19Features = "auto",
+    pooling: str = "avg",
+    normalize: str | None = "paper",
+    seed: int = 0,
+    device=None,
+    cache: bool = True,
+    progress: bool | Callable = True,
+) -> TradeoffGrid:
+    """The trade-off grid: one batched ``stylize`` call per row, each row read from the disk cache when it can.
+
+    ``content``/``style``: anything ``load_image`` takes (a bundled name, a path, upload bytes, a tensor),
+    resized so the longer side is ``size`` (None keeps the size). ``layer_sets``: the rows (default: growing
+    prefixes of the paper's style layers). The other keywords are ``stylize``'s. ``progress``: True for a
+    tqdm bar over all the grid's steps, False for none, or a tqdm-like object with ``update(n)`` to use.
+    ``cache=False`` neither reads nor writes the cache.
+
+    A row interrupted with Ctrl-C is not cached, and the ``KeyboardInterrupt`` goes on to the caller.
+    """
+    sets = [check_layers(s, "layer_sets") for s in (layer_sets if layer_sets is not None else _default_sets())]
+    if not sets:
+        raise ValueError("layer_sets is empty: give at least one set of style layers")
+    ratios = tuple(float(r) for r in ratios)
+    if not ratios or any(not (r >= 0 and r != float("inf")) for r in ratios):
+        raise ValueError(f"ratios must be a non-empty list of finite, non-negative alpha/beta values, got {ratios}")
+    if not isinstance(init, str):
+        raise ValueError(f"init must be 'noise', 'content' or 'style' for the grid, got {type(init).__name__}")
+    content_layers = check_layers(content_layers, "content_layers")
+    content_image = load_image(content, size=size)
+    style_image = load_image(style, size=size)
+    vgg = weights if isinstance(weights, VGG19Features) else get_vgg(weights, pooling, normalize, device)
+    # E_l on the paper's five layers (and any other a row uses), whatever the row optimised: this does not
+    # depend on which rows are asked for, so adding a row leaves the others' cache entries valid.
+    breakdown_layers = tuple(sorted(set(PAPER_STYLE_LAYERS).union(*sets), key=lambda n: LAYER_INFO[n].index))
+    settings = dict(
+        content_layers=list(content_layers), breakdown_layers=list(breakdown_layers), steps=steps, init=init,
+        optimizer=optimizer, pooling=vgg.pooling, normalize=vgg.normalize, seed=seed,
+    )  # fmt: skip
+    folder = _cache_folder() if cache else None
+    bar, own_bar = _progress(progress, total=len(sets) * steps)
+    rows, cached = [], []
+    try:
+        for layers in sets:
+            key = row_key(content_image, style_image, vgg.weights_info, layers, ratios, settings)
+            path = folder / f"{key}.pt" if folder is not None else None
+            entry = _read(path, key, len(ratios), content_image.shape[-2:], len(breakdown_layers)) if path else None
+            cached.append(entry is not None)
+            if entry is None:
+                entry = _compute_row(content_image, style_image, layers, ratios, vgg, settings, bar)
+                entry["key"] = key
+                if path is not None:
+                    _write(path, entry)
+            else:
+                bar.update(steps)
+            rows.append(entry)
+    finally:
+        if own_bar:
+            bar.close()
+    return TradeoffGrid(
+        images=torch.stack([r["images"] for r in rows]).float() / 255.0,
+        ratios=ratios,
+        layer_sets=[tuple(s) for s in sets],
+        content_image=content_image,
+        style_image=style_image,
+        weights=vgg.weights_info,
+        content_loss=torch.stack([r["content_loss"] for r in rows]),
+        style_losses=torch.stack([r["style_losses"] for r in rows]),
+        breakdown_layers=breakdown_layers,
+        cached=cached,
+        settings=dict(settings, size=size, ratios=list(ratios), layer_sets=[list(s) for s in sets]),
+    )
+
+
+def default_grid(content=CONTENT, style=STYLE, *, quick: bool | None = None, **kwargs) -> TradeoffGrid:
+    """The grid notebook 06 shows and ``python -m tutorial_style precompute`` builds: :func:`grid_settings`
+    (quick mode from ``$TUTORIAL_STYLE_QUICK`` unless ``quick`` says), then ``kwargs`` (e.g. ``size``,
+    ``weights``, ``progress``) on top. Both go through here, so both read and write the same cache entries.
+    """
+    return tradeoff_grid(content, style, **{**grid_settings(quick), **kwargs})
+
+
+def grid_figure(grid: TradeoffGrid, *, cell: float = 1.6):
+    """The grid as one figure, like the paper's: rows of style-layer sets, columns of alpha/beta, weights named."""
+    import matplotlib.pyplot as plt
+
+    from .plots import to_numpy_image, weights_caption
+
+    rows, cols = grid.shape
+    fig, axes = plt.subplots(rows, cols, figsize=(cell * cols + 1.2, cell * rows + 0.8), squeeze=False)
+    for r in range(rows):
+        for c in range(cols):
+            ax = axes[r][c]
+            ax.imshow(to_numpy_image(grid.cell(r, c)))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"α/β = {grid.ratios[c]:.0e}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel(grid.row_label(r).replace(" ... ", "\n... "), fontsize=8)
+    size = tuple(grid.images.shape[-2:])
+    title = f"Style layers (rows) against α/β (columns), {size[1]}x{size[0]} px, {grid.settings.get('steps')} steps"
+    fig.suptitle(f"{title}\n{weights_caption(grid.weights)}", fontsize=9, color="black" if grid.weights.pretrained else "crimson")
+    fig.tight_layout()
+    return fig
+
+
+def _default_sets() -> list[tuple[str, ...]]:
+    return layer_sets()
+
+
+def _compute_row(content, style, layers, ratios, vgg, settings, bar) -> dict:
+    def tick(step, image, losses):
+        bar.update(1)
+
+    result = tradeoff_row(
+        content, style, layers, ratios, content_layers=settings["content_layers"], steps=settings["steps"],
+        init=settings["init"], optimizer=settings["optimizer"], weights=vgg, seed=settings["seed"],
+        callback=tick, progress=False,
+    )  # fmt: skip
+    if result.interrupted:  # stopped half-way (Ctrl-C): never cache it
+        raise KeyboardInterrupt
+    images = (result.image.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
+    lc, e = style_breakdown(images.float() / 255.0, content, style, vgg, settings["content_layers"], settings["breakdown_layers"])
+    return {"version": _VERSION, "images": images, "content_loss": lc, "style_losses": e}
+
+
+def _read(path, key: str, columns: int, hw, n_layers: int) -> dict | None:
+    """A row entry if it is readable, complete and for this key; otherwise None (the row is then rebuilt)."""
+    try:
+        if not path.is_file():
+            return None
+        entry = torch.load(path, map_location="cpu", weights_only=True)
+        images, lc, e = entry["images"], entry["content_loss"], entry["style_losses"]
+        ok = entry["version"] == _VERSION and entry["key"] == key
+        ok = ok and images.dtype == torch.uint8 and tuple(images.shape) == (columns, 3, *hw)
+        ok = ok and tuple(lc.shape) == (columns,) and tuple(e.shape) == (columns, n_layers)
+        ok = ok and bool(torch.isfinite(lc).all()) and bool(torch.isfinite(e).all())
+    except Exception:  # any damage at all means "rebuild"
+        return None
+    return entry if ok else None
+
+
+def _cache_folder():
+    """``cache_dir("tradeoff")``, or None with a warning when it cannot be created (the grid is then not cached)."""
+    try:
+        return cache_dir("tradeoff")
+    except OSError as e:
+        warnings.warn(f"the trade-off cache folder cannot be used ({e}); the grid is computed without caching it")
+        return None
+
+
+def _write(path, entry: dict) -> None:
+    try:
+        with atomic_write(path) as f:
+            torch.save(entry, f)
+    except (OSError, ValueError) as e:  # a full disk or a read-only cache must not lose the computed row
+        warnings.warn(f"could not cache a trade-off row in {str(path)!r} ({e}); it will be computed again next time")
+
+
+def _tensor_digest(image: torch.Tensor) -> str:
+    t = image.detach().to("cpu", torch.float32).contiguous()
+    return hashlib.sha256(repr(tuple(t.shape)).encode() + t.numpy().tobytes()).hexdigest()
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(progress, total: int):
+    """(bar, owned): a tqdm bar we open and close, the caller's own bar, or a silent stand-in."""
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc="trade-off grid", unit="step"), True
+    if progress is False or progress is None:
+        return _NoBar(), False
+    return progress, False
