@@ -42,6 +42,7 @@ __all__ = [
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("noise", "content", "style")
+PRECISIONS = ("fp32", "bf16")  # bf16: the network's convolutions in bfloat16; Gram matrices and losses stay float32
 ADAM_LR = 0.02  # in pixel units ([0, 1] images): about 5 grey levels per step at first
 
 # Rough cost of one loss-and-gradient evaluation per pixel of each image, with the paper's layers (VGG19 up to
@@ -111,6 +112,7 @@ def stylize(
     device: str | torch.device | None = None,
     callback: Callback | None = None,
     progress: bool = True,
+    precision: str = "fp32",
 ) -> StyleTransferResult:
     """Render ``content`` in the style of ``style`` (Gatys et al. 2016).
 
@@ -124,7 +126,9 @@ def stylize(
     (the same noise for every image of a batch). ``weights`` is a source name or path (see ``weights.py``)
     or a ready :class:`VGG19Features`. ``callback(step, image, losses)`` is called after each evaluation
     with the current image; returning True stops the run. Ctrl-C also stops it; either way the best
-    image so far is returned with ``interrupted=True``.
+    image so far is returned with ``interrupted=True``. ``precision="bf16"`` runs the network's
+    convolutions in bfloat16 (Gram matrices and losses stay float32): faster where the hardware has
+    bf16 units, see ``docs/performance.md``.
 
     >>> c, s = load_image("chelsea", size=32), load_image("mosaic", size=32)
     >>> result = stylize(c, s, steps=3, weights="random", progress=False)
@@ -135,7 +139,7 @@ def stylize(
         content, style, alpha=alpha, beta=beta, content_layers=content_layers, style_layers=style_layers,
         style_weights=style_weights, steps=steps, init=init, optimizer=optimizer, weights=weights,
         pooling=pooling, normalize=normalize, seed=seed, device=device, callback=callback, progress=progress,
-        desc="stylize",
+        precision=precision, desc="stylize",
     )  # fmt: skip
 
 
@@ -176,10 +180,12 @@ def get_vgg(weights="auto", pooling="avg", normalize="paper", device=None) -> VG
 def _optimize(
     content, style, *, alpha, beta, content_layers, style_layers, style_weights=None, steps=500, init="noise",
     optimizer="lbfgs", weights="auto", pooling="avg", normalize="paper", seed=0, device=None, callback=None,
-    progress=True, desc="",
+    progress=True, precision="fp32", desc="",
 ) -> StyleTransferResult:  # fmt: skip
     # Check everything before any work.
     steps = _check_steps(steps)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     alpha, beta = _check_factor(alpha, "alpha"), _check_factor(beta, "beta")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
@@ -232,7 +238,8 @@ def _optimize(
     layers = tuple(dict.fromkeys(content_layers + style_layers))
 
     def losses(image: torch.Tensor) -> dict[str, torch.Tensor]:
-        feats = vgg(image, layers)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+            feats = vgg(image, layers)
         zero = image.new_zeros(image.shape[0])
         lc = sum((content_loss(feats[n], targets_p[n]) for n in content_layers), zero)
         ls = style_loss(feats, targets_a, style_weights) if style_layers else zero
@@ -243,6 +250,7 @@ def _optimize(
         alpha=alpha.tolist(), beta=beta.tolist(), content_layers=content_layers, style_layers=style_layers,
         style_weights=style_weights, steps=steps, init=init if isinstance(init, str) else "tensor",
         optimizer=optimizer, pooling=vgg.pooling, normalize=vgg.normalize, seed=seed, device=str(device),
+        precision=precision,
     )  # fmt: skip
     return StyleTransferResult(image.clamp(0, 1), history, interrupted, vgg.weights_info, settings)
 
