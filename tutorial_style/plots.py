@@ -1,14 +1,19 @@
 """Figures for the notebooks. Every figure names the weights that made it; random weights loudly.
 
 The functions return matplotlib figures and never call ``plt.show()``; notebooks display them.
+Figures made outside the main thread (a widget's background run) are bare ``Figure`` objects that pyplot
+does not track: pyplot's list of figures is not thread-safe, and the kernel redraws every figure in it
+after each widget message, which would draw a half-built figure from two threads at once.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
 
 from .weights import WeightsInfo
 
@@ -22,6 +27,20 @@ __all__ = [
     "plot_layer_statistics",
     "plot_loss_curves",
 ]
+
+
+def subplots(*args, **kwargs):
+    """``plt.subplots`` in the main thread; in any other thread the same, on a figure pyplot does not track."""
+    if threading.current_thread() is threading.main_thread():
+        return plt.subplots(*args, **kwargs)
+    fig = Figure(figsize=kwargs.pop("figsize", None))
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def close(fig) -> None:
+    """Close a figure made by :func:`subplots` (only pyplot's own figures need it)."""
+    if threading.current_thread() is threading.main_thread():
+        plt.close(fig)
 
 
 def weights_caption(weights: WeightsInfo) -> str:
@@ -45,7 +64,7 @@ def to_numpy_image(image: torch.Tensor):
 
 def show_images(images: Sequence[torch.Tensor], titles: Sequence[str], weights: WeightsInfo | None, *, size: float = 3.0, suptitle: str = ""):
     """A row of images with titles; ``weights`` (or None for plain photos) is named under the title."""
-    fig, axes = plt.subplots(1, len(images), figsize=(size * len(images), size * 1.1), squeeze=False)
+    fig, axes = subplots(1, len(images), figsize=(size * len(images), size * 1.1), squeeze=False)
     for ax, image, title in zip(axes[0], images, titles):
         ax.imshow(to_numpy_image(image))
         ax.set_title(title, fontsize=10)
@@ -79,7 +98,7 @@ def show_receptive_field(image: torch.Tensor, layer: str, x: float = 0.5, y: flo
     i, j = min(int(y * rows), rows - 1), min(int(x * cols), cols - 1)
     cy, cx = i * info.stride + (info.stride - 1) / 2, j * info.stride + (info.stride - 1) / 2
     rf = info.receptive_field
-    fig, ax = plt.subplots(figsize=(5, 5 * h / w + 0.4))
+    fig, ax = subplots(figsize=(5, 5 * h / w + 0.4))
     ax.imshow(to_numpy_image(image), extent=(-0.5, w - 0.5, h - 0.5, -0.5))
     # The square, clipped to the image (beyond it the network sees zero padding).
     x0, y0 = max(cx - rf / 2, -0.5), max(cy - rf / 2, -0.5)
@@ -110,7 +129,7 @@ def show_feature_maps(features: torch.Tensor, channels: Sequence[int], layer: st
     ncols = min(ncols, panels)
     nrows = -(-panels // ncols)
     h, w = F.shape[-2:]
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size * h / w + 0.35) * nrows + 0.7), squeeze=False)
+    fig, axes = subplots(nrows, ncols, figsize=(size * ncols, (size * h / w + 0.35) * nrows + 0.7), squeeze=False)
     vmax = max(float(max(m.max() for m in maps)), 1e-8)
     cells = iter(axes.flat)
     if image is not None:
@@ -138,7 +157,7 @@ def show_gram_matrices(grams: Sequence[torch.Tensor], titles: Sequence[str], wei
 
     grams = [g.detach().float().cpu().squeeze(0) for g in grams]
     rows = 2 if images is not None else 1
-    fig, axes = plt.subplots(rows, len(grams), figsize=(size * len(grams) + 0.8, size * rows + 0.6), squeeze=False)
+    fig, axes = subplots(rows, len(grams), figsize=(size * len(grams) + 0.8, size * rows + 0.6), squeeze=False)
     vmax = max(float(max(g.max() for g in grams)), 1e-8)
     norm = LogNorm(vmin=vmax * 1e-4, vmax=vmax)
     for k, (g, title) in enumerate(zip(grams, titles)):
@@ -159,7 +178,7 @@ def show_gram_matrices(grams: Sequence[torch.Tensor], titles: Sequence[str], wei
 
 def plot_layer_statistics(layers: Sequence[str], statistics: dict, weights: WeightsInfo, *, suptitle: str = ""):
     """One bar chart per statistic over layers: ``statistics`` maps a statistic's name to one number per layer."""
-    fig, axes = plt.subplots(1, len(statistics), figsize=(4.5 * len(statistics), 3.4), squeeze=False)
+    fig, axes = subplots(1, len(statistics), figsize=(4.5 * len(statistics), 3.4), squeeze=False)
     for ax, (name, values) in zip(axes[0], statistics.items()):
         ax.bar(range(len(layers)), values, color="tab:blue")
         ax.set_xticks(range(len(layers)), layers, rotation=60, fontsize=7)
@@ -170,7 +189,7 @@ def plot_layer_statistics(layers: Sequence[str], statistics: dict, weights: Weig
 
 def plot_loss_curves(curves: dict, weights: WeightsInfo, *, ylabel: str = "loss", suptitle: str = ""):
     """Loss against step on a log scale, one line per run: ``curves`` maps a label to a list of values."""
-    fig, ax = plt.subplots(figsize=(6, 3.4))
+    fig, ax = subplots(figsize=(6, 3.4))
     for label, values in curves.items():
         ax.semilogy(range(1, len(values) + 1), values, label=label)
     ax.set_xlabel("step (loss-and-gradient evaluations)")

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import ipywidgets as w
-import matplotlib.pyplot as plt
 import torch
 from PIL import Image as PILImage
 
@@ -165,7 +164,7 @@ def figure_png(fig, dpi: int = 90) -> bytes:
     try:
         fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        plots.close(fig)
     return buffer.getvalue()
 
 
