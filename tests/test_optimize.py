@@ -169,3 +169,14 @@ def test_bad_arguments_are_named(images, vgg, kwargs, message):
 def test_wrong_image_shape_is_named(vgg):
     with pytest.raises(ValueError, match=r"content image must be a tensor of shape \(1, 3, H, W\)"):
         stylize(torch.rand(3, 3, 32, 32), torch.rand(1, 3, 32, 32), steps=1, weights=vgg, progress=False)
+
+
+def test_bf16_precision_runs_the_same_algorithm(images, vgg):
+    fp32 = run(images, vgg, steps=6)
+    bf16 = run(images, vgg, steps=6, precision="bf16")
+    assert bf16.settings["precision"] == "bf16" and torch.isfinite(bf16.image).all()
+    # the same starting image and targets: the first loss agrees to bf16's precision, then it falls
+    assert bf16.history[0]["total"] == pytest.approx(fp32.history[0]["total"], rel=2e-2)
+    assert min(h["total"] for h in bf16.history[1:]) < bf16.history[0]["total"]
+    with pytest.raises(ValueError, match="precision"):
+        run(images, vgg, precision="fp16")
