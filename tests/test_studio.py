@@ -15,7 +15,7 @@ from PIL import Image
 
 import tutorial_style.optimize
 import tutorial_style.tradeoff as tradeoff
-from tutorial_style import checks, get_vgg, load_image, widgets
+from tutorial_style import checks, get_vgg, load_image, plots, widgets
 
 GRID = dict(size=32, steps=3, ratios=(1e-4, 1e-3, 1e-1), layer_sets=[("relu1_1",), tuple(tutorial_style.PAPER_STYLE_LAYERS)])
 
@@ -198,7 +198,7 @@ def test_live_view_updates_and_stops_on_request(net):
 
 def test_loss_curves_figure_names_the_weights(net):
     history = [{"step": i, "content": 10.0 / (i + 1), "style": 5.0, "total": 1e-3 * 10 / (i + 1) + 5} for i in range(4)]
-    fig = widgets.loss_curves_figure({"L-BFGS": history, "Adam": history}, net.weights_info, title="compare")
+    fig = plots.loss_curves_figure({"L-BFGS": history, "Adam": history}, net.weights_info, title="compare")
     try:
         assert "RANDOM" in fig._suptitle.get_text() and "compare" in fig._suptitle.get_text()
         assert len(fig.axes[0].get_lines()) == 6

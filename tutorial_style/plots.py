@@ -9,7 +9,7 @@ after each widget message, which would draw a half-built figure from two threads
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -26,6 +26,7 @@ __all__ = [
     "show_gram_matrices",
     "plot_layer_statistics",
     "plot_loss_curves",
+    "loss_curves_figure",
 ]
 
 
@@ -197,3 +198,37 @@ def plot_loss_curves(curves: dict, weights: WeightsInfo, *, ylabel: str = "loss"
     ax.legend(fontsize=8)
     _suptitle(fig, suptitle, weights)
     return fig
+
+
+_TERMS = (("content", "α·L_content"), ("style", "β·L_style"), ("total", "total"))
+
+
+def _history_value(value, index: int) -> float:
+    """A history entry is a float, or a list of floats for a batch: take image ``index``."""
+    return float(value[index] if isinstance(value, (list, tuple)) else value)
+
+
+def loss_curves_figure(
+    histories: Mapping[str, Sequence[Mapping]],
+    weights: WeightsInfo,
+    *,
+    alpha: float = 1e-3,
+    beta: float = 1.0,
+    index: int = 0,
+    title: str = "",
+):
+    """The loss curves of one or more runs (:func:`plot_loss_curves`): α·L_content, β·L_style and the total.
+
+    ``histories`` maps a label to a ``StyleTransferResult.history``; ``index`` picks the image of a batched
+    run. A term that is off (alpha or beta = 0) is left out. The figure names ``weights``.
+    """
+    curves = {}
+    for label, history in histories.items():
+        prefix = "" if len(histories) == 1 else f"{label}: "
+        for key, name in _TERMS:
+            factor = alpha if key == "content" else beta if key == "style" else 1.0
+            values = [factor * _history_value(h[key], index) for h in history]
+            if key != "total" and not any(v > 0 for v in values):
+                continue
+            curves[prefix + name] = [v if v > 0 else float("nan") for v in values]  # a log scale has no 0
+    return plot_loss_curves(curves, weights, suptitle=title)

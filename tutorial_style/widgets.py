@@ -564,7 +564,6 @@ def gram_viewer(images, vgg: VGG19Features, size: int | None = None, layer: str 
 # precomputed grid (tradeoff.py), and the layer-choice explorer.
 
 __all__ += [
-    "loss_curves_figure",
     "LiveLossPlot",
     "LiveView",
     "studio",
@@ -573,40 +572,6 @@ __all__ += [
 ]
 
 STUDIO_STYLE_LAYERS = PAPER_STYLE_LAYERS  # the studio's style-layer checkboxes
-_TERMS = (("content", "α·L_content"), ("style", "β·L_style"), ("total", "total"))
-
-
-def _history_value(value, index: int) -> float:
-    """A history entry is a float, or a list of floats for a batch: take image ``index``."""
-    return float(value[index] if isinstance(value, (list, tuple)) else value)
-
-
-def loss_curves_figure(
-    histories: Mapping[str, Sequence[Mapping]],
-    weights: WeightsInfo,
-    *,
-    alpha: float = 1e-3,
-    beta: float = 1.0,
-    index: int = 0,
-    title: str = "",
-):
-    """The loss curves of one or more runs (``plots.plot_loss_curves``): α·L_content, β·L_style and the total.
-
-    ``histories`` maps a label to a ``StyleTransferResult.history``; ``index`` picks the image of a batched
-    run. A term that is off (alpha or beta = 0) is left out. The figure names ``weights``.
-    """
-    curves = {}
-    for label, history in histories.items():
-        prefix = "" if len(histories) == 1 else f"{label}: "
-        for key, name in _TERMS:
-            factor = alpha if key == "content" else beta if key == "style" else 1.0
-            values = [factor * _history_value(h[key], index) for h in history]
-            if key != "total" and not any(v > 0 for v in values):
-                continue
-            curves[prefix + name] = [v if v > 0 else float("nan") for v in values]  # a log scale has no 0
-    return plots.plot_loss_curves(curves, weights, suptitle=title)
-
-
 class LiveLossPlot:
     """A ``stylize`` callback that redraws the loss curves into an ``ipywidgets.Image`` as the run goes.
 
@@ -633,7 +598,7 @@ class LiveLossPlot:
         """Draw ``history`` (e.g. the finished run's) now."""
         if not history:
             return
-        fig = loss_curves_figure({"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title)
+        fig = plots.loss_curves_figure({"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title)
         self.view.value = figure_png(fig, dpi=80)
         self.redraws += 1
 
