@@ -20,7 +20,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .files import atomic_write, prepare_output
 
-__all__ = ["ImageError", "load_image", "save_image", "check_image_path", "bundled_images", "BundledImage", "images_dir"]
+__all__ = [
+    "ImageError", "load_image", "save_image", "resize_to", "check_image_path", "bundled_images", "BundledImage",
+    "images_dir",
+]  # fmt: skip
 
 ImageSource = Union[str, os.PathLike, bytes, torch.Tensor]
 
@@ -254,10 +257,19 @@ def _resize(image: torch.Tensor, size: int | None, shape: tuple[int, int] | None
     h, w = shape or image.shape[-2:]
     scale = size / max(h, w)
     new = (max(1, round(h * scale)), max(1, round(w * scale)))
-    if new == tuple(image.shape[-2:]):
+    return resize_to(image, new)
+
+
+def resize_to(image: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
+    """Resize images (B, 3, H, W) to exactly ``hw`` = (height, width): antialiased bilinear, values kept in [0, 1].
+
+    This is how the style image is brought to the content image's size, as in the paper.
+    """
+    hw = tuple(int(n) for n in hw)
+    if tuple(image.shape[-2:]) == hw:
         return image
-    smaller = new[0] < image.shape[-2] or new[1] < image.shape[-1]
-    out = torch.nn.functional.interpolate(image, size=new, mode="bilinear", antialias=smaller, align_corners=False)
+    # antialias only acts when shrinking; enlarging is plain bilinear
+    out = torch.nn.functional.interpolate(image, size=hw, mode="bilinear", antialias=True, align_corners=False)
     return out.clamp(0, 1)
 
 

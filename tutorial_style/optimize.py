@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .gram import gram_matrix
-from .images import load_image
+from .images import load_image, resize_to
 from .lbfgs import BatchedLBFGS
 from .losses import content_loss, style_loss
 from .vgg import (
@@ -213,7 +213,7 @@ def _optimize(
         raise ValueError(f"content image is {h}x{w} px; the layers used need at least {smallest} px on each side")
     if style is not None:
         style = _as_image(style, "style", device)
-        style = torch.nn.functional.interpolate(style, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+        style = resize_to(style, (h, w))
     batch = _batch_size(alpha, beta, init)
     alpha = torch.as_tensor(alpha, dtype=torch.float32, device=device).expand(batch)
     beta = torch.as_tensor(beta, dtype=torch.float32, device=device).expand(batch)

@@ -29,7 +29,7 @@ import torch
 
 from .files import atomic_write, cache_dir
 from .gram import gram_matrix
-from .images import load_image
+from .images import load_image, resize_to
 from .losses import content_loss, style_layer_loss
 from .optimize import StyleTransferResult, get_vgg, stylize
 from .vgg import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features, check_layers
@@ -161,7 +161,7 @@ def style_breakdown(
     h, w = images.shape[-2:]
     device = next(vgg.parameters()).device
     images, content = images.to(device), content.to(device)
-    style = torch.nn.functional.interpolate(style.to(device), size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+    style = resize_to(style.to(device), (h, w))
     layers = tuple(dict.fromkeys(tuple(content_layers) + tuple(style_layers)))
     feats = vgg(images, layers)
     p = vgg(content, content_layers)
@@ -305,7 +305,7 @@ def grid_figure(grid: TradeoffGrid, *, cell: float = 1.6):
 
 
 def _default_sets() -> list[tuple[str, ...]]:
-    return layer_sets()
+    return layer_sets()  # tradeoff_grid's argument of the same name hides the function there
 
 
 def _compute_row(content, style, layers, ratios, vgg, settings, bar) -> dict:

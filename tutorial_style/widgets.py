@@ -35,9 +35,10 @@ from PIL import Image as PILImage
 
 from . import plots
 from .gram import gram_matrix
-from .images import load_image
+from .images import load_image, resize_to
 from .losses import style_layer_loss
 from .optimize import reconstruct_content, reconstruct_style
+from .tradeoff import layer_sets
 from .vgg import LAYER_INFO, LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features
 from .weights import WeightsInfo, imagenet_weights_path
 
@@ -184,12 +185,6 @@ def _as_images(images, size: int | None) -> dict[str, torch.Tensor]:
     if not out:
         raise ValueError("no images given: pass a dict {name: image tensor} or a list of bundled names")
     return out
-
-
-def _resize_to(image: torch.Tensor, hw) -> torch.Tensor:
-    if tuple(image.shape[-2:]) == tuple(hw):
-        return image
-    return torch.nn.functional.interpolate(image, size=tuple(hw), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
 
 
 class Panel(w.VBox):
@@ -475,11 +470,7 @@ def growing_style_sets(layers: Sequence[str] = PAPER_STYLE_LAYERS) -> dict[str, 
     >>> list(growing_style_sets())[:2]
     ['relu1_1', 'relu1_1 + relu2_1']
     """
-    sets = {}
-    for i in range(1, len(layers) + 1):
-        label = " + ".join(layers[:i]) if i <= 2 else f"{layers[0]} … {layers[i - 1]}"
-        sets[label] = tuple(layers[:i])
-    return sets
+    return {(" + ".join(s) if len(s) <= 2 else f"{s[0]} … {s[-1]}"): s for s in layer_sets(layers)}
 
 
 def style_reconstruction_panel(image, vgg: VGG19Features, steps: int = 50, max_steps: int = 500, size: int | None = None) -> Panel:
@@ -521,7 +512,7 @@ def gram_viewer(images, vgg: VGG19Features, size: int | None = None, layer: str 
     # As in the paper (the style image is resized to the content's size), all images get the first one's
     # size, so their Gram matrices sum over the same number of positions M_l and E_l compares like with like.
     first = next(iter(images.values()))
-    images = {k: _resize_to(v, first.shape[-2:]) for k, v in images.items()}
+    images = {k: resize_to(v, first.shape[-2:]) for k, v in images.items()}
     names = list(images)
     controls = {
         "image_a": _image_dropdown(images, "image a"),
@@ -873,7 +864,7 @@ def tradeoff_explorer(grid) -> Panel:
     content_view, style_view, cell_view = panel_views
     hw = grid.images.shape[-2:]
     content_view.value = png_bytes(grid.content_image, min_side=200)
-    style_view.value = png_bytes(_resize_to(grid.style_image, hw), min_side=200)
+    style_view.value = png_bytes(resize_to(grid.style_image, hw), min_side=200)
     breakdown = w.HTML()
     views = w.HBox([
         w.VBox([w.HTML("<b>content</b>"), content_view]),
