@@ -35,6 +35,13 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
+def delivered_loss(content, style, image, vgg, **settings) -> float:
+    """Total loss (float32) of the image a run returned, evaluated afresh: the common yardstick of runs that
+    differ in precision, start or steps."""
+    result = ts.stylize(content, style, init=image, steps=1, weights=vgg, device=image.device, progress=False, **settings)
+    return result.history[0]["total"]
+
+
 def time_ours(content, style, vgg, steps, device, **kwargs) -> tuple[float, float]:
     """Seconds per evaluation (median of the gaps after a warm-up) and the final total loss."""
     stamps = []

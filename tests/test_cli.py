@@ -53,3 +53,34 @@ def test_images_lists_credits(capsys):
     assert main(["images"]) == 0
     out = capsys.readouterr().out
     assert "astronaut" in out and "Public domain" in out and "CC0" in out
+
+
+def _settings_used(monkeypatch, tmp_path, *flags):
+    """The stylize keywords the CLI passes for ``flags`` (stylize itself replaced by a recorder)."""
+    import tutorial_style.optimize as optimize
+
+    seen = {}
+
+    def record(content, style, **kwargs):
+        seen.update(kwargs)
+        return optimize.StyleTransferResult(content, [], False, optimize.get_vgg("random").weights_info)
+
+    monkeypatch.setattr(optimize, "stylize", record)
+    assert main(["stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--size", "32", "--weights", "random", *flags]) == 0
+    return seen
+
+
+def test_the_default_is_the_fast_preset_and_flags_override_it(monkeypatch, tmp_path):
+    from tutorial_style import PRESETS
+
+    fast = _settings_used(monkeypatch, tmp_path)
+    assert (fast["init"], fast["steps"]) == ("content", PRESETS["fast"]["steps"])
+    paper = _settings_used(monkeypatch, tmp_path, "--preset", "paper")
+    assert (paper["init"], paper["steps"]) == ("noise", 500)
+    mixed = _settings_used(monkeypatch, tmp_path, "--preset", "paper", "--steps", "7", "--init", "style")
+    assert (mixed["init"], mixed["steps"]) == ("style", 7)
+
+
+def test_an_unknown_preset_is_refused_with_the_choices(tmp_path):
+    done = cli("stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--preset", "turbo")
+    assert done.returncode == 2 and "fast" in done.stderr and "paper" in done.stderr and "Traceback" not in done.stderr

@@ -128,9 +128,21 @@ def test_the_style_image_is_resized_to_the_content(vgg):
     assert result.image.shape == content.shape
 
 
-def test_init_content_starts_with_zero_content_loss(images, vgg):
-    result = run(images, vgg, steps=2, init="content")
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_init_content_starts_with_zero_content_loss_in_either_precision(images, vgg, precision):
+    # bf16: the targets go through the same bf16 network, so the content image matches itself exactly
+    result = run(images, vgg, steps=2, init="content", precision=precision)
     assert result.history[0]["content"] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_every_image_is_a_valid_image_and_the_best_loss_is_the_returned_images(images, vgg, optimizer):
+    seen = []
+    result = run(images, vgg, steps=12, optimizer=optimizer, callback=lambda step, image, losses: seen.append(image.clone()))
+    assert all(0 <= float(x.min()) and float(x.max()) <= 1 for x in seen)
+    assert any(float(x.min()) == 0 or float(x.max()) == 1 for x in seen[1:])  # the projection was needed
+    again = run(images, vgg, steps=1, init=result.image).history[0]["total"]
+    assert again == pytest.approx(min(h["total"] for h in result.history), rel=1e-4)
 
 
 def test_same_seed_same_result_other_seed_other_noise(images, vgg):

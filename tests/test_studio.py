@@ -85,7 +85,7 @@ def test_studio_runs_with_the_chosen_settings(studio, monkeypatch):
     studio.content_layer.value = "relu2_2"
     studio.use_relu5_1.value = False
     studio.weight_relu1_1.value = 0.5
-    studio.init.value = "content"
+    studio.init.value = "style"
     studio.optimizer.value = "adam"
     studio.steps.value = 3
     before = studio.preview.value
@@ -100,8 +100,20 @@ def test_studio_runs_with_the_chosen_settings(studio, monkeypatch):
     assert seen["content_layers"] == ("relu2_2",)
     assert seen["style_layers"] == ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     assert seen["style_weights"]["relu1_1"] == 0.5
-    assert (seen["init"], seen["optimizer"], seen["steps"]) == ("content", "adam", 3)
+    assert (seen["init"], seen["optimizer"], seen["steps"]) == ("style", "adam", 3)
     assert not studio.run.disabled and studio.stop.disabled
+
+
+def test_studio_opens_on_the_fast_preset_and_the_menu_sets_steps_and_start(studio, net):
+    assert studio.preset.value == "fast" and studio.init.value == "content"
+    assert studio.steps.value == 4  # steps given to studio() override the preset's
+    studio.preset.value = "paper"
+    assert (studio.steps.value, studio.init.value) == (500, "noise")
+    assert studio.status_text.startswith("ready · preset paper: 500 steps from noise")
+    studio.preset.value = "fast"
+    assert (studio.steps.value, studio.init.value) == (tutorial_style.PRESETS["fast"]["steps"], "content")
+    with pytest.raises(ValueError, match="preset must be one of"):
+        widgets.studio(net, preset="turbo")
 
 
 def test_studio_stop_keeps_the_image(studio):

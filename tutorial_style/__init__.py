@@ -11,6 +11,7 @@ from .gram import gram_matrix
 from .images import ImageError, bundled_images, load_image, save_image
 from .losses import content_loss, style_layer_loss, style_loss
 from .optimize import (
+    PRESETS,
     SizeWarning,
     StyleTransferResult,
     default_device,
@@ -52,4 +53,5 @@ __all__ = [
     "estimate_cost",
     "default_device",
     "get_vgg",
+    "PRESETS",
 ]

@@ -11,6 +11,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from .optimize import INITS, OPTIMIZERS, PRECISIONS, PRESETS
+
 __all__ = ["main", "build_parser"]
 
 EXIT_ERROR = 2
@@ -29,15 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("style", help="style image: a file or a bundled name")
     p.add_argument("-o", "--output", required=True, help="where to write the result (.png or .jpg)")
     p.add_argument("--size", type=int, default=256, help="longer side of the result in pixels (default 256; the paper used about 512)")
-    p.add_argument("--steps", type=int, default=300, help="loss-and-gradient evaluations (default 300)")
+    presets = "; ".join(f"{name}: {p['steps']} evaluations from {p['init']}" for name, p in PRESETS.items())
+    p.add_argument("--preset", choices=list(PRESETS), default="fast",
+                   help=f"default fast, about a minute at 256 px on a laptop ({presets}); --steps and --init override it")  # fmt: skip
+    p.add_argument("--steps", type=int, default=None, help="loss-and-gradient evaluations (default: the preset's)")
     p.add_argument("--alpha", type=float, default=1e-3, help="content weight alpha (default 1e-3)")
     p.add_argument("--beta", type=float, default=1.0, help="style weight beta (default 1; the paper's alpha/beta = 1e-3)")
-    p.add_argument("--init", choices=["noise", "content", "style"], default="noise", help="start image (default: white noise, as in the paper)")
-    p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs", help="default: lbfgs, the paper's")
+    p.add_argument("--init", choices=list(INITS), default=None, help="start image (default: the preset's)")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lbfgs", help="default: lbfgs, the paper's")
     _add_weights_and_device(p)
     p.add_argument("--pooling", choices=["avg", "max"], default="avg", help="avg (the paper's, default) or max")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise image (default 0)")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+    p.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
                    help="bf16 runs the convolutions in bfloat16: faster on CPUs and GPUs with bf16 units, slightly worse loss per step")  # fmt: skip
     p.set_defaults(run=_stylize)
 
@@ -106,16 +111,17 @@ def _stylize(args) -> int:
     check_image_path(args.output)  # a bad output path fails now, not after minutes of work
     content = load_image(args.content, size=args.size)
     style = load_image(args.style, size=args.size)
+    chosen = {k: v for k, v in (("steps", args.steps), ("init", args.init)) if v is not None}
+    settings = {**PRESETS[args.preset], **chosen}
     result = stylize(
-        content, style, alpha=args.alpha, beta=args.beta, steps=args.steps, init=args.init,
-        optimizer=args.optimizer, weights=args.weights, pooling=args.pooling, device=args.device, seed=args.seed,
-        precision=args.precision,
+        content, style, alpha=args.alpha, beta=args.beta, **settings, optimizer=args.optimizer, weights=args.weights,
+        pooling=args.pooling, device=args.device, seed=args.seed, precision=args.precision,
     )  # fmt: skip
     save_image(result.image, args.output)
     where = f"{args.output} ({result.image.shape[-1]}x{result.image.shape[-2]} px, weights: {result.weights_label})"
     if result.interrupted:
         done = len(result.history)
-        print(f"interrupted after {done} of {args.steps} steps; saved the best image so far to {where}", file=sys.stderr)
+        print(f"interrupted after {done} of {settings['steps']} steps; saved the best image so far to {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"saved {where}")
     return 0

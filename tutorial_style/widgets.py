@@ -643,7 +643,8 @@ def studio(
     content: str = "astronaut",
     style: str = "mosaic",
     size: int = 64,
-    steps: int = 30,
+    preset: str = "fast",
+    steps: int | None = None,
     max_size: int = 512,
     max_steps: int = 1000,
 ) -> Panel:
@@ -652,7 +653,9 @@ def studio(
     Controls (attributes of the panel): ``content``/``style`` (bundled images, and uploads added by
     ``content_upload``/``style_upload``), ``ratio`` (α/β on a log slider, β = 1), ``content_layer``,
     ``use_relu1_1`` ... (style-layer checkboxes) with ``weight_relu1_1`` ... (their w_l), ``size``,
-    ``steps``, ``init``, ``optimizer``; buttons ``run``, ``stop``, ``save`` and the file name ``filename``.
+    ``preset`` (``optimize.PRESETS``: choosing one sets ``steps`` and ``init``), ``steps``, ``init``,
+    ``optimizer``; buttons ``run``, ``stop``, ``save`` and the file name ``filename``. It opens on the
+    ``fast`` preset (start from the content image); ``steps`` given here overrides the preset's.
 
     The optimisation runs in a background thread, so the notebook stays responsive and Stop can be
     clicked: it ends the run and keeps the best image so far. ``panel.wait()`` waits for the run and
@@ -665,6 +668,9 @@ def studio(
     from .images import save_image
 
     vgg = vgg if vgg is not None else optimize.get_vgg()
+    if preset not in optimize.PRESETS:
+        raise ValueError(f"preset must be one of {list(optimize.PRESETS)}, got {preset!r}")
+    opening = {**optimize.PRESETS[preset], **({} if steps is None else {"steps": steps})}
     choices = _image_choices()
     per_layer = {}
     for name in STUDIO_STYLE_LAYERS:
@@ -682,8 +688,10 @@ def studio(
         "content_layer": _layer_dropdown(RELU_LAYERS, PAPER_CONTENT_LAYERS[0], "content at"),
         **per_layer,
         "size": w.IntSlider(value=size, min=32, max=max(max_size, size), step=16, description="size (px)", continuous_update=False),
-        "steps": w.IntSlider(value=steps, min=1, max=max(max_steps, steps), description="steps", continuous_update=False),
-        "init": w.Dropdown(options=["noise", "content", "style"], value="noise", description="start from", layout=w.Layout(width="200px")),
+        "preset": w.ToggleButtons(options=list(optimize.PRESETS), value=preset, description="preset",
+                                  tooltips=[f"{p['steps']} steps from {p['init']}" for p in optimize.PRESETS.values()]),
+        "steps": w.IntSlider(value=opening["steps"], min=1, max=max(max_steps, opening["steps"]), description="steps", continuous_update=False),
+        "init": w.Dropdown(options=list(optimize.INITS), value=opening["init"], description="start from", layout=w.Layout(width="200px")),
         "optimizer": w.ToggleButtons(options=list(optimize.OPTIMIZERS), value="lbfgs", description="optimizer"),
         "run": w.Button(description="Run", button_style="primary", icon="play"),
         "stop": w.Button(description="Stop", button_style="warning", icon="stop", disabled=True),
@@ -695,13 +703,14 @@ def studio(
         ["content", "content_upload", "style", "style_upload"],
         ["ratio", "content_layer"],
         *layer_rows,
+        ["preset"],
         ["size", "steps", "init"],
         ["optimizer"],
         ["run", "stop", "filename", "save"],
     ]
     content_view, style_view = _image_view("160px"), _image_view("160px")
     stop_event = threading.Event()
-    live = LiveView(vgg.weights_info, steps, panel=None, stop=stop_event)
+    live = LiveView(vgg.weights_info, opening["steps"], panel=None, stop=stop_event)
     inputs = w.HBox([
         w.VBox([w.HTML("<b>content</b>"), content_view]),
         w.VBox([w.HTML("<b>style</b>"), style_view]),
@@ -801,7 +810,13 @@ def studio(
             panel.thread.join(timeout)
         return panel.result
 
+    def use_preset():
+        chosen = optimize.PRESETS[panel.preset.value]
+        panel.steps.value, panel.init.value = chosen["steps"], chosen["init"]
+        panel.set_status(f"preset {panel.preset.value}: {panel.steps.value} steps from {panel.init.value} · press Run · {panel.weights_text()}")
+
     panel.wait = wait
+    panel.preset.observe(panel.handler(use_preset), names="value")
     panel.content.observe(panel.handler(show_inputs), names="value")
     panel.style.observe(panel.handler(show_inputs), names="value")
     panel.content_upload.observe(panel.handler(lambda: add_upload("content", panel.content_upload)), names="value")

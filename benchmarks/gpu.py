@@ -1,0 +1,199 @@
+"""Issue 6's GPU targets in one prepared run (a few minutes on an H100 or H200):
+
+    python benchmarks/gpu.py --out results/            # on a CUDA machine
+    python benchmarks/gpu.py --device cpu --smoke      # a tiny dry run of every section, anywhere
+
+Sections, in order of importance; each writes its numbers to ``OUT/gpu.json`` as soon as it ends, so a run
+cut short still leaves what it measured, and ``OUT/gpu.md`` holds the tables for docs/performance.md:
+
+1. time per evaluation at 512 px: the tutorial-style baseline, ours fp32, ours bf16 (target 3: 1.5 ms);
+2. final loss after 500 evaluations at 512 px, fp32 against bf16, both scored in fp32 (target 3: within 1 %);
+3. host syncs inside the loop (torch.cuda sync debug mode; the loop is meant to have none);
+4. notebook 06's grid, the paper's Fig. 3: 5 layer sets x 4 ratios at 512 px, 500 evaluations each,
+   one batched call per row (target 4: 15 s);
+5. time and peak GPU memory per evaluation at 1024 px (target 5: 16 GB).
+
+Random VGG19 weights throughout: speed does not depend on the weights' values (the losses do, which is why
+section 2 compares precisions on the same weights rather than against a fixed number).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import tutorial_style as ts  # noqa: E402
+from benchmarks.run import delivered_loss, time_baseline, torchvision_features  # noqa: E402
+from tutorial_style import tradeoff  # noqa: E402
+
+# Ways to run our stylize, none of which needs a change to the package: precision, the network's weights in
+# channels_last memory format (what tensor cores prefer), and cuDNN's autotuner (torch.backends.cudnn.benchmark).
+VARIANTS = {
+    "fp32": ("fp32", False, False),
+    "bf16": ("bf16", False, False),
+    "bf16 channels_last": ("bf16", True, False),
+    "bf16 channels_last autotuned": ("bf16", True, True),
+}
+FIG3_RATIOS = (1e-5, 1e-4, 1e-3, 1e-2)  # the paper's Fig. 3 columns; its rows are tradeoff.layer_sets()
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def seconds_per_step(content, style, vgg, steps, device, **settings) -> float:
+    """(time of a run of 2 + steps evaluations - time of a run of 2) / steps: no callback, no sync inside the
+    loop, so the GPU runs as far ahead of Python as the loop lets it; set-up and warm-up cancel out."""
+    times = []
+    for n in (2, 2 + steps, 2, 2 + steps):
+        _sync(device)
+        start = time.perf_counter()
+        ts.stylize(content, style, steps=n, weights=vgg, device=device, progress=False, **settings)
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return min(times[1::2]) / steps - min(times[0::2]) / steps
+
+
+def per_evaluation(device, size, steps, baseline=True) -> dict:
+    """Milliseconds per evaluation (median after warm-up) and peak memory, baseline and ours."""
+    vgg = ts.get_vgg("random", device=device)
+    content, style = ts.load_image("astronaut", size=size).to(device), ts.load_image("mosaic", size=size).to(device)
+    row = {"size": size, "pixels": list(content.shape[-2:])}
+    if baseline:
+        features = torchvision_features(ts.VGG19Features(weights="random", pooling="max", normalize=None), device)
+        row["baseline ms"] = 1e3 * time_baseline(content, style, features, steps, device)
+        del features
+    for name, (precision, channels_last, autotune) in VARIANTS.items():
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+        net = copy.deepcopy(vgg).to(memory_format=torch.channels_last) if channels_last else vgg
+        with torch.backends.cudnn.flags(enabled=True, benchmark=autotune):
+            seconds = seconds_per_step(content, style, net, steps, device, precision=precision)
+        row[f"ours {name} ms"] = 1e3 * seconds
+        if device.type == "cuda":
+            row[f"ours {name} peak GB"] = torch.cuda.max_memory_allocated() / 1e9
+    return row
+
+
+def precision_check(device, size, steps) -> dict:
+    """The same run in fp32 and bf16; each returned image scored in fp32."""
+    vgg = ts.get_vgg("random", device=device)
+    content, style = ts.load_image("astronaut", size=size).to(device), ts.load_image("mosaic", size=size).to(device)
+    row = {"size": size, "steps": steps}
+    for precision in ("fp32", "bf16"):
+        _sync(device)
+        start = time.perf_counter()
+        result = ts.stylize(content, style, steps=steps, weights=vgg, device=device, precision=precision, progress=False)
+        _sync(device)
+        row[f"{precision} seconds"] = time.perf_counter() - start
+        row[f"{precision} loss"] = delivered_loss(content, style, result.image, vgg)
+    row["bf16 / fp32 loss"] = row["bf16 loss"] / row["fp32 loss"]
+    return row
+
+
+def host_syncs(device, size, steps) -> dict:
+    """How many host syncs torch reports while stylize runs (without progress bar or callback)."""
+    if device.type != "cuda":
+        return {"skipped": "not a CUDA device"}
+    vgg = ts.get_vgg("random", device=device)
+    content, style = ts.load_image("astronaut", size=size).to(device), ts.load_image("mosaic", size=size).to(device)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            ts.stylize(content, style, steps=steps, weights=vgg, device=device, progress=False)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    syncs = [str(w.message).splitlines()[0] for w in caught if "synchroniz" in str(w.message)]
+    return {"steps": steps, "syncs": len(syncs), "first": syncs[:5]}
+
+
+def fig3_grid(device, size, steps) -> dict:
+    """Notebook 06's grid with the paper's Fig. 3 shape: one batched stylize call per row, nothing cached."""
+    vgg = ts.get_vgg("random", device=device)
+    _sync(device)
+    start = time.perf_counter()
+    grid = tradeoff.tradeoff_grid("astronaut", "mosaic", size=size, steps=steps, ratios=FIG3_RATIOS, weights=vgg,
+                                  device=device, cache=False, progress=False)  # fmt: skip
+    _sync(device)
+    rows, cols = grid.shape
+    return {"size": size, "steps": steps, "cells": f"{rows} x {cols}", "seconds": time.perf_counter() - start}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--out", default="benchmark-results", help="folder for gpu.json and gpu.md")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes and step counts: checks that every section runs")
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    small = args.smoke
+    card = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    results = {
+        "device": card, "torch": torch.__version__,
+        "cudnn": torch.backends.cudnn.version() if device.type == "cuda" else None,
+        "tf32 convolutions": torch.backends.cudnn.allow_tf32, "smoke": small,
+    }  # fmt: skip
+    print(f"# {card}; torch {torch.__version__}", flush=True)
+    sections = [
+        ("per evaluation, 512 px", lambda: per_evaluation(device, 32 if small else 512, 4 if small else 40)),
+        ("precision, 512 px, 500 evaluations", lambda: precision_check(device, 32 if small else 512, 3 if small else 500)),
+        ("host syncs", lambda: host_syncs(device, 32 if small else 512, 3 if small else 20)),
+        ("Fig. 3 grid, 512 px, 500 evaluations", lambda: fig3_grid(device, 32 if small else 512, 2 if small else 500)),
+        ("per evaluation, 1024 px", lambda: per_evaluation(device, 48 if small else 1024, 4 if small else 30)),
+    ]
+    for name, section in sections:
+        start = time.perf_counter()
+        try:
+            results[name] = section()
+        except Exception as e:  # record it and go on: the later sections still count
+            results[name] = {"error": f"{type(e).__name__}: {e}"}
+        results[name]["section seconds"] = round(time.perf_counter() - start, 1)
+        print(f"{name}: {json.dumps(results[name])}", flush=True)
+        (out / "gpu.json").write_text(json.dumps(results, indent=1))
+    (out / "gpu.md").write_text(markdown(results))
+    print(markdown(results))
+    return 0
+
+
+def markdown(results: dict) -> str:
+    lines = [f"Card: {results['device']}; torch {results['torch']}; cuDNN {results['cudnn']}; "
+             f"TF32 convolutions {'on' if results['tf32 convolutions'] else 'off'} (PyTorch's default)", ""]  # fmt: skip
+    lines += ["| size | baseline | " + " | ".join(f"ours {v}" for v in VARIANTS) + " | peak GPU memory (fp32) |",
+              "|---:|---:|" + "---:|" * len(VARIANTS) + "---:|"]  # fmt: skip
+    for key in ("per evaluation, 512 px", "per evaluation, 1024 px"):
+        r = results.get(key, {})
+        if "ours fp32 ms" in r:
+            base = r.get("baseline ms")
+            cells = [f"{r[f'ours {v} ms']:.2f} ms" + (f" ({base / r[f'ours {v} ms']:.2f}x)" if base else "") for v in VARIANTS]
+            peak = r.get("ours fp32 peak GB")
+            lines.append(f"| {r['size']} px | {base:.2f} ms | " + " | ".join(cells) + f" | {'-' if peak is None else f'{peak:.1f} GB'} |")
+    p = results.get("precision, 512 px, 500 evaluations", {})
+    if "fp32 loss" in p:
+        lines += ["", f"After {p['steps']} evaluations at {p['size']} px: fp32 loss {p['fp32 loss']:.5g} in {p['fp32 seconds']:.1f} s, "
+                  f"bf16 loss {p['bf16 loss']:.5g} in {p['bf16 seconds']:.1f} s (bf16 / fp32 = {p['bf16 / fp32 loss']:.4f})."]  # fmt: skip
+    g = results.get("Fig. 3 grid, 512 px, 500 evaluations", {})
+    if "seconds" in g:
+        lines += ["", f"Fig. 3 grid ({g['cells']} cells, {g['size']} px, {g['steps']} evaluations each): {g['seconds']:.1f} s."]
+    s = results.get("host syncs", {})
+    if "syncs" in s:
+        lines += ["", f"Host syncs during {s['steps']} evaluations: {s['syncs']}."]
+    errors = [f"- {k}: {v['error']}" for k, v in results.items() if isinstance(v, dict) and "error" in v]
+    return "\n".join(lines + (["", "Sections that failed:", *errors] if errors else [])) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""The benchmark scripts run end to end (tiny sizes, on the CPU), so the prepared GPU run works when a GPU is
+lent. Nothing here asserts speed: the numbers are measured by hand, see docs/performance.md."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_gpu_script_runs_every_section_and_writes_its_tables(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--device", "cpu", "--smoke", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "gpu.json").read_text())
+    sections = [k for k, v in results.items() if isinstance(v, dict)]
+    assert len(sections) == 5
+    assert not [k for k in sections if "error" in results[k]], results
+    assert results["Fig. 3 grid, 512 px, 500 evaluations"]["cells"] == "5 x 4"
+    table = (tmp_path / "gpu.md").read_text()
+    assert "| 32 px |" in table and "bf16 / fp32" in table and "Sections that failed" not in table
