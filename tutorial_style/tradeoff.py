@@ -52,7 +52,8 @@ RATIOS: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 """The grid's columns, alpha/beta (beta = 1): from texture-like (1e-5) to little style (1e-1)."""
 
 CONTENT, STYLE = "astronaut", "mosaic"  # the grid's images unless others are given
-_VERSION = 1  # bump when what a row entry holds, or how it is computed, changes: old entries are then rebuilt
+_VERSION = 2  # bump when what a row entry holds, or how it is computed, changes: old entries are then rebuilt
+# (2: pixels projected onto [0, 1] at every step, compact L-BFGS)
 
 
 def layer_sets(style_layers: Sequence[str] = PAPER_STYLE_LAYERS) -> list[tuple[str, ...]]:
