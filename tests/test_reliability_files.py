@@ -23,6 +23,7 @@ from PIL import Image
 
 import odd_files  # noqa: F401  (registers the hypothesis profiles)
 
+import tutorial_style.files
 import tutorial_style.normalization as normalization
 import tutorial_style.optimize as optimize
 import tutorial_style.weights as weights_module
@@ -425,7 +426,7 @@ def test_a_damaged_or_stale_cache_entry_is_rebuilt(small_cache, random_layers, h
     assert again.keys() == scales.keys() and all(torch.equal(again[k], scales[k]) for k in scales)
     assert entries(small_cache) == [path] and path.read_bytes() != b""
     key = torch.load(io.BytesIO(good), weights_only=True)["key"]
-    assert normalization._read(path, key) is not None  # the entry was rewritten, valid again
+    assert tutorial_style.files.load_cache(path, lambda e: normalization._valid(e, key)) is not None  # rewritten, valid again
     assert not (small_cache / "code-ran").exists()
 
 
@@ -434,7 +435,8 @@ def test_the_network_builds_over_a_damaged_cache(small_cache):
     (path,) = entries(small_cache)
     path.write_bytes(path.read_bytes()[:100])
     torch.testing.assert_close(features(VGG19Features(weights="random")), reference)
-    assert normalization._read(path, torch.load(path, weights_only=True)["key"]) is not None
+    key = torch.load(path, weights_only=True)["key"]
+    assert tutorial_style.files.load_cache(path, lambda e: normalization._valid(e, key)) is not None
 
 
 def test_cache_entries_are_keyed_by_weights_pooling_and_pictures(small_cache, random_layers, tmp_path, monkeypatch):
@@ -469,7 +471,7 @@ def test_an_unwritable_cache_costs_time_not_the_result(tmp_path, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(normalization, "atomic_write", disk_full)
+    monkeypatch.setattr(tutorial_style.files, "atomic_write", disk_full)  # what files.save_cache writes with
     with pytest.warns(UserWarning, match="could not cache the paper normalisation"):
         b = VGG19Features(weights="random")
     torch.testing.assert_close(features(a), features(b))

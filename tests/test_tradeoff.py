@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+import tutorial_style.files
 import tutorial_style.tradeoff as tradeoff
 from tutorial_style import PAPER_STYLE_LAYERS, load_image, stylize
 from tutorial_style.cli import main
@@ -166,7 +167,7 @@ def test_an_unwritable_cache_warns_and_still_answers(monkeypatch, private_cache)
     def refuse(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tradeoff, "atomic_write", refuse)
+    monkeypatch.setattr(tutorial_style.files, "atomic_write", refuse)  # what files.save_cache writes with
     with pytest.warns(UserWarning, match="could not cache"):
         grid = tradeoff_grid("chelsea", "swirls", **SMALL, progress=False)
     assert grid.images.shape[:2] == (2, 2)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
-__all__ = ["cache_dir", "atomic_write", "prepare_output", "OutputPathError"]
+__all__ = ["cache_dir", "atomic_write", "prepare_output", "OutputPathError", "load_cache", "save_cache"]
 
 
 class OutputPathError(ValueError):
@@ -59,6 +60,31 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def load_cache(path: Path | None, valid: Callable[[dict], bool]) -> dict | None:
+    """A cache entry (a dict of tensors saved by :func:`save_cache`) if ``path`` holds one that loads and that
+    ``valid(entry)`` accepts; otherwise None, and the caller computes it again. Any damage means "rebuild"."""
+    import torch
+
+    try:
+        if path is None or not path.is_file():
+            return None
+        entry = torch.load(path, map_location="cpu", weights_only=True)
+        return entry if valid(entry) else None
+    except Exception:
+        return None
+
+
+def save_cache(path: Path, entry: dict, what: str) -> None:
+    """Write a cache entry atomically; a full disk or a read-only cache only warns (it costs time, never a result)."""
+    import torch
+
+    try:
+        with atomic_write(path) as f:
+            torch.save(entry, f)
+    except (OSError, ValueError) as e:
+        warnings.warn(f"could not cache {what} in {str(path)!r} ({e}); it will be computed again next time", stacklevel=2)
 
 
 def prepare_output(path: str | os.PathLike, probe: bool = True) -> Path:

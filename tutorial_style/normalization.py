@@ -18,12 +18,11 @@ stay quiet. The scales are cached on disk, keyed by the weights' digest, the poo
 from __future__ import annotations
 
 import hashlib
-import warnings
 
 import torch
 from torch import nn
 
-from .files import atomic_write, cache_dir
+from .files import cache_dir, load_cache, save_cache
 from .images import bundled_images, load_image
 from .vgg import CONV_LAYERS, IMAGENET_MEAN, IMAGENET_STD, LAYER_INFO
 
@@ -70,17 +69,13 @@ def paper_normalization(layers: nn.Sequential, weights_info, pooling: str) -> di
         path = cache_dir("normalization") / f"{key}.pt"
     except OSError:  # no cache folder can be made: compute every time
         path = None
-    cached = _read(path, key) if path is not None else None
+    cached = load_cache(path, lambda entry: _valid(entry, key))
     if cached is not None:
-        return cached
+        return cached["scales"]
     means = mean_activations(layers, [load_image(n, size=STATS_SIZE) for n in names])
     scales = {name: _floored(m) for name, m in means.items()}
-    try:
-        if path is not None:
-            with atomic_write(path) as f:
-                torch.save({"key": key, "scales": scales}, f)
-    except (OSError, ValueError) as e:  # a full disk or a read-only cache costs time, never the result
-        warnings.warn(f"could not cache the paper normalisation in {str(path)!r} ({e}); it will be computed again next time")
+    if path is not None:
+        save_cache(path, {"key": key, "scales": scales}, "the paper normalisation")
     return scales
 
 
@@ -96,16 +91,9 @@ def _floored(means: torch.Tensor) -> torch.Tensor:
     return means.clamp_min(FLOOR * firing.median())
 
 
-def _read(path, key: str) -> dict[str, torch.Tensor] | None:
-    """A cache entry if it is readable, complete and for this key; otherwise None (it is then rebuilt)."""
-    if not path.is_file():
-        return None
-    try:
-        entry = torch.load(path, map_location="cpu", weights_only=True)
-        scales = entry["scales"]
-        ok = entry["key"] == key and set(scales) == set(CONV_LAYERS)
-        ok = ok and all(s.shape == (LAYER_INFO[n].channels,) for n, s in scales.items())
-        ok = ok and all(torch.isfinite(s).all() and (s > 0).all() for s in scales.values())
-    except Exception:  # any damage at all means "rebuild"
-        return None
-    return scales if ok else None
+def _valid(entry: dict, key: str) -> bool:
+    """Is this cache entry for this key, with one positive, finite factor per filter of every layer?"""
+    scales = entry["scales"]
+    ok = entry["key"] == key and set(scales) == set(CONV_LAYERS)
+    ok = ok and all(s.shape == (LAYER_INFO[n].channels,) for n, s in scales.items())
+    return ok and all(bool(torch.isfinite(s).all() and (s > 0).all()) for s in scales.values())

@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from .files import atomic_write, cache_dir
+from .files import cache_dir, load_cache, save_cache
 from .gram import gram_matrix
 from .images import load_image, resize_to
 from .losses import content_loss, style_layer_loss
@@ -244,13 +244,13 @@ def tradeoff_grid(
         for layers in sets:
             key = row_key(content_image, style_image, vgg.weights_info, layers, ratios, settings)
             path = folder / f"{key}.pt" if folder is not None else None
-            entry = _read(path, key, len(ratios), content_image.shape[-2:], len(breakdown_layers)) if path else None
+            entry = load_cache(path, lambda e: _valid(e, key, len(ratios), content_image.shape[-2:], len(breakdown_layers)))
             cached.append(entry is not None)
             if entry is None:
                 entry = _compute_row(content_image, style_image, layers, ratios, vgg, settings, bar)
                 entry["key"] = key
-                if path is not None:
-                    _write(path, entry)
+                if path is not None:  # a row that cannot be cached is still returned
+                    save_cache(path, entry, "a trade-off row")
             else:
                 bar.update(steps)
             rows.append(entry)
@@ -325,20 +325,13 @@ def _compute_row(content, style, layers, ratios, vgg, settings, bar) -> dict:
     return {"version": _VERSION, "images": images, "content_loss": lc, "style_losses": e}
 
 
-def _read(path, key: str, columns: int, hw, n_layers: int) -> dict | None:
-    """A row entry if it is readable, complete and for this key; otherwise None (the row is then rebuilt)."""
-    try:
-        if not path.is_file():
-            return None
-        entry = torch.load(path, map_location="cpu", weights_only=True)
-        images, lc, e = entry["images"], entry["content_loss"], entry["style_losses"]
-        ok = entry["version"] == _VERSION and entry["key"] == key
-        ok = ok and images.dtype == torch.uint8 and tuple(images.shape) == (columns, 3, *hw)
-        ok = ok and tuple(lc.shape) == (columns,) and tuple(e.shape) == (columns, n_layers)
-        ok = ok and bool(torch.isfinite(lc).all()) and bool(torch.isfinite(e).all())
-    except Exception:  # any damage at all means "rebuild"
-        return None
-    return entry if ok else None
+def _valid(entry: dict, key: str, columns: int, hw, n_layers: int) -> bool:
+    """Is this row entry for this key and these settings, complete and finite?"""
+    images, lc, e = entry["images"], entry["content_loss"], entry["style_losses"]
+    ok = entry["version"] == _VERSION and entry["key"] == key
+    ok = ok and images.dtype == torch.uint8 and tuple(images.shape) == (columns, 3, *hw)
+    ok = ok and tuple(lc.shape) == (columns,) and tuple(e.shape) == (columns, n_layers)
+    return ok and bool(torch.isfinite(lc).all()) and bool(torch.isfinite(e).all())
 
 
 def _cache_folder():
@@ -348,14 +341,6 @@ def _cache_folder():
     except OSError as e:
         warnings.warn(f"the trade-off cache folder cannot be used ({e}); the grid is computed without caching it")
         return None
-
-
-def _write(path, entry: dict) -> None:
-    try:
-        with atomic_write(path) as f:
-            torch.save(entry, f)
-    except (OSError, ValueError) as e:  # a full disk or a read-only cache must not lose the computed row
-        warnings.warn(f"could not cache a trade-off row in {str(path)!r} ({e}); it will be computed again next time")
 
 
 def _tensor_digest(image: torch.Tensor) -> str:
