@@ -84,6 +84,11 @@ def _add_weights_and_device(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
 
 
+def _given(args: argparse.Namespace, *names: str) -> dict:
+    """The options among ``names`` that were given on the command line (their default is None)."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -111,8 +116,7 @@ def _stylize(args) -> int:
     check_image_path(args.output)  # a bad output path fails now, not after minutes of work
     content = load_image(args.content, size=args.size)
     style = load_image(args.style, size=args.size)
-    chosen = {k: v for k, v in (("steps", args.steps), ("init", args.init)) if v is not None}
-    settings = {**PRESETS[args.preset], **chosen}
+    settings = {**PRESETS[args.preset], **_given(args, "steps", "init")}
     result = stylize(
         content, style, alpha=args.alpha, beta=args.beta, **settings, optimizer=args.optimizer, weights=args.weights,
         pooling=args.pooling, device=args.device, seed=args.seed, precision=args.precision,
@@ -152,7 +156,7 @@ def _precompute(args) -> int:
     from .files import cache_dir
     from .tradeoff import default_grid
 
-    changed = {k: v for k, v in (("size", args.size), ("steps", args.steps)) if v is not None}
+    changed = _given(args, "size", "steps")
     quick = True if args.quick else None  # None: $TUTORIAL_STYLE_QUICK decides, as in the notebook
     grid = default_grid(args.content, args.style, quick=quick, weights=args.weights, device=args.device, **changed)
     settings = grid.settings

@@ -402,8 +402,15 @@ def _parse_channels(text: str, n: int) -> list[int]:
 # --- Optimisation panels (notebooks 03, 04) -----------------------------------------------------------
 
 
-def _run_panel(title: str, target: torch.Tensor, target_label: str, choice: w.Widget, steps: int, max_steps: int, vgg, run_label: str):
-    """The shared layout of a reconstruction panel: a choice, steps, a Run button, target and result side by side."""
+def _run_panel(
+    title: str, target: torch.Tensor, target_label: str, choice: w.Widget, steps: int, max_steps: int, vgg, run_label: str,
+    reconstruct: Callable[[object, int, Callable], "object"], describe: Callable[[object], str],
+) -> Panel:  # fmt: skip
+    """A reconstruction panel: a choice, steps, a Run button, target and result side by side.
+
+    The button runs ``reconstruct(choice, steps, preview)`` for the chosen value, labelled ``describe(choice)``
+    (see :func:`_run_reconstruction`).
+    """
     controls = {
         "choice": choice,
         "steps": w.IntSlider(value=steps, min=1, max=max(max_steps, steps), description="steps", continuous_update=False),
@@ -418,6 +425,12 @@ def _run_panel(title: str, target: torch.Tensor, target_label: str, choice: w.Wi
     panel = Panel(title, controls, [views], vgg.weights_info)
     panel.preview = result_view
     panel.results = {}
+
+    def run():
+        chosen = panel.choice.value
+        _run_reconstruction(panel, chosen, describe(chosen), lambda preview: reconstruct(chosen, panel.steps.value, preview))
+
+    panel.run.on_click(panel.handler(run))
     return panel
 
 
@@ -449,17 +462,12 @@ def content_reconstruction_panel(image, vgg: VGG19Features, steps: int = 50, max
     """
     image = load_image(image, size=size)
     layer_choice = _layer_dropdown(RELU_LAYERS, layer)
-    panel = _run_panel("Content reconstruction from white noise", image, "content image", layer_choice, steps, max_steps, vgg, "Reconstruct")
+    panel = _run_panel(
+        "Content reconstruction from white noise", image, "content image", layer_choice, steps, max_steps, vgg, "Reconstruct",
+        lambda layer, n, preview: reconstruct_content(image, layer, steps=n, weights=vgg, callback=preview, progress=False),
+        lambda layer: f"content from {layer}",
+    )  # fmt: skip
     panel.layer = panel.choice
-
-    def run():
-        layer = panel.layer.value
-        _run_reconstruction(
-            panel, layer, f"content from {layer}",
-            lambda preview: reconstruct_content(image, layer, steps=panel.steps.value, weights=vgg, callback=preview, progress=False),
-        )  # fmt: skip
-
-    panel.run.on_click(panel.handler(run))
     panel.set_status(f"layer {layer} · press Reconstruct · {panel.weights_text()}")
     return panel
 
@@ -484,17 +492,12 @@ def style_reconstruction_panel(image, vgg: VGG19Features, steps: int = 50, max_s
     sets.update({f"{n} only": (n,) for n in PAPER_STYLE_LAYERS[1:]})
     # Starts on all five layers: the paper's style representation.
     choice = w.Dropdown(options=list(sets.items()), value=tuple(PAPER_STYLE_LAYERS), description="layers", layout=w.Layout(width="320px"))
-    panel = _run_panel("Style reconstruction (texture synthesis) from white noise", image, "style image", choice, steps, max_steps, vgg, "Synthesise")
+    panel = _run_panel(
+        "Style reconstruction (texture synthesis) from white noise", image, "style image", choice, steps, max_steps, vgg, "Synthesise",
+        lambda layers, n, preview: reconstruct_style(image, layers, steps=n, weights=vgg, callback=preview, progress=False),
+        lambda layers: f"style from {', '.join(layers)}",
+    )  # fmt: skip
     panel.layers = panel.choice
-
-    def run():
-        layers = panel.layers.value
-        _run_reconstruction(
-            panel, layers, f"style from {', '.join(layers)}",
-            lambda preview: reconstruct_style(image, layers, steps=panel.steps.value, weights=vgg, callback=preview, progress=False),
-        )  # fmt: skip
-
-    panel.run.on_click(panel.handler(run))
     panel.set_status(f"layers {', '.join(choice.value)} · press Synthesise · {panel.weights_text()}")
     return panel
 
