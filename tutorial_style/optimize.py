@@ -136,8 +136,9 @@ def stylize(
     or a ready :class:`VGG19Features`. ``callback(step, image, losses)`` is called after each evaluation
     with the current image; returning True stops the run. Ctrl-C also stops it; either way the best
     image so far is returned with ``interrupted=True``. ``precision="bf16"`` runs the network's
-    convolutions in bfloat16 (Gram matrices and losses stay float32): faster where the hardware has
-    bf16 units, see ``docs/performance.md``.
+    convolutions in bfloat16 (Gram matrices and losses stay float32): faster per evaluation where the
+    hardware has bf16 units, but it ends at a higher loss, and from the content image it may not improve
+    at all (a warning says so); see ``docs/performance.md``.
 
     >>> c, s = load_image("chelsea", size=32), load_image("mosaic", size=32)
     >>> result = stylize(c, s, steps=3, weights="random", progress=False)
@@ -260,6 +261,8 @@ def _optimize(
         return {"content": lc, "style": ls, "total": alpha * lc + beta * ls}
 
     image, history, interrupted = _run(losses, x, steps, optimizer, callback, progress, desc)
+    if precision == "bf16":
+        _warn_if_no_step_improved(history)
     settings = dict(
         alpha=alpha.tolist(), beta=beta.tolist(), content_layers=content_layers, style_layers=style_layers,
         style_weights=style_weights, steps=steps, init=init if isinstance(init, str) else "tensor",
@@ -334,6 +337,24 @@ def _run(losses, x, steps, optimizer, callback, progress, desc):
             "image went back to its best so far, and the best finite image is returned", RuntimeWarning, stacklevel=4,
         )  # fmt: skip  (stacklevel: _run < _optimize < stylize/reconstruct_* < the caller's line)
     return best, rows, interrupted
+
+
+def _warn_if_no_step_improved(history: list[dict]) -> None:
+    """Warn when a bf16 run returns its start. bf16 rounds each feature by up to 0.4 %, so every image but the
+    content image (whose features are rounded exactly as its targets were) carries a content loss from
+    rounding alone; from the content image that costs more than the style steps gain, and no later image
+    looks better than the start."""
+    totals = [_as_list(row["total"]) for row in history]
+    if len(totals) < 2:
+        return
+    stuck = sum(min(later[i] for later in totals[1:]) >= totals[0][i] for i in range(len(totals[0])))
+    if stuck:
+        which = "the start image" if len(totals[0]) == 1 else f"{stuck} of the {len(totals[0])} start images"
+        warnings.warn(
+            f"precision='bf16': no step improved on {which}, which comes back unchanged. bf16's rounding of the "
+            "features costs more loss than the steps gain, most of all from the content image; use "
+            "precision='fp32' (the default)", RuntimeWarning, stacklevel=4,
+        )  # fmt: skip  (stacklevel: here < _optimize < stylize < the caller's line)
 
 
 def _as_list(value) -> list:
