@@ -349,9 +349,9 @@ def _warn_if_no_step_improved(history: list[dict]) -> None:
         return
     stuck = sum(min(later[i] for later in totals[1:]) >= totals[0][i] for i in range(len(totals[0])))
     if stuck:
-        which = "the start image" if len(totals[0]) == 1 else f"{stuck} of the {len(totals[0])} start images"
+        which = "the start image, which comes" if len(totals[0]) == 1 else f"{stuck} of the {len(totals[0])} start images, which come"
         warnings.warn(
-            f"precision='bf16': no step improved on {which}, which comes back unchanged. bf16's rounding of the "
+            f"precision='bf16': no step improved on {which} back unchanged. bf16's rounding of the "
             "features costs more loss than the steps gain, most of all from the content image; use "
             "precision='fp32' (the default)", RuntimeWarning, stacklevel=4,
         )  # fmt: skip  (stacklevel: here < _optimize < stylize < the caller's line)
