@@ -183,7 +183,7 @@ def markdown(results: dict) -> str:
             lines.append(f"| {r['size']} px | {base:.2f} ms | " + " | ".join(cells) + f" | {'-' if peak is None else f'{peak:.1f} GB'} |")
     p = results.get("precision, 512 px, 500 evaluations", {})
     if "rows" in p:
-        lines += ["", f"Where {p['steps']} evaluations at {p['size']} px end, by precision (bf16 / fp32 is the last column):", "",
+        lines += ["", f"Where {p['steps']} evaluations at {p['size']} px end, by precision (last column: over the first fp32 run from the same start):", "",
                   precision.table(p["rows"]).rstrip()]  # fmt: skip
     g = results.get("Fig. 3 grid, 512 px, 500 evaluations", {})
     if "seconds" in g:
