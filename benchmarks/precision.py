@@ -63,7 +63,7 @@ def compare(content, style, vgg, steps, device, seed=0) -> list[dict]:
                 result = ts.stylize(content, style, init=init, steps=steps, weights=net, device=device,
                                     precision=run["precision"], progress=False)  # fmt: skip
             loss = delivered_loss(content, style, result.image, vgg)
-            reference = reference or loss
+            reference = loss if reference is None else reference  # the first fp32 run from this start
             curve = {m: result.history[m]["total"] for m in marks}
             rows.append({"start": start, "run": name, "curve": curve, "loss": loss, "/ fp32": loss / reference})
             print(f"{start:>8}  {name:<44} {' '.join(f'{v:10.5g}' for v in curve.values())}  {loss:10.5g}", flush=True)

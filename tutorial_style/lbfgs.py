@@ -15,7 +15,7 @@ two-loop walks the m = 100 stored pairs one by one (about 1,300 tiny operations 
 compact form reads the whole history in two matrix products and solves two small m x m triangular systems:
 a dozen operations whatever m is. On a GPU, where each operation costs a few microseconds to launch, that is
 the difference between milliseconds and microseconds per step. Everything stays on the device: there is no
-``.item()`` and no shape that changes from step to step.
+``.item()``, and once the history is full (after m steps) no shape changes from step to step.
 
 One difference from ``torch.optim.LBFGS``: a pair (s, y) with curvature y.s <= 1e-10 is refused by both,
 but torch keeps its older pairs while here the refused pair still takes its slot in the ring (as zeros;
