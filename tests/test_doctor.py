@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from tutorial_style import doctor
 from tutorial_style.cli import main
@@ -45,7 +46,8 @@ def test_the_command_says_what_is_missing_and_exits_1(machine):
     weights = next(i for i, line in enumerate(lines) if "VGG19 weights" in line)
     assert lines[weights].startswith("✘") and "ImageNet weights" in lines[weights]
     assert "fix:" in lines[weights + 1] and "fetch-weights" in lines[weights + 1]
-    for name in ("Python", "torch", "torchvision", "ipywidgets", "jupyterlab", "device", "precomputed caches", "JupyterLab widgets"):
+    for name in ("Python", "torch", "torchvision", "ipywidgets", "jupyterlab", "PyTorch build", "device", "precomputed caches",
+                 "JupyterLab widgets"):
         assert any(name in line for line in lines), f"no {name} line in:\n{done.stdout}"
     assert "\033[" not in done.stdout  # no colour codes when the output is not a terminal
     assert "Traceback" not in done.stderr
@@ -112,3 +114,64 @@ def test_exit_code_follows_the_essential_checks(checks, code, monkeypatch, capsy
     monkeypatch.setattr(doctor, "run_checks", lambda: checks)
     assert main(["doctor"]) == code
     assert capsys.readouterr().out == doctor.report(checks, color=False) + "\n"
+
+
+@pytest.fixture
+def build(monkeypatch):
+    """``build(cuda=..., hip=..., gpu=..., mps=..., driver=...)``: make this machine's PyTorch look like that build."""
+
+    def make(cuda=None, hip=None, gpu=False, mps=False, driver=False):
+        monkeypatch.setattr(torch, "__version__", "2.9.0+test")
+        monkeypatch.setattr(torch.version, "cuda", cuda)
+        monkeypatch.setattr(torch.version, "hip", hip)
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: gpu)
+        monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Test GPU 9000")
+        monkeypatch.setattr(torch.backends.mps, "is_built", lambda: mps)
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+        monkeypatch.setattr(doctor, "_nvidia_driver", lambda: driver)
+        return by_name(doctor.run_checks(probe_network=False))["PyTorch build"]
+
+    return make
+
+
+def test_a_cuda_build_without_a_gpu_suggests_the_cpu_only_build(machine, build):
+    check = build(cuda="12.6")
+    assert not check.ok and not check.essential  # advice: the tutorial runs anyway
+    assert "CUDA 12.6 build (torch 2.9.0+test)" in check.detail and "no usable GPU" in check.detail
+    assert "--index-url https://download.pytorch.org/whl/cpu" in check.fix
+
+
+def test_a_cuda_build_with_a_gpu_says_it_uses_it(machine, build):
+    check = build(cuda="12.6", gpu=True)
+    assert check.ok and "CUDA 12.6 build" in check.detail and "using the GPU: Test GPU 9000" in check.detail
+
+
+def test_a_rocm_build_is_named(machine, build):
+    check = build(hip="6.2", gpu=True)
+    assert check.ok and "ROCm 6.2 build" in check.detail
+
+
+def test_the_cpu_only_build_is_fine_without_an_nvidia_gpu(machine, build):
+    check = build()
+    assert check.ok and "CPU-only build (torch 2.9.0+test)" in check.detail and "no GPU support" in check.detail
+
+
+def test_the_cpu_only_build_on_a_machine_with_an_nvidia_gpu_says_what_is_lost(machine, build):
+    check = build(driver=True)
+    assert not check.ok and not check.essential
+    assert "CPU-only build" in check.detail and "NVIDIA GPU it cannot use" in check.detail
+    assert "pip install --force-reinstall torch torchvision" in check.fix
+
+
+def test_an_apple_build_says_whether_it_can_use_the_gpu(machine, build):
+    assert "using the Apple GPU (MPS)" in build(mps=True).detail
+
+
+def test_the_device_line_names_the_profile_the_notebooks_take(machine, monkeypatch):
+    monkeypatch.delenv("TUTORIAL_STYLE_QUICK", raising=False)
+    monkeypatch.setenv("TUTORIAL_STYLE_PROFILE", "paper")
+    device = by_name(doctor.run_checks(probe_network=False))["device"]
+    assert device.ok and "the paper profile, because TUTORIAL_STYLE_PROFILE=paper is set" in device.detail
+    monkeypatch.setenv("TUTORIAL_STYLE_PROFILE", "fastest")
+    device = by_name(doctor.run_checks(probe_network=False))["device"]
+    assert not device.ok and "'fastest' is not a profile" in device.detail and "TUTORIAL_STYLE_PROFILE" in device.fix

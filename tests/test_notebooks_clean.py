@@ -1,4 +1,5 @@
-"""Stored notebooks are clean: no widget state, no images, outputs only in check cells (see notebooks/clean.py)."""
+"""Stored notebooks are clean: no widget state, no images, outputs only in check cells, no test plumbing in
+what learners read (see tests/notebook_support/clean.py)."""
 
 import importlib.util
 from pathlib import Path
@@ -7,11 +8,12 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-CHECK = "# NBVAL_CHECK_OUTPUT"
+SUPPORT = Path(__file__).resolve().parent / "notebook_support"
+CHECK = "nbval-check-output"  # nbval's cell tag: compare this cell's outputs
 
 
 def load_clean_script():
-    spec = importlib.util.spec_from_file_location("notebooks_clean", NOTEBOOKS / "clean.py")
+    spec = importlib.util.spec_from_file_location("notebooks_clean", SUPPORT / "clean.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -21,19 +23,44 @@ def stored_notebooks():
     return sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
+def is_check_cell(cell) -> bool:
+    return CHECK in cell.metadata.get("tags", [])
+
+
 def test_there_are_notebooks():
     assert len(stored_notebooks()) >= 4
+
+
+def test_test_support_lives_outside_the_learners_folder():
+    assert not [p.name for p in NOTEBOOKS.iterdir() if p.suffix in (".py", ".cfg")]
+    assert (SUPPORT / "clean.py").is_file() and (SUPPORT / "sanitize.cfg").is_file()
+    assert "--nbval-sanitize-with=tests/notebook_support/sanitize.cfg" in (NOTEBOOKS.parent / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize("path", stored_notebooks(), ids=lambda p: p.name)
+def test_learners_read_no_test_plumbing_and_solutions_have_titles(path):
+    """nbval's markers are cell tags, not comments; a collapsed solution shows a first line that says what it is."""
+    nb = nbformat.read(path, as_version=4)
+    assert [c.source for c in nb.cells if "NBVAL" in c.source.upper()] == []
+    assert any(is_check_cell(c) for c in nb.cells), "no check cell: nbval would compare nothing"
+    solutions = [c for c in nb.cells if c.metadata.get("jupyter", {}).get("source_hidden")]
+    assert solutions, "no collapsed solution"
+    for cell in solutions:
+        title = cell.source.splitlines()[0]  # what JupyterLab shows of a collapsed cell
+        assert title.startswith("# Solution: ") and "def solution_" in cell.source, title
+        name = cell.source.split("def ", 1)[1].split("(", 1)[0]
+        assert f"({name})" in title, f"the title should name {name}: {title}"
 
 
 @pytest.mark.parametrize("path", stored_notebooks(), ids=lambda p: p.name)
 def test_stored_notebook_is_clean(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    assert "widgets" not in nb.metadata, "saved widget state: run python notebooks/clean.py"
+    assert "widgets" not in nb.metadata, "saved widget state: run python tests/notebook_support/clean.py"
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        if CHECK not in cell.source:
+        if not is_check_cell(cell):
             assert cell.outputs == [], f"cell {i} is not a check cell but has stored outputs"
             assert cell.execution_count is None, f"cell {i} has an execution count"
             continue
@@ -46,7 +73,7 @@ def test_stored_notebook_is_clean(path):
 
 @pytest.mark.parametrize("path", stored_notebooks(), ids=lambda p: p.name)
 def test_stored_notebook_is_what_clean_py_writes(path):
-    assert load_clean_script().main(["--check", str(path)]) == 0, "run: python notebooks/clean.py " + str(path)
+    assert load_clean_script().main(["--check", str(path)]) == 0, "run: python tests/notebook_support/clean.py " + str(path)
 
 
 def test_clean_keeps_only_the_text_of_check_cells(tmp_path, capsys):
@@ -56,7 +83,7 @@ def test_clean_keeps_only_the_text_of_check_cells(tmp_path, capsys):
     nb = v4.new_notebook(cells=[
         v4.new_markdown_cell("# title"),
         v4.new_code_cell("plot()", execution_count=1, outputs=[v4.new_output("display_data", data=image)]),
-        v4.new_code_cell(f"{CHECK}\nprint(1)\nresult", execution_count=2, outputs=[
+        v4.new_code_cell("print(1)\nresult", execution_count=2, metadata={"tags": [CHECK]}, outputs=[
             v4.new_output("stream", name="stdout", text="1\n"),
             v4.new_output("display_data", data=image),
             v4.new_output("execute_result", data={"text/plain": "ok", "text/html": "<b>ok</b>"}, execution_count=2),
@@ -83,3 +110,20 @@ def test_clean_keeps_only_the_text_of_check_cells(tmp_path, capsys):
     assert [o.output_type for o in check.outputs] == ["stream", "execute_result"]
     assert check.outputs[1].data == {"text/plain": "ok"}
     assert clean.main(["--check", str(path)]) == 0  # cleaning is idempotent
+
+
+def test_clean_turns_nbval_comment_markers_into_cell_tags(tmp_path):
+    v4 = nbformat.v4
+    nb = v4.new_notebook(cells=[
+        v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)", execution_count=1, outputs=[v4.new_output("stream", name="stdout", text="1\n")]),
+        v4.new_code_cell("x = 1\n  # NBVAL_SKIP\ny = 2", metadata={"tags": ["keep-me"]}),
+        v4.new_code_cell("# NBVAL_CHECK_OUTPUT is what nbval reads\nz = 3"),  # a sentence, not a marker line
+    ])  # fmt: skip
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    assert load_clean_script().main([str(path)]) == 0
+    check, skip, sentence = nbformat.read(path, as_version=4).cells
+    assert check.source == "print(1)" and check.metadata["tags"] == [CHECK]
+    assert check.outputs[0]["text"] == "1\n" and check.execution_count == 1  # now a check cell: its output stays
+    assert skip.source == "x = 1\ny = 2" and skip.metadata["tags"] == ["keep-me", "nbval-skip"]
+    assert sentence.source.startswith("# NBVAL_CHECK_OUTPUT is") and "tags" not in sentence.metadata

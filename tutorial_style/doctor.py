@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ def run_checks(probe_network: bool = True) -> list[Check]:
     """Every check, in the order a teacher would fix them."""
     checks = [_python()]
     checks += [_package(name, lowest) for name, lowest in REQUIREMENTS]
-    checks += [_device(), _weights(probe_network), _caches(), _widgets_frontend()]
+    checks += [_torch_build(), _device(), _weights(probe_network), _caches(), _widgets_frontend()]
     return checks
 
 
@@ -71,17 +72,59 @@ def _package(name: str, lowest: str) -> Check:
     return Check(name, ok, version, f"pip install -U '{name}>={lowest}'")
 
 
+CPU_INSTALL = "pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
+
+
+def _torch_build() -> Check:
+    """Which PyTorch build is installed (CPU-only, CUDA, ROCm; Apple's MPS) and whether it can use a GPU here.
+
+    The default Linux wheel carries the CUDA libraries (several GB), useless without an NVIDIA GPU; the
+    CPU-only build is the light install for such a machine. Advice only: any build runs the tutorial.
+    """
+    import torch
+
+    version = torch.__version__
+    gpu_build = f"CUDA {torch.version.cuda}" if torch.version.cuda else f"ROCm {torch.version.hip}" if torch.version.hip else None
+    if gpu_build is not None:
+        if torch.cuda.is_available():
+            return Check("PyTorch build", True, f"{gpu_build} build (torch {version}), using the GPU: {torch.cuda.get_device_name(0)}")
+        return Check("PyTorch build", False, f"{gpu_build} build (torch {version}), but PyTorch finds no usable GPU here: "
+                     "its GPU libraries (several GB) go unused",
+                     f"without a GPU the CPU-only build is enough (README, 'A light install'): {CPU_INSTALL}",
+                     essential=False)  # fmt: skip
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_built():
+        usable = "using the Apple GPU (MPS)" if mps.is_available() else "but the Apple GPU (MPS) is not available here"
+        return Check("PyTorch build", True, f"build with Apple's MPS (torch {version}), {usable}", essential=False)
+    if _nvidia_driver():
+        return Check("PyTorch build", False, f"CPU-only build (torch {version}), but this machine has an NVIDIA GPU it cannot use",
+                     "install the default build, which can: pip install --force-reinstall torch torchvision",
+                     essential=False)  # fmt: skip
+    return Check("PyTorch build", True, f"CPU-only build (torch {version}): no GPU support, none needed here", essential=False)
+
+
+def _nvidia_driver() -> bool:
+    """Does this machine have an NVIDIA driver (so a CUDA build could use its GPU)?"""
+    return shutil.which("nvidia-smi") is not None or os.path.exists("/proc/driver/nvidia/version")
+
+
 def _device() -> Check:
-    from .optimize import default_device
+    import torch
 
-    device = default_device()
+    from .notebook.profiles import choose
+
+    try:
+        profile = choose()
+    except ValueError as e:  # an unknown TUTORIAL_STYLE_PROFILE: every notebook would stop at its first cell
+        return Check("device", False, str(e), "set TUTORIAL_STYLE_PROFILE to quick, laptop or paper, or unset it")
+    device = profile.device
     if device.type == "cuda":
-        import torch
-
-        return Check("device", True, f"CUDA GPU: {torch.cuda.get_device_name(0)}")
-    if device.type == "mps":
-        return Check("device", True, "Apple GPU (MPS)")
-    return Check("device", True, f"CPU only ({os.cpu_count()} cores): quick mode and small images are best", essential=False)
+        found = f"CUDA GPU: {torch.cuda.get_device_name(device)}"
+    elif device.type == "mps":
+        found = "Apple GPU (MPS)"
+    else:
+        found = f"CPU only ({os.cpu_count()} cores)"
+    return Check("device", True, f"{found}; the notebooks take the {profile.name} profile, because {profile.reason}", essential=False)
 
 
 def _weights(probe_network: bool) -> Check:
@@ -117,7 +160,9 @@ def _caches() -> Check:
     if entries:
         return Check("precomputed caches", True, f"{len(entries)} trade-off grid file(s) in {folder}", essential=False)
     return Check("precomputed caches", False, f"none in {folder}: notebook 06 will compute its grid on first open",
-                 "run `python -m tutorial_style precompute` before the workshop", essential=False)  # fmt: skip
+                 "for the paper's grid, run `python -m tutorial_style precompute` before the workshop on a machine with a GPU "
+                 "(hours on a CPU) and copy the cache folder; without it, a laptop computes a smaller grid in minutes",
+                 essential=False)  # fmt: skip
 
 
 def _widgets_frontend() -> Check:

@@ -1,12 +1,13 @@
 """Strip notebooks for committing: keep only the text outputs of the check cells.
 
-    python notebooks/clean.py notebooks/*.ipynb
+    python tests/notebook_support/clean.py notebooks/*.ipynb
 
 For every notebook given: removes every output except the text outputs (``text/plain`` results and
-stdout/stderr streams) of cells containing ``# NBVAL_CHECK_OUTPUT``, which nbval compares; clears the
-execution counts, except that each check cell gets the count it has in a top-to-bottom run (nbval refuses
-stored outputs of a cell without one); removes saved widget state (``metadata.widgets``) and per-cell
-execution metadata.
+stdout/stderr streams) of check cells, the cells tagged ``nbval-check-output`` in their metadata, whose
+outputs nbval compares; clears the execution counts, except that each check cell gets the count it has in
+a top-to-bottom run (nbval refuses stored outputs of a cell without one); removes saved widget state
+(``metadata.widgets``) and per-cell execution metadata. nbval's comment markers (a line such as
+``# NBVAL_CHECK_OUTPUT``) become the matching cell tags, so learners never read test plumbing.
 A notebook is rewritten only if something changed. ``--check`` changes nothing and exits with 1 if a
 notebook would change (for CI or a pre-commit hook).
 """
@@ -18,12 +19,33 @@ import sys
 
 import nbformat
 
-CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"
 KEPT_MIME = "text/plain"
+# nbval's comment markers and the cell tags that replace them (nbval reads both).
+MARKERS = {
+    "NBVAL_CHECK_OUTPUT": CHECK_TAG,
+    "NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
+    "NBVAL_RAISES_EXCEPTION": "nbval-raises-exception",
+    "NBVAL_SKIP": "nbval-skip",
+}
 
 
 def is_check_cell(cell) -> bool:
-    return cell.cell_type == "code" and CHECK_MARKER in cell.source
+    return cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", [])
+
+
+def markers_to_tags(cell) -> None:
+    """Move nbval comment lines (``# NBVAL_CHECK_OUTPUT``) out of the source into the cell's tags."""
+    lines, found = [], []
+    for line in cell.source.splitlines():
+        text = line.strip()
+        if text.startswith("#") and text.lstrip("#").strip() in MARKERS:
+            found.append(MARKERS[text.lstrip("#").strip()])
+        else:
+            lines.append(line)
+    if found:
+        cell.source = "\n".join(lines)
+        cell.metadata["tags"] = list(dict.fromkeys(cell.metadata.get("tags", []) + found))
 
 
 def clean_outputs(cell, count: int | None = None) -> list:
@@ -57,6 +79,7 @@ def clean(nb) -> None:
             cell.pop("execution_count", None)
             continue
         count += 1
+        markers_to_tags(cell)
         cell.outputs = clean_outputs(cell, count) if is_check_cell(cell) else []
         cell.execution_count = count if is_check_cell(cell) else None
         cell.metadata.pop("execution", None)

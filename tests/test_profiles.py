@@ -1,0 +1,205 @@
+"""Profiles (tutorial_style.notebook.profiles): each notebook's settings chosen by the machine, and the laptop budget.
+
+The budget is checked on estimates from the settings (``ts.estimate_cost``, the package's cost model); nothing
+is run. The settings come from executing each notebook's own parameters cell, as a learner's kernel does on a
+CPU with no environment variables set, so a notebook that ignores its profile fails here too.
+"""
+
+import functools
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+from tutorial_style import tradeoff
+from tutorial_style.notebook import profiles
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+KEYS = sorted(profiles.SETTINGS)
+
+
+@pytest.fixture
+def threads():
+    """``threads(n)`` sets the CPU threads torch uses (which the cost model divides by); restored afterwards."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def learner(monkeypatch):
+    """A learner's machine: neither TUTORIAL_STYLE_QUICK nor TUTORIAL_STYLE_PROFILE set (the tests set QUICK)."""
+    monkeypatch.delenv(profiles.QUICK_VAR, raising=False)
+    monkeypatch.delenv(profiles.PROFILE_VAR, raising=False)
+
+
+def run_parameters_cell(key: str, monkeypatch) -> dict:
+    """Execute notebook KEY's first code cell (its parameters) on a CPU; return the variables it defines."""
+    (path,) = NOTEBOOKS.glob(f"{key}_*.ipynb")
+    source = next(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    monkeypatch.setattr(profiles, "choose", functools.partial(profiles.choose, device="cpu"))
+    namespace = {}
+    exec(compile(source, f"{path.name}, parameters cell", "exec"), namespace)
+    return namespace
+
+
+def laptop_values(key: str, namespace: dict) -> dict:
+    """The notebook's values of every parameter the table holds for it (the table's keys are its variable names)."""
+    return {name: namespace[name] for name in profiles.SETTINGS[key]["laptop"]}
+
+
+def test_there_is_a_table_entry_for_every_notebook():
+    assert {p.name[:2] for p in NOTEBOOKS.glob("*.ipynb")} == set(KEYS)
+    for key in KEYS:
+        assert set(profiles.SETTINGS[key]) == set(profiles.PROFILES)
+        names = [set(s) for s in profiles.SETTINGS[key].values()]
+        assert all(n == names[0] for n in names), f"notebook {key}: every profile must set the same parameters"
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_the_parameters_cell_takes_the_laptop_profile_on_a_cpu_and_says_so(key, learner, monkeypatch, capsys):
+    namespace = run_parameters_cell(key, monkeypatch)
+    printed = capsys.readouterr().out
+    profile = namespace["PROFILE"]
+    assert profile.name == "laptop" and profile.device.type == "cpu"
+    assert laptop_values(key, namespace) == profiles.SETTINGS[key]["laptop"]
+    assert printed.startswith("Profile: laptop")
+    assert "no GPU" in printed  # why
+    assert "TUTORIAL_STYLE_PROFILE=quick, laptop or paper" in printed and 'profiles.choose("paper")' in printed  # how to change it
+    if profiles.work(key, profiles.SETTINGS[key]["laptop"]):
+        assert f"CPU, {torch.get_num_threads()} threads" in printed and "Run All" in printed  # the estimate
+    else:
+        assert "Nothing in this notebook optimises" in printed
+
+
+@pytest.mark.parametrize("cores, minutes", [(4, profiles.LAPTOP_MINUTES), (2, 2 * profiles.LAPTOP_MINUTES)])
+@pytest.mark.parametrize("key", KEYS)
+def test_run_all_fits_the_laptop_budget(key, cores, minutes, learner, threads, monkeypatch):
+    """Run All of each notebook within 10 minutes on a 4-core laptop (20 on 2 cores), and no cell over 2 minutes
+    on 4 cores (4 on 2), as estimated from the settings its parameters cell makes on a CPU."""
+    threads(cores)
+    namespace = run_parameters_cell(key, monkeypatch)
+    values = laptop_values(key, namespace)
+    profile = namespace["PROFILE"]
+    assert profile.run_all_seconds(key, **values) <= minutes * 60
+    cell_limit = profiles.CELL_MINUTES * 60 * profiles.LAPTOP_CORES / cores
+    for cell, seconds, on_click in profile.estimate(key, **values):
+        assert seconds <= cell_limit, f"notebook {key}, {cell}: about {seconds / 60:.1f} minutes on {cores} cores"
+
+
+@pytest.mark.parametrize("key", ["03", "04", "05", "06"])
+def test_the_papers_settings_on_a_cpu_are_far_over_the_laptop_budget(key, threads):
+    """The budget test above can fail: the paper's sizes on a 4-core CPU would take far longer than 10 minutes."""
+    threads(profiles.LAPTOP_CORES)
+    paper_on_a_cpu = profiles.choose("paper", device="cpu")
+    assert paper_on_a_cpu.run_all_seconds(key) > 5 * profiles.LAPTOP_MINUTES * 60
+
+
+def test_the_papers_grid_on_a_cpu_is_estimated_at_hours(threads):
+    threads(2)
+    estimate = dict((cell, s) for cell, s, _ in profiles.choose("paper", device="cpu").estimate("06"))
+    assert estimate["2. the grid (rows not yet in the cache)"] > 3 * 3600
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_the_quick_profile_is_tiny(key, threads):
+    threads(2)
+    settings = profiles.SETTINGS[key]["quick"]
+    for work in profiles.work(key, settings):
+        assert work.size <= 64 and work.steps <= 30, work
+    assert profiles.choose("quick", device="cpu").run_all_seconds(key) < 30
+
+
+def test_the_paper_profile_is_the_papers_512_px_and_500_steps():
+    paper = profiles.choose("paper", device="cpu")
+    for key in ("03", "04", "05"):
+        assert (paper[key]["SIZE"], paper[key]["STEPS"]) == (512, 500)
+    assert (paper["05"]["STUDIO_SIZE"], paper["05"]["STUDIO_PRESET"]) == (512, "paper")
+    assert paper["06"]["GRID"] == {**tradeoff.grid_settings(quick=False), "init": "noise"}
+    assert (len(paper["06"]["GRID"]["layer_sets"]), len(paper["06"]["GRID"]["ratios"])) == (5, 5)
+
+
+def test_the_quick_and_paper_grids_are_the_ones_precompute_makes():
+    """Until precompute takes a profile, the grids it builds (tradeoff.grid_settings) must be these, or the
+    notebook and `python -m tutorial_style precompute` would ask for different cache entries."""
+    assert profiles.SETTINGS["06"]["quick"]["GRID"] == {**tradeoff.grid_settings(quick=True), "init": "noise"}
+    assert profiles.SETTINGS["06"]["paper"]["GRID"] == {**tradeoff.grid_settings(quick=False), "init": "noise"}
+
+
+def test_the_laptop_grid_is_the_fast_preset_on_every_row_and_column():
+    grid = profiles.SETTINGS["06"]["laptop"]["GRID"]
+    assert (grid["init"], grid["steps"]) == ("content", 70)
+    assert grid["ratios"] == tradeoff.RATIOS and grid["layer_sets"] == tradeoff.layer_sets()
+    assert grid["size"] < 512
+
+
+@pytest.mark.parametrize(
+    "quick, chosen, device, name, why",
+    [
+        ("1", "", "cpu", "quick", "TUTORIAL_STYLE_QUICK=1 is set"),
+        ("1", "paper", "cuda", "quick", "it wins over TUTORIAL_STYLE_PROFILE=paper"),
+        ("0", "", "cpu", "laptop", "no GPU"),
+        ("", "", "cuda", "paper", "has a GPU"),
+        ("", "", "mps", "paper", "Apple GPU"),
+        ("", "paper", "cpu", "paper", "TUTORIAL_STYLE_PROFILE=paper is set"),
+        ("", "laptop", "cuda", "laptop", "TUTORIAL_STYLE_PROFILE=laptop is set"),
+    ],
+)
+def test_choose_follows_the_variables_then_the_device(quick, chosen, device, name, why, monkeypatch):
+    monkeypatch.setenv(profiles.QUICK_VAR, quick)
+    monkeypatch.setenv(profiles.PROFILE_VAR, chosen)
+    profile = profiles.choose(device=device)
+    assert (profile.name, profile.device.type) == (name, device)
+    assert why in profile.reason
+
+
+def test_a_name_given_in_the_notebook_wins(monkeypatch):
+    monkeypatch.setenv(profiles.QUICK_VAR, "1")
+    profile = profiles.choose("laptop", device="cpu")
+    assert profile.name == "laptop" and 'profiles.choose("laptop")' in profile.reason
+
+
+@pytest.mark.parametrize("given, where", [(None, "TUTORIAL_STYLE_PROFILE"), ("fast", "profiles.choose()")])
+def test_an_unknown_profile_is_one_line_naming_where_it_came_from(given, where, learner, monkeypatch):
+    monkeypatch.setenv(profiles.PROFILE_VAR, "fast")
+    with pytest.raises(ValueError, match=rf"^{re.escape(where)}: 'fast' is not a profile; use quick, laptop or paper$"):
+        profiles.choose(given, device="cpu")
+
+
+def test_the_estimate_follows_the_values_the_cell_holds(threads):
+    threads(2)
+    laptop = profiles.choose("laptop", device="cpu")
+    base = laptop.run_all_seconds("03")
+    assert laptop.run_all_seconds("03", STEPS=2 * laptop["03"]["STEPS"]) == pytest.approx(2 * base)
+    assert laptop.run_all_seconds("03", SIZE=2 * laptop["03"]["SIZE"]) == pytest.approx(4 * base)
+    assert laptop.run_all_seconds("03", FIG1_LAYERS=("relu4_2",)) == pytest.approx(base / 5)
+    with pytest.raises(ValueError, match="SIZES: not a parameter of notebook 03; its parameters are SIZE, STEPS"):
+        laptop.estimate("03", SIZES=128)
+
+
+def test_buttons_are_estimated_but_not_counted_in_run_all(threads):
+    threads(2)
+    laptop = profiles.choose("laptop", device="cpu")
+    estimate = laptop.estimate("05")
+    studio = [s for cell, s, on_click in estimate if on_click]
+    assert len(studio) == 1 and studio[0] > 0
+    assert laptop.run_all_seconds("05") == pytest.approx(sum(s for _, s, on_click in estimate if not on_click))
+    assert "6. the studio, each Run" in laptop.describe("05") and "when you press it" in laptop.describe("05")
+
+
+def test_the_layer_chooser_runs_the_papers_choice_too_when_the_grid_lacks_it():
+    laptop = profiles.SETTINGS["06"]["laptop"]
+    without_paper_row = {**laptop, "GRID": {**laptop["GRID"], "layer_sets": tradeoff.layer_sets()[:2]}}
+    first_run = {w.cell: w.runs for w in profiles.work("06", laptop)}["5. the layer chooser's first Run"]
+    assert first_run == 1
+    assert {w.cell: w.runs for w in profiles.work("06", without_paper_row)}["5. the layer chooser's first Run"] == 2
+
+
+def test_a_notebook_gets_its_own_copy_of_the_settings():
+    laptop = profiles.choose("laptop", device="cpu")
+    laptop["06"]["GRID"]["layer_sets"].clear()
+    assert len(laptop["06"]["GRID"]["layer_sets"]) == 5
+    with pytest.raises(KeyError, match="'07' is not one of 01, 02"):
+        laptop["07"]

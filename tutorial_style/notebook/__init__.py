@@ -1,0 +1,1 @@
+"""notebook support: widgets, plots, exercise checks, profiles."""

@@ -1,0 +1,267 @@
+"""Profiles: how much work the notebooks do, chosen by the machine they run on.
+
+Every notebook's parameters cell takes its image sizes, step counts and grid from one of three profiles:
+
+- ``quick``: tiny images and short runs, so that each notebook runs top to bottom in a minute or two. The
+  tests use it (``TUTORIAL_STYLE_QUICK=1``); the pictures are too small to show much.
+- ``laptop``: for a CPU. Sizes, steps and notebook 06's grid are chosen so that Run All of each notebook
+  takes at most about 10 minutes on a 4-core laptop (20 on a 2-core one), and no cell runs longer than
+  about 2 minutes there. Notebook 06's grid uses the fast preset (70 steps from the content image) at 112 px.
+- ``paper``: for a GPU (CUDA, or Apple's MPS): the paper's 512 px, 500 steps, and its 5 x 5 grid.
+
+:func:`choose` picks one: the name given, else quick when ``TUTORIAL_STYLE_QUICK`` is set, else
+``TUTORIAL_STYLE_PROFILE`` (quick, laptop or paper), else paper on a GPU and laptop on a CPU.
+:meth:`Profile.explain` prints which profile, why, how to change it, and how long the notebook's heavy
+cells should take on this machine.
+
+``SETTINGS`` is the one table of every notebook's parameters, per profile; its keys are the notebooks'
+variable names. :func:`work` lists the optimisations a notebook runs with given settings, and
+:meth:`Profile.estimate` turns them into seconds with the package's cost model, ``ts.estimate_cost``:
+an estimate from the settings alone, nothing is run. Images are counted as ``SIZE`` x ``SIZE`` (``SIZE``
+is the longer side), so the estimate is an upper bound for other shapes.
+
+>>> laptop = choose("laptop", device="cpu")
+>>> laptop["03"]["SIZE"], laptop["03"]["STEPS"]
+(160, 150)
+>>> [(w.cell, w.runs) for w in work("03", laptop["03"]) if not w.on_click]
+[('Fig. 1 (bottom): reconstructions from 5 layers', 5)]
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+import torch
+
+import tutorial_style as ts
+from tutorial_style.tradeoff import RATIOS, layer_sets
+
+__all__ = ["PROFILES", "SETTINGS", "Profile", "Work", "choose", "work"]
+
+PROFILES = ("quick", "laptop", "paper")
+PROFILE_VAR = "TUTORIAL_STYLE_PROFILE"
+QUICK_VAR = "TUTORIAL_STYLE_QUICK"
+
+# The laptop profile's budget, on a CPU laptop with LAPTOP_CORES cores: Run All of one notebook, and one cell.
+LAPTOP_CORES = 4
+LAPTOP_MINUTES = 10
+CELL_MINUTES = 2
+
+_FIG1_CONTENT = ("relu1_2", "relu2_2", "relu3_2", "relu4_2", "relu5_2")  # paper Fig. 1, bottom row
+_GRID_ROWS = layer_sets()  # the paper's rows: {relu1_1}, {relu1_1, relu2_1}, ... relu1_1 ... relu5_1
+_FAST, _PAPER = ts.PRESETS["fast"], ts.PRESETS["paper"]
+
+
+def _by_profile(quick: dict, laptop: dict, paper: dict, **every) -> dict[str, dict]:
+    return {"quick": {**quick, **every}, "laptop": {**laptop, **every}, "paper": {**paper, **every}}
+
+
+SETTINGS: dict[str, dict[str, dict]] = {
+    # 01, 02: images and features only, no optimisation.
+    "01": _by_profile(dict(SIZE=64), dict(SIZE=256), dict(SIZE=512)),
+    "02": _by_profile(dict(SIZE=64), dict(SIZE=256), dict(SIZE=512)),
+    # 03: content reconstructions from white noise, one per layer of FIG1_LAYERS.
+    "03": _by_profile(
+        dict(SIZE=64, STEPS=20), dict(SIZE=160, STEPS=150), dict(SIZE=512, STEPS=500), FIG1_LAYERS=_FIG1_CONTENT
+    ),
+    # 04: texture syntheses from white noise on the growing prefixes of FIG1_LAYERS.
+    "04": _by_profile(
+        dict(SIZE=64, STEPS=20), dict(SIZE=160, STEPS=150), dict(SIZE=512, STEPS=500), FIG1_LAYERS=ts.PAPER_STYLE_LAYERS
+    ),
+    # 05: the by-hand loop, the live run, four experiments, and the studio (which runs on its button).
+    "05": _by_profile(
+        dict(SIZE=64, STEPS=20, STUDIO_SIZE=64, STUDIO_PRESET="fast", STUDIO_STEPS=30),
+        dict(SIZE=160, STEPS=150, STUDIO_SIZE=256, STUDIO_PRESET="fast", STUDIO_STEPS=None),
+        dict(SIZE=512, STEPS=500, STUDIO_SIZE=512, STUDIO_PRESET="paper", STUDIO_STEPS=None),
+        BY_HAND_STEPS=10,
+    ),
+    # 06: the alpha/beta x style-layers grid (tradeoff.default_grid's keywords), and a small batching demo.
+    "06": _by_profile(
+        dict(GRID=dict(size=64, steps=20, init="noise", ratios=RATIOS[::2], layer_sets=[_GRID_ROWS[0], _GRID_ROWS[-1]]),
+             DEMO_SIZE=64),
+        dict(GRID=dict(size=112, steps=_FAST["steps"], init=_FAST["init"], ratios=RATIOS, layer_sets=_GRID_ROWS),
+             DEMO_SIZE=128),
+        dict(GRID=dict(size=512, steps=_PAPER["steps"], init=_PAPER["init"], ratios=RATIOS, layer_sets=_GRID_ROWS),
+             DEMO_SIZE=128),
+        DEMO_STEPS=3,
+    ),  # fmt: skip
+}
+
+
+@dataclass(frozen=True)
+class Work:
+    """The optimisations of one cell: ``runs`` runs of ``steps`` evaluations, each on ``batch`` images of ``size`` px.
+
+    ``on_click``: the cell only builds a panel, and this runs each time the learner presses its button,
+    not during Run All.
+    """
+
+    cell: str
+    size: int
+    steps: int
+    batch: int = 1
+    runs: int = 1
+    optimizer: str = "lbfgs"
+    on_click: bool = False
+
+    def seconds(self, device) -> float:
+        return self.runs * ts.estimate_cost(self.size, self.size, self.batch, self.steps, self.optimizer, device)[0]
+
+
+def work(notebook: str, s: Mapping) -> list[Work]:
+    """The optimisations ``notebook`` runs with settings ``s`` (its parameters cell's values), cell by cell.
+
+    >>> [w.cell for w in work("06", choose("laptop", device="cpu")["06"])]  # doctest: +NORMALIZE_WHITESPACE
+    ['1. a row as one batched call (demonstration)', '1. a row as one batched call (demonstration)',
+     '2. the grid (rows not yet in the cache)', "5. the layer chooser's first Run", 'the layer chooser, each Run']
+    """
+    if notebook in ("01", "02"):
+        return []
+    if notebook == "03":
+        return [
+            Work(f"Fig. 1 (bottom): reconstructions from {len(s['FIG1_LAYERS'])} layers", s["SIZE"], s["STEPS"], runs=len(s["FIG1_LAYERS"])),
+            Work("the reconstruction panel, each Reconstruct", s["SIZE"], s["STEPS"], on_click=True),
+        ]  # fmt: skip
+    if notebook == "04":
+        return [
+            Work(f"Fig. 1 (top): textures from {len(s['FIG1_LAYERS'])} layer sets", s["SIZE"], s["STEPS"], runs=len(s["FIG1_LAYERS"])),
+            Work("the texture panel, each Synthesise", s["SIZE"], s["STEPS"], on_click=True),
+        ]  # fmt: skip
+    if notebook == "05":
+        size, steps = s["SIZE"], s["STEPS"]
+        studio_steps = s["STUDIO_STEPS"] or ts.PRESETS[s["STUDIO_PRESET"]]["steps"]
+        return [
+            Work("3. L-BFGS by hand", size, s["BY_HAND_STEPS"]),
+            Work("4. ts.stylize, live", size, steps),
+            Work("5.1 four starting images (one batched call)", size, steps, batch=4),
+            Work("5.2 content at relu2_2", size, steps),
+            Work("5.3 max pooling", size, steps),
+            Work("5.4 Adam", size, steps, optimizer="adam"),
+            Work("6. the studio, each Run", s["STUDIO_SIZE"], studio_steps, on_click=True),
+        ]
+    if notebook == "06":
+        grid = s["GRID"]
+        rows, cols = len(grid["layer_sets"]), len(grid["ratios"])
+        # The layer chooser shows the paper's choice from the grid when the grid has that cell, else runs it too.
+        has_paper_cell = tuple(ts.PAPER_STYLE_LAYERS) in map(tuple, grid["layer_sets"]) and 1e-3 in grid["ratios"]
+        demo = "1. a row as one batched call (demonstration)"
+        return [
+            Work(demo, s["DEMO_SIZE"], s["DEMO_STEPS"], batch=cols),
+            Work(demo, s["DEMO_SIZE"], s["DEMO_STEPS"]),  # one column alone, to compare
+            Work("2. the grid (rows not yet in the cache)", grid["size"], grid["steps"], batch=cols, runs=rows),
+            Work("5. the layer chooser's first Run", grid["size"], grid["steps"], runs=1 if has_paper_cell else 2),
+            Work("the layer chooser, each Run", grid["size"], grid["steps"], on_click=True),
+        ]
+    raise ValueError(f"notebook {notebook!r} is not one of {', '.join(SETTINGS)}")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A chosen profile: its ``name`` (quick, laptop or paper), why it was chosen, and the device it runs on.
+
+    ``profile["03"]`` is a copy of notebook 03's settings, ``{"SIZE": ..., "STEPS": ..., ...}``.
+    """
+
+    name: str
+    reason: str
+    device: torch.device
+
+    def __getitem__(self, notebook: str) -> dict:
+        if notebook not in SETTINGS:
+            raise KeyError(f"notebook {notebook!r} is not one of {', '.join(SETTINGS)}")
+        return copy.deepcopy(SETTINGS[notebook][self.name])
+
+    def estimate(self, notebook: str, **values) -> list[tuple[str, float, bool]]:
+        """``(cell, seconds, on_click)`` for each heavy cell of ``notebook``, with its settings changed by ``values``
+        (e.g. ``SIZE=256``): what the parameters cell holds after a learner's edits."""
+        settings = self[notebook]
+        unknown = set(values) - set(settings)
+        if unknown:
+            raise ValueError(f"{', '.join(sorted(unknown))}: not a parameter of notebook {notebook}; "
+                             f"its parameters are {', '.join(settings)}")  # fmt: skip
+        cells: dict[str, list] = {}
+        for w in work(notebook, {**settings, **values}):
+            cells.setdefault(w.cell, [0.0, w.on_click])[0] += w.seconds(self.device)
+        return [(cell, seconds, on_click) for cell, (seconds, on_click) in cells.items()]
+
+    def run_all_seconds(self, notebook: str, **values) -> float:
+        """The estimated optimisation time of Run All (buttons not pressed)."""
+        return sum(seconds for _, seconds, on_click in self.estimate(notebook, **values) if not on_click)
+
+    def describe(self, notebook: str, **values) -> str:
+        """What the parameters cell prints: the profile, why, how to change it, and the time of the heavy cells."""
+        lines = [
+            f"Profile: {self.name} ({_PURPOSE[self.name]}), because {self.reason}.",
+            f'To change it: set {PROFILE_VAR}=quick, laptop or paper before starting Jupyter, or write profiles.choose("paper") '
+            "in this cell; or edit the values in this cell. Then run the notebook again from the top.",
+        ]  # fmt: skip
+        estimate = self.estimate(notebook, **values)
+        if not estimate:
+            return "\n".join(lines + ["Nothing in this notebook optimises: every cell takes seconds."])
+        lines.append(f"Estimated time on this machine ({_device_text(self.device)}), a rough estimate from the settings:")
+        width = max(len(cell) for cell, _, _ in estimate) + 2
+        for cell, seconds, on_click in estimate:
+            lines.append(f"  {cell:<{width}}{_about(seconds)}{', when you press it' if on_click else ''}")
+        lines.append(f"  {'Run All':<{width}}{_about(self.run_all_seconds(notebook, **values))}")
+        return "\n".join(lines)
+
+    def explain(self, notebook: str, **values) -> None:
+        """Print :meth:`describe`."""
+        print(self.describe(notebook, **values))
+
+
+_PURPOSE = {
+    "quick": "tiny images and short runs, for tests",
+    "laptop": f"sizes and steps for a CPU: Run All in about {LAPTOP_MINUTES} minutes on a {LAPTOP_CORES}-core laptop",
+    "paper": "the paper's 512 px and 500 steps, for a GPU",
+}
+
+
+def choose(name: str | None = None, *, device: str | torch.device | None = None) -> Profile:
+    """The profile for this machine: ``name`` if given, else quick when ``$TUTORIAL_STYLE_QUICK`` is set, else
+    ``$TUTORIAL_STYLE_PROFILE``, else paper on a GPU and laptop on a CPU. ``device``: where the notebook runs
+    (default ``ts.default_device()``, the fastest here).
+
+    >>> choose("quick", device="cpu").reason
+    'it was chosen in this notebook: profiles.choose("quick")'
+    """
+    device = torch.device(device) if device is not None else ts.default_device()
+    quick = os.environ.get(QUICK_VAR, "").strip()
+    chosen = os.environ.get(PROFILE_VAR, "").strip()
+    if name is not None:
+        reason = f'it was chosen in this notebook: profiles.choose("{name}")'
+        where = "profiles.choose()"
+    elif quick not in ("", "0"):  # the tests' switch wins over a profile left in the environment
+        name, where = "quick", QUICK_VAR
+        reason = f"{QUICK_VAR}={quick} is set (what the tests use)" + (f"; it wins over {PROFILE_VAR}={chosen}" if chosen else "")
+    elif chosen:
+        name, where, reason = chosen, PROFILE_VAR, f"{PROFILE_VAR}={chosen} is set"
+    elif device.type in ("cuda", "mps"):
+        name, where, reason = "paper", "", f"this machine has a GPU ({_device_text(device)})"
+    else:
+        name, where, reason = "laptop", "", "this machine has no GPU (PyTorch sees only the CPU)"
+    if name not in PROFILES:
+        raise ValueError(f"{where}: {name!r} is not a profile; use quick, laptop or paper")
+    return Profile(name, reason, device)
+
+
+def _device_text(device: torch.device) -> str:
+    if device.type == "cpu":
+        return f"CPU, {torch.get_num_threads()} threads"
+    if device.type == "cuda" and torch.cuda.is_available():
+        return f"CUDA GPU: {torch.cuda.get_device_name(device)}"
+    return {"cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}.get(device.type, str(device))
+
+
+def _about(seconds: float) -> str:
+    """A duration as a learner reads it: 'a few seconds', 'about 40 s', 'about 7 minutes', 'about 2.5 hours'."""
+    if seconds < 10:
+        return "a few seconds"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} minutes"
+    return f"about {seconds / 3600:.1f} hours"
