@@ -56,13 +56,13 @@ def test_images_lists_credits(capsys):
 
 
 def _settings_used(monkeypatch, tmp_path, *flags):
-    """The stylize keywords the CLI passes for ``flags`` (stylize itself replaced by a recorder)."""
+    """The settings the CLI passes to stylize for ``flags`` (stylize itself replaced by a recorder)."""
     import tutorial_style.optimize as optimize
 
     seen = {}
 
-    def record(content, style, **kwargs):
-        seen.update(kwargs)
+    def record(content, style, settings, **kwargs):
+        seen.update(settings.as_dict())
         return optimize.StyleTransferResult(content, [], False, optimize.get_vgg("random").weights_info)
 
     monkeypatch.setattr(optimize, "stylize", record)

@@ -31,7 +31,7 @@ from tutorial_style import VGG19Features, WeightsError, WeightsUnavailableError,
 from tutorial_style.cli import main
 from tutorial_style.files import OutputPathError, atomic_write
 from tutorial_style.images import check_image_path
-from tutorial_style.vgg import LAYER_INFO, _make_layers
+from tutorial_style.layers import LAYER_INFO, make_layers
 from tutorial_style.weights import fetch_imagenet_weights, imagenet_weights_path, save_slim_weights
 
 
@@ -140,7 +140,7 @@ def features_state(**changes) -> dict[str, torch.Tensor]:
     """A features-only state dict in torchvision's keys, stored tiny (every tensor a view of one number)."""
     state = {
         f"features.{LAYER_INFO[k.split('.')[0]].index}.{k.split('.')[1]}": torch.full((), 0.01).expand(v.shape)
-        for k, v in _make_layers("max").state_dict().items()
+        for k, v in make_layers("max").state_dict().items()
     }
     for key, value in changes.items():
         key = key.replace("__", ".")
@@ -389,41 +389,44 @@ def _damage(path: Path, how: str) -> None:
     elif how == "truncated":
         path.write_bytes(path.read_bytes()[:300])
     elif how == "another key":
-        torch.save({"key": "0" * 20, "scales": scales}, path)
+        torch.save({**entry, "key": "0" * 20}, path)
     elif how == "wrong shapes":
-        torch.save({"key": entry["key"], "scales": {k: v[:3] for k, v in scales.items()}}, path)
+        torch.save({**entry, "scales": {k: v[:3] for k, v in scales.items()}}, path)
     elif how == "NaN":
-        torch.save({"key": entry["key"], "scales": {k: v * float("nan") for k, v in scales.items()}}, path)
+        torch.save({**entry, "scales": {k: v * float("nan") for k, v in scales.items()}}, path)
     elif how == "zero":
-        torch.save({"key": entry["key"], "scales": {k: v * 0 for k, v in scales.items()}}, path)
+        torch.save({**entry, "scales": {k: v * 0 for k, v in scales.items()}}, path)
     elif how == "missing layer":
-        torch.save({"key": entry["key"], "scales": {k: v for k, v in scales.items() if k != "conv5_4"}}, path)
+        torch.save({**entry, "scales": {k: v for k, v in scales.items() if k != "conv5_4"}}, path)
+    elif how == "floored not booleans":
+        torch.save({**entry, "floored": {k: v.float() for k, v in entry["floored"].items()}}, path)
     elif how == "a list":
         torch.save([1, 2, 3], path)
     elif how == "code":
-        torch.save({"key": entry["key"], "scales": scales, "x": _Payload(path.parent / "code-ran")}, path)
+        torch.save({**entry, "x": _Payload(path.parent / "code-ran")}, path)
 
 
-DAMAGE = ["garbage", "empty", "truncated", "another key", "wrong shapes", "NaN", "zero", "missing layer", "a list", "code"]
+DAMAGE = ["garbage", "empty", "truncated", "another key", "wrong shapes", "NaN", "zero", "missing layer", "floored not booleans", "a list", "code"]
 
 
 @pytest.fixture(scope="module")
 def random_layers():
     """VGG19's layers with the random weights, built once: the cache functions take them as they are."""
     state, info = load_weights("random")
-    layers = _make_layers("avg")
+    layers = make_layers("avg")
     layers.load_state_dict(state)
     return layers, info
 
 
 @pytest.mark.parametrize("how", DAMAGE)
 def test_a_damaged_or_stale_cache_entry_is_rebuilt(small_cache, random_layers, how):
-    scales = normalization.paper_normalization(*random_layers, "avg")
+    scales, floored = normalization.paper_normalization(*random_layers, "avg")
     (path,) = entries(small_cache)
     good = path.read_bytes()
     _damage(path, how)
-    again = normalization.paper_normalization(*random_layers, "avg")  # never crashes
+    again, floored_again = normalization.paper_normalization(*random_layers, "avg")  # never crashes
     assert again.keys() == scales.keys() and all(torch.equal(again[k], scales[k]) for k in scales)
+    assert all(torch.equal(floored_again[k], floored[k]) for k in floored)
     assert entries(small_cache) == [path] and path.read_bytes() != b""
     key = torch.load(io.BytesIO(good), weights_only=True)["key"]
     assert tutorial_style.files.load_cache(path, lambda e: normalization._valid(e, key)) is not None  # rewritten, valid again
@@ -445,7 +448,7 @@ def test_cache_entries_are_keyed_by_weights_pooling_and_pictures(small_cache, ra
     other = tmp_path / "other.pth"
     torch.save(features_state(), other)
     state, info = load_weights(other)
-    layers = _make_layers("avg")
+    layers = make_layers("avg")
     layers.load_state_dict(state)
     normalization.paper_normalization(layers, info, "avg")
     assert len(entries(small_cache)) == 3

@@ -99,7 +99,8 @@ def test_studio_runs_with_the_chosen_settings(studio, monkeypatch):
     assert seen["alpha"] == pytest.approx(1e-2) and seen["beta"] == 1.0
     assert seen["content_layers"] == ("relu2_2",)
     assert seen["style_layers"] == ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
-    assert seen["style_weights"]["relu1_1"] == 0.5
+    # w_l renormalised over the ticked layers, as stylize's and the grid's sum to 1: 0.5 against 0.2 x 3
+    assert seen["style_weights"] == pytest.approx({"relu1_1": 0.5 / 1.1, "relu2_1": 0.2 / 1.1, "relu3_1": 0.2 / 1.1, "relu4_1": 0.2 / 1.1})
     assert (seen["init"], seen["optimizer"], seen["steps"]) == ("style", "adam", 3)
     assert not studio.run.disabled and studio.stop.disabled
 

@@ -72,7 +72,7 @@ def _package(name: str, lowest: str) -> Check:
 
 
 def _device() -> Check:
-    from .optimize import default_device
+    from .vgg import default_device
 
     device = default_device()
     if device.type == "cuda":

@@ -44,7 +44,7 @@ class BatchedLBFGS:
     tensor(True)
     """
 
-    def __init__(self, history_size: int = 100, curvature_eps: float = 1e-10):
+    def __init__(self, history_size: int = 100, curvature_eps: float = 1e-10, steps: int | None = None):
         self.m = history_size
         self.eps = curvature_eps
         # The history, one ring of m slots per image: pairs[:, i] = (s_i, y_i), so the slots written so far are

@@ -1,0 +1,6 @@
+"""Notebook support: what the notebooks show and ask, kept apart from the paper's algorithm.
+
+``widgets`` lists every ready-made control panel (one module per notebook: ``features``, ``reconstruct``,
+``studio``, ``explorers``, built from ``panels``), ``plots`` draws the figures, ``checks`` answers the exercises.
+These modules import matplotlib and ipywidgets; the rest of the package (and the command line) never does.
+"""
