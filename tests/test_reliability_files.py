@@ -24,6 +24,7 @@ from PIL import Image
 import odd_files  # noqa: F401  (registers the hypothesis profiles)
 
 import tutorial_style.files
+import tutorial_style.images
 import tutorial_style.normalization as normalization
 import tutorial_style.optimize as optimize
 import tutorial_style.weights as weights_module
@@ -454,11 +455,11 @@ def test_cache_entries_are_keyed_by_weights_pooling_and_pictures(small_cache, ra
     assert len(entries(small_cache)) == 3
     normalization.paper_normalization(*random_layers, "avg")  # the same again: reused, no new entry
     assert len(entries(small_cache)) == 3
-    # the same image names with other pictures (a teacher's own set) make a new entry
+    # the same image names with other pictures (one picture updated) make a new entry
     pictures = tmp_path / "images"
     shutil.copytree(normalization.bundled_images()["coffee"].path.parent, pictures)
     Image.open(pictures / "coffee.jpg").transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(pictures / "coffee.jpg")
-    monkeypatch.setenv("TUTORIAL_STYLE_IMAGES", str(pictures))
+    monkeypatch.setattr(tutorial_style.images, "images_dir", lambda: pictures)
     normalization.paper_normalization(*random_layers, "avg")
     assert len(entries(small_cache)) == 4
 
