@@ -83,3 +83,13 @@ def test_the_command_line_of_the_wheel_stylizes_and_lists_the_images(installed):
     scripts = run(python, "-c", "import sysconfig; print(sysconfig.get_path('scripts'))", cwd=elsewhere, env=env).stdout
     console_script = Path(scripts.strip()) / "tutorial-style"
     assert run(console_script, "images", cwd=elsewhere, env=env).stdout == listed
+
+
+def test_the_wheel_holds_every_module_of_the_checkout(installed):
+    python, venv, elsewhere, env = installed
+    code = "import pathlib, tutorial_style as ts; root = pathlib.Path(ts.__file__).parent; print('\\n'.join(sorted(str(p.relative_to(root)) for p in root.rglob('*.py'))))"
+    shipped = set(run(python, "-c", code, cwd=elsewhere, env=env).stdout.split())
+    package = ROOT / "tutorial_style"
+    ours = {str(p.relative_to(package)) for p in package.rglob("*.py")}
+    assert ours <= shipped, f"modules missing from the wheel (add their package to pyproject.toml): {sorted(ours - shipped)}"
+    run(python, "-c", "from tutorial_style.notebook import widgets, plots, checks; import tutorial_style.controls", cwd=elsewhere, env=env)
