@@ -90,16 +90,34 @@ def test_a_parent_that_cannot_be_created_is_named(tmp_path):
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
-def test_a_read_only_folder_is_named(tmp_path):
+def test_a_read_only_folder_is_named(tmp_path, monkeypatch):
+    """The folder exists but the system refuses to create a file in it. Root may write anywhere (and CI runs as
+    root), so the refusal comes from the system call itself, as the kernel gives it to other users: EACCES."""
+    import errno
+
     folder = tmp_path / "read-only"
     folder.mkdir()
-    folder.chmod(0o555)
-    try:
-        with pytest.raises(OutputPathError, match="cannot write to the folder"):
-            check_image_path(folder / "out.png")
-    finally:
-        folder.chmod(0o755)
+    real_open = os.open
+
+    def refuse_in_folder(path, *args, **kwargs):
+        if Path(path).parent == folder:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse_in_folder)
+    with pytest.raises(OutputPathError, match=f"cannot write to the folder {str(folder)!r}: {os.strerror(errno.EACCES)}"):
+        check_image_path(folder / "out.png")
+    with pytest.raises(OutputPathError, match="cannot write to the folder"):
+        save_image(torch.rand(1, 3, 8, 8), folder / "out.png")
+    monkeypatch.undo()
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux's /sys, where no one may create a file")
+def test_a_folder_no_one_may_write_to_is_named():
+    """The same without a stand-in: sysfs refuses to create files, even for root."""
+    with pytest.raises(OutputPathError, match="cannot write to the folder '/sys'"):
+        check_image_path("/sys/out.png")
 
 
 def test_the_command_line_checks_the_output_path_before_any_work(tmp_path, monkeypatch, capsys):

@@ -3,7 +3,9 @@ parameter; images too small for the layers fail with the minimum size; big runs 
 
 from __future__ import annotations
 
+import io
 import math
+import os
 import warnings
 
 import numpy as np
@@ -194,8 +196,20 @@ def test_free_memory_is_known_without_psutil(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_psutil)
-    free = cost.available_memory(torch.device("cpu"))
-    assert free is None or free > 0  # /proc/meminfo on Linux; unknown elsewhere means no memory warning
+    if os.path.isfile("/proc/meminfo"):  # Linux, CI: the real file
+        with open("/proc/meminfo") as f:
+            listed = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+        free = cost.available_memory(torch.device("cpu"))
+        assert isinstance(free, int) and abs(free - listed) < 0.5 * listed, (free, listed)
+    # and a stand-in file, the same on every system
+    real_open = builtins.open
+    meminfo = "MemTotal:       16318412 kB\nMemFree:         1038824 kB\nMemAvailable:    9876543 kB\n"
+
+    def fake_open(path, *args, **kwargs):
+        return io.StringIO(meminfo) if str(path) == "/proc/meminfo" else real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    assert cost.available_memory(torch.device("cpu")) == 9876543 * 1024
 
 
 # --- property-based: random parameter values ------------------------------------------------------------------------

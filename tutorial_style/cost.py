@@ -43,7 +43,8 @@ def estimate_cost(height: int, width: int, batch: int = 1, steps: int = 500, opt
     pixels = height * width * batch
     threads = torch.get_num_threads() if device.type == "cpu" else 1
     seconds = CORE_SECONDS_PER_PIXEL.get(device.type, CORE_SECONDS_PER_PIXEL["cpu"]) * pixels * steps / threads
-    pairs = min(LBFGS_HISTORY, max(steps - 1, 0)) if optimizer == "lbfgs" else 0  # what the run can fill
+    # the pairs the run can fill, and L-BFGS's own copies of the last image and gradient (one pair's worth)
+    pairs = min(LBFGS_HISTORY, max(steps - 1, 0)) + 1 if optimizer == "lbfgs" else 0
     memory = pixels * (ACTIVATION_BYTES_PER_PIXEL + LBFGS_BYTES_PER_PAIR_PIXEL * pairs)
     return seconds, memory
 
