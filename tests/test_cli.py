@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from tutorial_style import load_image
@@ -56,13 +57,13 @@ def test_images_lists_credits(capsys):
 
 
 def _settings_used(monkeypatch, tmp_path, *flags):
-    """The stylize keywords the CLI passes for ``flags`` (stylize itself replaced by a recorder)."""
+    """The settings the CLI passes to stylize for ``flags`` (stylize itself replaced by a recorder)."""
     import tutorial_style.optimize as optimize
 
     seen = {}
 
-    def record(content, style, **kwargs):
-        seen.update(kwargs)
+    def record(content, style, settings, **kwargs):
+        seen.update(settings.as_dict())
         return optimize.StyleTransferResult(content, [], False, optimize.get_vgg("random").weights_info)
 
     monkeypatch.setattr(optimize, "stylize", record)
@@ -84,3 +85,35 @@ def test_the_default_is_the_fast_preset_and_flags_override_it(monkeypatch, tmp_p
 def test_an_unknown_preset_is_refused_with_the_choices(tmp_path):
     done = cli("stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--preset", "turbo")
     assert done.returncode == 2 and "fast" in done.stderr and "paper" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_lr_sets_adams_learning_rate(tmp_path, monkeypatch):
+    """--lr reaches Adam: its first step moves each pixel by lr (times the sign of its gradient)."""
+    import tutorial_style.optimize as optimize
+
+    real, frames = optimize.stylize, []
+
+    def watch(content, style, *args, **kwargs):
+        given = kwargs.get("callback")
+
+        def keep(step, image, losses):
+            frames.append(image.clone())
+            return given(step, image, losses) if given is not None else None
+
+        return real(content, style, *args, **{**kwargs, "callback": keep})
+
+    monkeypatch.setattr(optimize, "stylize", watch)
+    argv = ["stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--size", "32", "--steps", "2", "--weights", "random"]
+    assert main([*argv, "--optimizer", "adam", "--lr", "0.3"]) == 0
+    assert load_image(tmp_path / "o.png").shape[-1] == 32
+    start = frames[0]  # the fast preset starts from the content image
+    room = (start > 0.31) & (start < 0.69)
+    assert float((frames[1] - start).abs()[room].median()) == pytest.approx(0.3, abs=1e-3)
+
+
+def test_lr_with_lbfgs_is_a_one_line_error(tmp_path, capsys):
+    argv = ["stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--size", "32", "--steps", "2", "--weights", "random"]
+    assert main([*argv, "--lr", "0.3"]) == 2
+    err = capsys.readouterr().err
+    assert "lr" in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o.png").exists()

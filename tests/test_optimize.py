@@ -90,21 +90,31 @@ def test_the_result_is_the_best_image_not_the_last(images, vgg):
     torch.testing.assert_close(result.image, best_image)
 
 
-def test_a_batched_row_equals_separate_runs(images, vgg, monkeypatch):
-    """Each image of a batch is optimised on its own: the same images as separate runs with the same seed.
+def test_a_batched_row_equals_separate_runs(images, vgg):
+    """Each image of a batch is optimised on its own: over its first steps, the same images as separate runs.
 
-    oneDNN's convolutions round differently for different batch sizes (about 1e-6), and L-BFGS amplifies
-    such differences within a few steps; with it off the batched and separate computations agree exactly,
-    which isolates what this test is about: no image's history or step leaks into another's.
+    Only two steps: a convolution's rounding depends on the batch size on some CPUs (oneDNN, and on AVX-512
+    machines the native kernels too: about 1e-5 at relu3_1), and from the third step on, L-BFGS's curvature
+    estimate y = g_k - g_k-1 can amplify that rounding to 1e-2 in a pixel (measured: 6e-8 after step 2, 1e-2
+    after step 3, at alpha/beta = 1e-4). The next test checks that images are independent, exactly.
     """
     alphas = [1e-4, 1e-2, 1.0]
-    monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)
-    batched = run(images, vgg, steps=8, alpha=torch.tensor(alphas), seed=3)
-    singles = [run(images, vgg, steps=8, alpha=a, seed=3) for a in alphas]
+    batched = run(images, vgg, steps=2, alpha=torch.tensor(alphas), seed=3)
+    singles = [run(images, vgg, steps=2, alpha=a, seed=3) for a in alphas]
     assert batched.image.shape[0] == 3 and len(batched.history[0]["total"]) == 3
     for i, single in enumerate(singles):
-        torch.testing.assert_close(batched.image[i : i + 1], single.image, atol=1e-5, rtol=1e-5)
-        assert batched.history[-1]["total"][i] == pytest.approx(single.history[-1]["total"], rel=1e-5)
+        torch.testing.assert_close(batched.image[i : i + 1], single.image, atol=1e-4, rtol=1e-4)
+        assert batched.history[-1]["total"][i] == pytest.approx(single.history[-1]["total"], rel=1e-4)
+
+
+def test_no_image_of_a_batch_leaks_into_another(images, vgg):
+    """Change one image's alpha in a batch of three: the other two come out bit for bit the same (same batch size,
+    same kernels), so no image's loss, history or step reaches another; the changed one differs."""
+    first = run(images, vgg, steps=8, alpha=torch.tensor([1e-4, 1e-2, 1.0]), seed=3)
+    second = run(images, vgg, steps=8, alpha=torch.tensor([1e-4, 1e-3, 1.0]), seed=3)
+    torch.testing.assert_close(first.image[[0, 2]], second.image[[0, 2]], rtol=0, atol=0)
+    assert [h["total"][0] for h in first.history] == [h["total"][0] for h in second.history]
+    assert not torch.equal(first.image[1], second.image[1])
 
 
 def test_callback_can_stop_the_run_and_keep_the_image(images, vgg):

@@ -24,6 +24,7 @@ from PIL import Image
 import odd_files  # noqa: F401  (registers the hypothesis profiles)
 
 import tutorial_style.files
+import tutorial_style.images
 import tutorial_style.normalization as normalization
 import tutorial_style.optimize as optimize
 import tutorial_style.weights as weights_module
@@ -31,7 +32,7 @@ from tutorial_style import VGG19Features, WeightsError, WeightsUnavailableError,
 from tutorial_style.cli import main
 from tutorial_style.files import OutputPathError, atomic_write
 from tutorial_style.images import check_image_path
-from tutorial_style.vgg import LAYER_INFO, _make_layers
+from tutorial_style.layers import LAYER_INFO, make_layers
 from tutorial_style.weights import fetch_imagenet_weights, imagenet_weights_path, save_slim_weights
 
 
@@ -89,16 +90,34 @@ def test_a_parent_that_cannot_be_created_is_named(tmp_path):
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
-def test_a_read_only_folder_is_named(tmp_path):
+def test_a_read_only_folder_is_named(tmp_path, monkeypatch):
+    """The folder exists but the system refuses to create a file in it. Root may write anywhere (and CI runs as
+    root), so the refusal comes from the system call itself, as the kernel gives it to other users: EACCES."""
+    import errno
+
     folder = tmp_path / "read-only"
     folder.mkdir()
-    folder.chmod(0o555)
-    try:
-        with pytest.raises(OutputPathError, match="cannot write to the folder"):
-            check_image_path(folder / "out.png")
-    finally:
-        folder.chmod(0o755)
+    real_open = os.open
+
+    def refuse_in_folder(path, *args, **kwargs):
+        if Path(path).parent == folder:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse_in_folder)
+    with pytest.raises(OutputPathError, match=f"cannot write to the folder {str(folder)!r}: {os.strerror(errno.EACCES)}"):
+        check_image_path(folder / "out.png")
+    with pytest.raises(OutputPathError, match="cannot write to the folder"):
+        save_image(torch.rand(1, 3, 8, 8), folder / "out.png")
+    monkeypatch.undo()
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux's /sys, where no one may create a file")
+def test_a_folder_no_one_may_write_to_is_named():
+    """The same without a stand-in: sysfs refuses to create files, even for root."""
+    with pytest.raises(OutputPathError, match="cannot write to the folder '/sys'"):
+        check_image_path("/sys/out.png")
 
 
 def test_the_command_line_checks_the_output_path_before_any_work(tmp_path, monkeypatch, capsys):
@@ -140,7 +159,7 @@ def features_state(**changes) -> dict[str, torch.Tensor]:
     """A features-only state dict in torchvision's keys, stored tiny (every tensor a view of one number)."""
     state = {
         f"features.{LAYER_INFO[k.split('.')[0]].index}.{k.split('.')[1]}": torch.full((), 0.01).expand(v.shape)
-        for k, v in _make_layers("max").state_dict().items()
+        for k, v in make_layers("max").state_dict().items()
     }
     for key, value in changes.items():
         key = key.replace("__", ".")
@@ -389,41 +408,44 @@ def _damage(path: Path, how: str) -> None:
     elif how == "truncated":
         path.write_bytes(path.read_bytes()[:300])
     elif how == "another key":
-        torch.save({"key": "0" * 20, "scales": scales}, path)
+        torch.save({**entry, "key": "0" * 20}, path)
     elif how == "wrong shapes":
-        torch.save({"key": entry["key"], "scales": {k: v[:3] for k, v in scales.items()}}, path)
+        torch.save({**entry, "scales": {k: v[:3] for k, v in scales.items()}}, path)
     elif how == "NaN":
-        torch.save({"key": entry["key"], "scales": {k: v * float("nan") for k, v in scales.items()}}, path)
+        torch.save({**entry, "scales": {k: v * float("nan") for k, v in scales.items()}}, path)
     elif how == "zero":
-        torch.save({"key": entry["key"], "scales": {k: v * 0 for k, v in scales.items()}}, path)
+        torch.save({**entry, "scales": {k: v * 0 for k, v in scales.items()}}, path)
     elif how == "missing layer":
-        torch.save({"key": entry["key"], "scales": {k: v for k, v in scales.items() if k != "conv5_4"}}, path)
+        torch.save({**entry, "scales": {k: v for k, v in scales.items() if k != "conv5_4"}}, path)
+    elif how == "floored not booleans":
+        torch.save({**entry, "floored": {k: v.float() for k, v in entry["floored"].items()}}, path)
     elif how == "a list":
         torch.save([1, 2, 3], path)
     elif how == "code":
-        torch.save({"key": entry["key"], "scales": scales, "x": _Payload(path.parent / "code-ran")}, path)
+        torch.save({**entry, "x": _Payload(path.parent / "code-ran")}, path)
 
 
-DAMAGE = ["garbage", "empty", "truncated", "another key", "wrong shapes", "NaN", "zero", "missing layer", "a list", "code"]
+DAMAGE = ["garbage", "empty", "truncated", "another key", "wrong shapes", "NaN", "zero", "missing layer", "floored not booleans", "a list", "code"]
 
 
 @pytest.fixture(scope="module")
 def random_layers():
     """VGG19's layers with the random weights, built once: the cache functions take them as they are."""
     state, info = load_weights("random")
-    layers = _make_layers("avg")
+    layers = make_layers("avg")
     layers.load_state_dict(state)
     return layers, info
 
 
 @pytest.mark.parametrize("how", DAMAGE)
 def test_a_damaged_or_stale_cache_entry_is_rebuilt(small_cache, random_layers, how):
-    scales = normalization.paper_normalization(*random_layers, "avg")
+    scales, floored = normalization.paper_normalization(*random_layers, "avg")
     (path,) = entries(small_cache)
     good = path.read_bytes()
     _damage(path, how)
-    again = normalization.paper_normalization(*random_layers, "avg")  # never crashes
+    again, floored_again = normalization.paper_normalization(*random_layers, "avg")  # never crashes
     assert again.keys() == scales.keys() and all(torch.equal(again[k], scales[k]) for k in scales)
+    assert all(torch.equal(floored_again[k], floored[k]) for k in floored)
     assert entries(small_cache) == [path] and path.read_bytes() != b""
     key = torch.load(io.BytesIO(good), weights_only=True)["key"]
     assert tutorial_style.files.load_cache(path, lambda e: normalization._valid(e, key)) is not None  # rewritten, valid again
@@ -445,17 +467,17 @@ def test_cache_entries_are_keyed_by_weights_pooling_and_pictures(small_cache, ra
     other = tmp_path / "other.pth"
     torch.save(features_state(), other)
     state, info = load_weights(other)
-    layers = _make_layers("avg")
+    layers = make_layers("avg")
     layers.load_state_dict(state)
     normalization.paper_normalization(layers, info, "avg")
     assert len(entries(small_cache)) == 3
     normalization.paper_normalization(*random_layers, "avg")  # the same again: reused, no new entry
     assert len(entries(small_cache)) == 3
-    # the same image names with other pictures (a teacher's own set) make a new entry
+    # the same image names with other pictures (one picture updated) make a new entry
     pictures = tmp_path / "images"
     shutil.copytree(normalization.bundled_images()["coffee"].path.parent, pictures)
     Image.open(pictures / "coffee.jpg").transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(pictures / "coffee.jpg")
-    monkeypatch.setenv("TUTORIAL_STYLE_IMAGES", str(pictures))
+    monkeypatch.setattr(tutorial_style.images, "images_dir", lambda: pictures)
     normalization.paper_normalization(*random_layers, "avg")
     assert len(entries(small_cache)) == 4
 

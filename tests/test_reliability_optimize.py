@@ -15,15 +15,16 @@ import warnings
 import pytest
 import torch
 
+import tutorial_style.objective as objective
 import tutorial_style.optimize as optimize
 from tutorial_style import load_image, stylize
-from tutorial_style.optimize import _run
+from tutorial_style.optimize import minimize
 
 TARGET = torch.full((2, 3, 4, 4), 0.3)
 
 
 def quartic(nan_at=(), nan_rows=(0,)):
-    """A synthetic loss for ``_run``: sum (x - 0.3)^2 + (x - 0.3)^4 per image, NaN for ``nan_rows`` at the calls in
+    """A synthetic loss for ``minimize``: sum (x - 0.3)^2 + (x - 0.3)^4 per image, NaN for ``nan_rows`` at the calls in
     ``nan_at``. It records every image it is given, so tests know the best one."""
     seen = []
 
@@ -59,7 +60,7 @@ def best_seen(seen, history, row=0):
 def test_nan_loss_is_caught_and_the_best_finite_image_returned(optimizer):
     losses, seen = quartic(nan_at={3, 4})
     with pytest.warns(RuntimeWarning, match=r"NaN or infinite at 2 step\(s\), first at step 3"):
-        best, history, interrupted = _run(losses, start(), 25, optimizer, None, False, "")
+        best, history, interrupted = minimize(losses, start(), steps=25, optimizer=optimizer)
     assert not interrupted and len(history) == 25
     assert torch.isfinite(best).all()
     assert math.isnan(totals(history)[3]) and math.isnan(totals(history)[4])
@@ -75,7 +76,7 @@ def test_lbfgs_recovers_after_a_blow_up():
     losses, _ = quartic(nan_at={3})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        _, history, _ = _run(losses, start(), 30, "lbfgs", None, False, "")
+        _, history, _ = minimize(losses, start(), steps=30, optimizer="lbfgs")
     after = totals(history)[4:]
     assert all(math.isfinite(v) for v in after), after
     assert after[-1] < 1e-6
@@ -85,7 +86,7 @@ def test_a_loss_that_is_never_finite_returns_the_start_not_nan():
     losses, _ = quartic(nan_at=set(range(10)), nan_rows=(0, 1))
     x0 = start()
     with pytest.warns(RuntimeWarning, match="NaN or infinite at 10 step"):
-        best, _, _ = _run(losses, x0, 10, "lbfgs", None, False, "")
+        best, _, _ = minimize(losses, x0, steps=10, optimizer="lbfgs")
     torch.testing.assert_close(best, x0)
 
 
@@ -99,7 +100,7 @@ def test_best_image_is_tracked_by_total_loss_not_the_last_iterate():
         total = value.expand(1) + 1e-3 * image.flatten(1).sum(1)  # ...except for a gradient to step along
         return {"content": total, "style": total * 0, "total": total}
 
-    best, history, _ = _run(losses, torch.rand(1, 3, 4, 4), 6, "adam", None, False, "")
+    best, history, _ = minimize(losses, torch.rand(1, 3, 4, 4), steps=6, optimizer="adam")
     torch.testing.assert_close(best, seen[1], rtol=0, atol=0)
     assert not torch.equal(best, seen[-1])
 
@@ -107,7 +108,7 @@ def test_best_image_is_tracked_by_total_loss_not_the_last_iterate():
 def test_adam_with_a_too_large_step_keeps_its_best(monkeypatch):
     monkeypatch.setattr(optimize, "ADAM_LR", 0.3)  # overshoots the quartic's minimum again and again (pixels stay in [0, 1])
     losses, seen = quartic()
-    best, history, _ = _run(losses, start(1), 15, "adam", None, False, "")
+    best, history, _ = minimize(losses, start(1), steps=15, optimizer="adam")
     values = totals(history)
     assert values[-1] > min(values)  # the last iterate is not the best ...
     expected, _ = best_seen(seen, history)
@@ -124,14 +125,14 @@ def images():
 
 def test_stylize_with_a_blow_up_returns_finite_pixels(images, vgg, monkeypatch):
     calls = []
-    real_style_loss = optimize.style_loss
+    real_style_loss = objective.style_loss
 
     def exploding_style_loss(*args, **kwargs):
         calls.append(1)
         value = real_style_loss(*args, **kwargs)
         return value * math.inf if len(calls) in (4, 5) else value  # call n is step n - 1: steps 3 and 4 blow up
 
-    monkeypatch.setattr(optimize, "style_loss", exploding_style_loss)
+    monkeypatch.setattr(objective, "style_loss", exploding_style_loss)
     seen = []
     with pytest.warns(RuntimeWarning, match="NaN or infinite") as record:
         result = stylize(*images, weights=vgg, steps=8, progress=False, callback=lambda s, im, l: seen.append(im.clone()))
@@ -160,13 +161,13 @@ def test_ctrl_c_keeps_the_best_image_so_far(images, vgg, optimizer):
 
 
 def test_ctrl_c_before_the_first_evaluation_returns_the_start(images, vgg, monkeypatch):
-    def run_with_ctrl_c_at_once(losses, x, *args):
+    def run_with_ctrl_c_at_once(losses, x, **kwargs):
         def pressed(image):
             raise KeyboardInterrupt
 
-        return _run(pressed, x, *args)
+        return minimize(pressed, x, **kwargs)
 
-    monkeypatch.setattr(optimize, "_run", run_with_ctrl_c_at_once)
+    monkeypatch.setattr(optimize, "minimize", run_with_ctrl_c_at_once)
     init = torch.rand(1, 3, *images[0].shape[-2:])
     result = stylize(*images, weights=vgg, steps=10, init=init, progress=False)
     assert result.interrupted and result.history == []

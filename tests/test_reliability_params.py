@@ -3,7 +3,9 @@ parameter; images too small for the layers fail with the minimum size; big runs 
 
 from __future__ import annotations
 
+import io
 import math
+import os
 import warnings
 
 import numpy as np
@@ -13,9 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import odd_files  # noqa: F401  (registers the hypothesis profiles)
+import tutorial_style.cost as cost
 import tutorial_style.optimize as optimize
 from tutorial_style import LAYER_INFO, LAYERS, VGG19Features, load_image, reconstruct_content, reconstruct_style, stylize
-from tutorial_style.optimize import SizeWarning, estimate_cost
+from tutorial_style.cost import SizeWarning, estimate_cost
 from tutorial_style.vgg import check_layers
 
 
@@ -31,7 +34,7 @@ def no_work(monkeypatch):
         raise WorkStarted
 
     monkeypatch.setattr(optimize, "get_vgg", refuse)
-    monkeypatch.setattr(optimize, "_run", refuse)
+    monkeypatch.setattr(optimize, "minimize", refuse)
     monkeypatch.setattr(VGG19Features, "__init__", refuse)
     monkeypatch.setattr(VGG19Features, "forward", refuse)
 
@@ -155,7 +158,7 @@ def test_a_run_of_days_warns_with_time_and_memory_at_the_call(no_work):
 
 
 def test_a_run_that_may_not_fit_in_memory_warns(no_work, monkeypatch):
-    monkeypatch.setattr(optimize, "_available_memory", lambda device: 10_000_000)  # 10 MB free
+    monkeypatch.setattr(cost, "available_memory", lambda device: 10_000_000)  # 10 MB free
     with pytest.warns(SizeWarning, match=r"need about \d+ MB \(10 MB available on cpu\)"):
         with pytest.raises(WorkStarted):
             stylize(torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64), steps=10)
@@ -175,7 +178,9 @@ def test_the_estimate_grows_linearly_and_lbfgs_needs_more_memory():
     t2, m2 = estimate_cost(256, 256, steps=100)
     t3, m3 = estimate_cost(128, 128, batch=3, steps=200)
     assert t2 == pytest.approx(4 * t1) and m2 == pytest.approx(4 * m1)
-    assert t3 == pytest.approx(6 * t1) and m3 == pytest.approx(3 * m1)
+    assert t3 == pytest.approx(6 * t1) and m3 == pytest.approx(3 * estimate_cost(128, 128, steps=200)[1])
+    # L-BFGS keeps at most one pair per step (up to 100): a 70-step run needs less than a 500-step one
+    assert estimate_cost(128, 128, steps=70)[1] < estimate_cost(128, 128, steps=500)[1] == estimate_cost(128, 128, steps=101)[1]
     assert estimate_cost(128, 128, optimizer="adam")[1] < estimate_cost(128, 128, optimizer="lbfgs")[1]
     assert estimate_cost(512, 512, device="cuda")[0] < estimate_cost(512, 512, device="cpu")[0]
 
@@ -191,8 +196,20 @@ def test_free_memory_is_known_without_psutil(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_psutil)
-    free = optimize._available_memory(torch.device("cpu"))
-    assert free is None or free > 0  # /proc/meminfo on Linux; unknown elsewhere means no memory warning
+    if os.path.isfile("/proc/meminfo"):  # Linux, CI: the real file
+        with open("/proc/meminfo") as f:
+            listed = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+        free = cost.available_memory(torch.device("cpu"))
+        assert isinstance(free, int) and abs(free - listed) < 0.5 * listed, (free, listed)
+    # and a stand-in file, the same on every system
+    real_open = builtins.open
+    meminfo = "MemTotal:       16318412 kB\nMemFree:         1038824 kB\nMemAvailable:    9876543 kB\n"
+
+    def fake_open(path, *args, **kwargs):
+        return io.StringIO(meminfo) if str(path) == "/proc/meminfo" else real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    assert cost.available_memory(torch.device("cpu")) == 9876543 * 1024
 
 
 # --- property-based: random parameter values ------------------------------------------------------------------------
@@ -236,7 +253,7 @@ def test_random_parameters_are_accepted_or_refused_with_a_message_naming_one(kwa
 
     with pytest.MonkeyPatch.context() as m:
         m.setattr(optimize, "get_vgg", work)
-        m.setattr(optimize, "_run", work)
+        m.setattr(optimize, "minimize", work)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SizeWarning)
             try:

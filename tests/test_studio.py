@@ -99,9 +99,42 @@ def test_studio_runs_with_the_chosen_settings(studio, monkeypatch):
     assert seen["alpha"] == pytest.approx(1e-2) and seen["beta"] == 1.0
     assert seen["content_layers"] == ("relu2_2",)
     assert seen["style_layers"] == ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
-    assert seen["style_weights"]["relu1_1"] == 0.5
+    # w_l renormalised over the ticked layers, as stylize's and the grid's sum to 1: 0.5 against 0.2 x 3
+    assert seen["style_weights"] == pytest.approx({"relu1_1": 0.5 / 1.1, "relu2_1": 0.2 / 1.1, "relu3_1": 0.2 / 1.1, "relu4_1": 0.2 / 1.1})
     assert (seen["init"], seen["optimizer"], seen["steps"]) == ("style", "adam", 3)
     assert not studio.run.disabled and studio.stop.disabled
+
+
+@pytest.mark.parametrize("relu1_1", [None, 0.4])  # None: the sliders as they open
+def test_studio_style_weights_are_renormalised_over_the_ticked_layers(net, relu1_1):
+    """Unticking layers left w_l = 0.2 on each of the others (3 layers: 0.6 in all), while stylize and notebook
+    06's grid use 1/3 each: the studio's alpha/beta meant something else. The ticked sliders' values are relative
+    weights: the run must be stylize's with w_l = slider_l / (sum of the ticked sliders)."""
+    panel = widgets.studio(net, content="chelsea", style="swirls", size=32, steps=2)
+    try:
+        panel.use_relu4_1.value = panel.use_relu5_1.value = False
+        if relu1_1 is not None:
+            panel.weight_relu1_1.value = relu1_1
+        ticked = [n for n, box in panel.style_layer_boxes.items() if box.value]
+        sliders = {n: float(panel.style_weight_sliders[n].value) for n in ticked}
+        panel.run.click()
+        result = panel.wait(timeout=120)
+    finally:
+        panel.stop.click()
+        panel.wait(timeout=60)
+    assert panel.status_text.startswith("done ·"), panel.status_text
+    assert ticked == ["relu1_1", "relu2_1", "relu3_1"]
+    weights = {n: v / sum(sliders.values()) for n, v in sliders.items()}
+    if relu1_1 is None:
+        assert weights == pytest.approx({n: 1 / 3 for n in ticked})  # what stylize and the grid use
+    expected = tutorial_style.stylize(
+        load_image("chelsea", size=32), load_image("swirls", size=32), alpha=float(panel.ratio.value), beta=1.0,
+        content_layers=(panel.content_layer.value,), style_layers=tuple(ticked), style_weights=weights, steps=2,
+        init=panel.init.value, optimizer=panel.optimizer.value, weights=net, progress=False,
+    )  # fmt: skip
+    for got, want in zip(result.history, expected.history, strict=True):
+        assert got["style"] == pytest.approx(want["style"], rel=1e-5) and got["total"] == pytest.approx(want["total"], rel=1e-5)
+    torch.testing.assert_close(result.image, expected.image)
 
 
 def test_studio_opens_on_the_fast_preset_and_the_menu_sets_steps_and_start(studio, net):
@@ -279,36 +312,53 @@ def test_layer_explorer_with_no_layers_says_so(grid, net):
 
 
 # --- the exercises' checkers ------------------------------------------------------------------------
+# The right answers are written here from the paper's formulas, not with the package's losses: the checkers'
+# references are those, so an answer built from them would only show that a function equals itself.
+
+
+def gram(F):
+    return torch.einsum("bihw,bjhw->bij", F, F)  # paper eq. 3
+
+
+def layer_loss(F, A):
+    n, m = F.shape[1], F.shape[2] * F.shape[3]
+    return ((gram(F) - A) ** 2).sum(dim=(1, 2)) / (4 * n**2 * m**2)  # paper eq. 4
+
+
+def total_loss(features, targets_p, targets_a, alpha, beta):
+    """alpha L_content + beta L_style (paper eqs. 1, 5, 7), with w_l = 1 / (number of style layers)."""
+    lc = sum(0.5 * ((features[n] - targets_p[n]) ** 2).flatten(1).sum(1) for n in targets_p)
+    ls = sum(layer_loss(features[n], targets_a[n]) for n in targets_a) / len(targets_a)
+    return alpha * lc + beta * ls
+
+
+def breakdown(features, targets_a):
+    """E_l of each style layer, one column per layer, by explicit loops over the images."""
+    return torch.tensor([[float(layer_loss(features[n][b : b + 1], targets_a[n])) for n in targets_a]
+                         for b in range(next(iter(features.values())).shape[0])])  # fmt: skip
 
 
 def test_total_loss_checker():
-    from tutorial_style import content_loss, style_loss
-
-    def right(features, targets_p, targets_a, alpha, beta):
-        lc = sum(content_loss(features[n], targets_p[n]) for n in targets_p)
-        return alpha * lc + beta * style_loss(features, targets_a)
-
     def swapped(features, targets_p, targets_a, alpha, beta):
-        return right(features, targets_p, targets_a, beta, alpha)
+        return total_loss(features, targets_p, targets_a, beta, alpha)
 
-    assert checks.check_total_loss(right)
+    assert checks.check_total_loss(total_loss)
     assert checks.check_total_loss(lambda *a: None).status == "not attempted"
     verdict = checks.check_total_loss(swapped)
     assert not verdict and "swapped" in verdict.message
+    slightly_off = checks.check_total_loss(lambda *a: 1.001 * total_loss(*a))
+    assert not slightly_off and "1.001 times" in slightly_off.message, slightly_off.message
 
 
 def test_style_breakdown_checker(net):
-    from tutorial_style import gram_matrix, style_layer_loss
-
-    def right(features, targets_a):
-        return torch.stack([style_layer_loss(features[n], targets_a[n]) for n in targets_a], dim=1)
-
-    assert checks.check_style_breakdown(right)
-    assert "transposed" in checks.check_style_breakdown(lambda f, a: right(f, a).T).message
-    # and the package's style_breakdown agrees with the checker's reference
+    assert checks.check_style_breakdown(breakdown)
+    assert "transposed" in checks.check_style_breakdown(lambda f, a: breakdown(f, a).T).message
+    slightly_off = checks.check_style_breakdown(lambda f, a: 1.001 * breakdown(f, a))
+    assert not slightly_off and "1.001 times" in slightly_off.message, slightly_off.message
+    # and the package's style_breakdown agrees with the formula
     images = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
     _, e = tradeoff.style_breakdown(images, content, style, net, style_layers=("relu1_1", "relu2_1"))
     feats = net(images, ["relu1_1", "relu2_1"])
-    targets = {n: gram_matrix(f) for n, f in net(style, ["relu1_1", "relu2_1"]).items()}
-    torch.testing.assert_close(e, right(feats, targets), rtol=1e-4, atol=0)
+    targets = {n: gram(f) for n, f in net(style, ["relu1_1", "relu2_1"]).items()}
+    torch.testing.assert_close(e, breakdown(feats, targets), rtol=1e-4, atol=0)

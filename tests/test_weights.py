@@ -110,3 +110,13 @@ def test_a_state_dict_of_another_network_is_rejected(tmp_path):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(WeightsError, match="no such file"):
         load_weights(str(tmp_path / "nope.pth"))
+
+
+def test_the_imagenet_address_is_torchvisions():
+    """weights.py writes torchvision's address out (so the package imports without torchvision); they must agree."""
+    from torchvision.models import VGG19_Weights
+
+    from tutorial_style import weights
+
+    assert weights.IMAGENET_URL == VGG19_Weights.IMAGENET1K_V1.url
+    assert weights.IMAGENET_FILE == "vgg19-dcbb9e9d.pth" and weights.IMAGENET_SHA256_PREFIX == "dcbb9e9d"

@@ -13,6 +13,7 @@ from PIL import Image
 
 import tutorial_style as ts
 from tutorial_style import widgets
+from tutorial_style.notebook import reconstruct
 from tutorial_style.weights import WeightsInfo
 
 
@@ -132,7 +133,7 @@ def test_content_panel_shows_a_kept_result_without_rerunning(images, vgg, monkey
     def fail(*args, **kwargs):
         raise AssertionError("should not run again")
 
-    monkeypatch.setattr(widgets, "reconstruct_content", fail)
+    monkeypatch.setattr(reconstruct, "reconstruct_content", fail)
     panel.run.click()
     assert panel.result is kept and panel.status_text.startswith("done")
 
@@ -159,7 +160,7 @@ def test_an_error_during_a_run_shows_in_the_status(images, vgg, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("something is wrong")
 
-    monkeypatch.setattr(widgets, "reconstruct_content", broken)
+    monkeypatch.setattr(reconstruct, "reconstruct_content", broken)
     panel.run.click()
     assert panel.status_text == "error · ValueError: something is wrong"
     assert not panel.run.disabled

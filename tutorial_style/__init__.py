@@ -1,27 +1,25 @@
 """tutorial_style: Gatys, Ecker & Bethge, *Image Style Transfer Using Convolutional Neural Networks* (CVPR 2016),
 as a small library for the tutorial notebooks.
 
-One module per concept: ``images`` (loading/saving), ``vgg`` (layer names and the feature extractor),
-``weights`` (where weights come from), ``normalization`` (the paper's normalised network), ``gram``
-(eq. 3), ``losses`` (eqs. 1, 4, 5), ``lbfgs`` (the batched optimiser), ``optimize`` (the algorithm),
-``cli`` (the command line).
+One module per concept, each named after what it is in the paper: ``layers`` (VGG19's layer names, the one
+table), ``weights`` (where weights come from), ``normalization`` (the paper's normalised network), ``vgg`` (the
+feature extractor), ``gram`` (eq. 3), ``losses`` (eqs. 1, 4, 5), ``objective`` (eq. 7, composed once),
+``settings`` (one run's settings, validated once), ``lbfgs`` (the batched optimiser), ``optimize`` (the
+algorithm), ``tradeoff`` (notebook 06's grid), ``cost`` (time and memory estimates), ``images`` and ``files``,
+``cli`` (the command line). Notebook support (widgets, plots, exercise checks) lives in ``tutorial_style.notebook``
+and is imported only when a notebook asks for it.
 """
 
+from .controls import tv_loss
+from .cost import SizeWarning, estimate_cost
 from .gram import gram_matrix
 from .images import ImageError, bundled_images, load_image, save_image
+from .layers import LAYER_INFO, LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
 from .losses import content_loss, style_layer_loss, style_loss
-from .optimize import (
-    PRESETS,
-    SizeWarning,
-    StyleTransferResult,
-    default_device,
-    estimate_cost,
-    get_vgg,
-    reconstruct_content,
-    reconstruct_style,
-    stylize,
-)
-from .vgg import LAYER_INFO, LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features
+from .objective import Objective
+from .optimize import StyleTransferResult, minimize, reconstruct_content, reconstruct_style, stylize
+from .settings import PRESETS, Settings
+from .vgg import VGG19Features, default_device, get_vgg
 from .weights import RandomWeightsWarning, WeightsError, WeightsUnavailableError, fetch_imagenet_weights, load_weights
 
 __version__ = "0.1.0"
@@ -45,9 +43,13 @@ __all__ = [
     "content_loss",
     "style_layer_loss",
     "style_loss",
+    "Objective",
+    "tv_loss",
+    "Settings",
     "stylize",
     "reconstruct_content",
     "reconstruct_style",
+    "minimize",
     "StyleTransferResult",
     "SizeWarning",
     "estimate_cost",
@@ -55,3 +57,17 @@ __all__ = [
     "get_vgg",
     "PRESETS",
 ]
+
+# The notebook-support modules under their old names (``from tutorial_style import widgets``), imported on first
+# use only, so that the command line never loads matplotlib or ipywidgets.
+_NOTEBOOK_MODULES = {"widgets": "widgets", "plots": "plots", "checks": "checks"}
+
+
+def __getattr__(name: str):
+    if name in _NOTEBOOK_MODULES:
+        import importlib
+
+        module = importlib.import_module(f".notebook.{_NOTEBOOK_MODULES[name]}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

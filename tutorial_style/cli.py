@@ -11,12 +11,14 @@ import sys
 import warnings
 from pathlib import Path
 
-from .optimize import INITS, OPTIMIZERS, PRECISIONS, PRESETS
+from .settings import ADAM_LR, INITS, OPTIMIZERS, PRECISIONS, PRESETS, Settings
 
 __all__ = ["main", "build_parser"]
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+# The stylize flags that are settings: left at None, they take the preset's value or Settings' default.
+SETTING_FLAGS = ("steps", "alpha", "beta", "init", "optimizer", "lr", "pooling", "seed", "precision")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,14 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=list(PRESETS), default="fast",
                    help=f"default fast, about a minute at 256 px on a laptop ({presets}); --steps and --init override it")  # fmt: skip
     p.add_argument("--steps", type=int, default=None, help="loss-and-gradient evaluations (default: the preset's)")
-    p.add_argument("--alpha", type=float, default=1e-3, help="content weight alpha (default 1e-3)")
-    p.add_argument("--beta", type=float, default=1.0, help="style weight beta (default 1; the paper's alpha/beta = 1e-3)")
+    p.add_argument("--alpha", type=float, default=None, help=f"content weight alpha (default {_default('alpha')})")
+    p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {_default('beta')}; the paper's alpha/beta = 1e-3)")
     p.add_argument("--init", choices=list(INITS), default=None, help="start image (default: the preset's)")
-    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="lbfgs", help="default: lbfgs, the paper's")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help=f"default: {_default('optimizer')}, the paper's")
+    p.add_argument("--lr", type=float, default=None, help=f"Adam's learning rate (with --optimizer adam; default {ADAM_LR})")
     _add_weights_and_device(p)
-    p.add_argument("--pooling", choices=["avg", "max"], default="avg", help="avg (the paper's, default) or max")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise image (default 0)")
-    p.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
+    p.add_argument("--pooling", choices=["avg", "max"], default=None, help="avg (the paper's, default) or max")
+    p.add_argument("--seed", type=int, default=None, help=f"seed of the noise image (default {_default('seed')})")
+    p.add_argument("--precision", choices=list(PRECISIONS), default=None,
                    help="bf16 runs the convolutions in bfloat16: faster per step on CPUs and GPUs with bf16 units, but it ends at a "
                         "higher loss, and from the content image (the fast preset) it may return that image unchanged")  # fmt: skip
     p.set_defaults(run=_stylize)
@@ -85,6 +88,11 @@ def _add_weights_and_device(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
 
 
+def _default(name: str):
+    """A setting's default, read from :class:`~tutorial_style.Settings` (the one place it is declared)."""
+    return Settings.__dataclass_fields__[name].default
+
+
 def _given(args: argparse.Namespace, *names: str) -> dict:
     """The options among ``names`` that were given on the command line (their default is None)."""
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
@@ -115,18 +123,15 @@ def _stylize(args) -> int:
     from .optimize import stylize
 
     check_image_path(args.output)  # a bad output path fails now, not after minutes of work
+    settings = Settings(**{**PRESETS[args.preset], **_given(args, *SETTING_FLAGS)})  # checked before any work
     content = load_image(args.content, size=args.size)
     style = load_image(args.style, size=args.size)
-    settings = {**PRESETS[args.preset], **_given(args, "steps", "init")}
-    result = stylize(
-        content, style, alpha=args.alpha, beta=args.beta, **settings, optimizer=args.optimizer, weights=args.weights,
-        pooling=args.pooling, device=args.device, seed=args.seed, precision=args.precision,
-    )  # fmt: skip
+    result = stylize(content, style, settings, weights=args.weights, device=args.device)
     save_image(result.image, args.output)
     where = f"{args.output} ({result.image.shape[-1]}x{result.image.shape[-2]} px, weights: {result.weights_label})"
     if result.interrupted:
         done = len(result.history)
-        print(f"interrupted after {done} of {settings['steps']} steps; saved the best image so far to {where}", file=sys.stderr)
+        print(f"interrupted after {done} of {settings.steps} steps; saved the best image so far to {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"saved {where}")
     return 0

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import warnings
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-__all__ = ["cache_dir", "atomic_write", "prepare_output", "OutputPathError", "load_cache", "save_cache"]
+__all__ = ["cache_dir", "atomic_write", "prepare_output", "OutputPathError", "load_cache", "save_cache", "caller_stacklevel"]
 
 
 class OutputPathError(ValueError):
@@ -122,3 +123,13 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` for a warning raised in the calling function that points at the first line outside this
+    package: the learner's own cell or script, however deep inside the package the warning was raised."""
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level

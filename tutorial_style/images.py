@@ -53,8 +53,14 @@ class BundledImage:
 
 
 def images_dir() -> Path:
-    """The folder of bundled images: ``$TUTORIAL_STYLE_IMAGES`` or ``images/`` next to the package."""
-    return Path(os.environ.get("TUTORIAL_STYLE_IMAGES") or Path(__file__).resolve().parent.parent / "images")
+    """The folder of the bundled images and their ``credits.json``: the one place that finds them.
+
+    An installed wheel carries them inside the package, as ``tutorial_style/_images`` (see pyproject.toml); in
+    a checkout (an editable install, or the repository on ``sys.path``) they are the top-level ``images/``.
+    """
+    package = Path(__file__).resolve().parent
+    shipped = package / "_images"
+    return shipped if shipped.is_dir() else package.parent / "images"
 
 
 def bundled_images(kind: str | None = None) -> dict[str, BundledImage]:

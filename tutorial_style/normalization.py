@@ -12,7 +12,8 @@ poor estimate of the mean of a filter that almost never fires, and dividing by t
 blow its few responses up by orders of magnitude (with random weights, factors of 1e8 were seen, and those
 few spikes then dominated every Gram matrix). So no filter is divided by less than ``FLOOR`` times the
 median factor of its layer: filters that fire normally get mean 1 exactly as in the paper, near-silent ones
-stay quiet. The scales are cached on disk, keyed by the weights' digest, the pooling and the images used.
+stay quiet (``VGG19Features.floored_filters`` counts them: 711 of the 5,504 with the random weights). The scales
+are cached on disk, keyed by the weights' digest, the pooling and the images used.
 """
 
 from __future__ import annotations
@@ -24,20 +25,20 @@ from torch import nn
 
 from .files import cache_dir, load_cache, save_cache
 from .images import bundled_images, load_image
-from .vgg import CONV_LAYERS, IMAGENET_MEAN, IMAGENET_STD, LAYER_INFO
+from .layers import CONV_LAYERS, IMAGENET_MEAN, IMAGENET_STD, LAYER_INFO
 
 __all__ = ["paper_normalization", "mean_activations"]
 
 STATS_SIZE = 256  # longer side of the images the means are taken over
 FLOOR = 0.1  # no filter is divided by less than this fraction of its layer's median mean activation
-_VERSION = 2  # bump when the computation below changes, so old cache entries are rebuilt
+_VERSION = 3  # bump when the computation below changes, so old cache entries are rebuilt
 
 
 @torch.no_grad()
 def mean_activations(layers: nn.Sequential, images: list[torch.Tensor]) -> dict[str, torch.Tensor]:
     """Mean of each convolution's rectified output over images and positions: {conv name: (N_l,)}.
 
-    ``layers`` are the 37 named modules of :class:`~tutorial_style.vgg.VGG19Features`; images are in [0, 1].
+    ``layers`` are the 37 named modules of :func:`~tutorial_style.layers.make_layers`; images are in [0, 1].
     """
     sums = {name: 0.0 for name in CONV_LAYERS}
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
@@ -53,8 +54,11 @@ def mean_activations(layers: nn.Sequential, images: list[torch.Tensor]) -> dict[
     return {name: s / len(images) for name, s in sums.items()}
 
 
-def paper_normalization(layers: nn.Sequential, weights_info, pooling: str) -> dict[str, torch.Tensor]:
-    """The factor to divide each convolution by, {conv name: (N_l,)}, from the cache or computed.
+def paper_normalization(
+    layers: nn.Sequential, weights_info, pooling: str
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The factor to divide each convolution by, {conv name: (N_l,)}, and which filters were floored
+    ({conv name: (N_l,) bool}), from the cache or computed.
 
     The factor is the filter's mean activation over the bundled images, but at least ``FLOOR`` times the
     median over the layer's firing filters (see the module's docstring); silent layers keep the factor 1.
@@ -71,12 +75,13 @@ def paper_normalization(layers: nn.Sequential, weights_info, pooling: str) -> di
         path = None
     cached = load_cache(path, lambda entry: _valid(entry, key))
     if cached is not None:
-        return cached["scales"]
+        return cached["scales"], cached["floored"]
     means = mean_activations(layers, [load_image(n, size=STATS_SIZE) for n in names])
     scales = {name: _floored(m) for name, m in means.items()}
+    floored = {name: scales[name] > means[name] for name in means}
     if path is not None:
-        save_cache(path, {"key": key, "scales": scales}, "the paper normalisation")
-    return scales
+        save_cache(path, {"key": key, "scales": scales, "floored": floored}, "the paper normalisation")
+    return scales, floored
 
 
 def _floored(means: torch.Tensor) -> torch.Tensor:
@@ -93,7 +98,8 @@ def _floored(means: torch.Tensor) -> torch.Tensor:
 
 def _valid(entry: dict, key: str) -> bool:
     """Is this cache entry for this key, with one positive, finite factor per filter of every layer?"""
-    scales = entry["scales"]
-    ok = entry["key"] == key and set(scales) == set(CONV_LAYERS)
-    ok = ok and all(s.shape == (LAYER_INFO[n].channels,) for n, s in scales.items())
+    scales, floored = entry["scales"], entry["floored"]
+    ok = entry["key"] == key and set(scales) == set(CONV_LAYERS) == set(floored)
+    ok = ok and all(s.shape == floored[n].shape == (LAYER_INFO[n].channels,) for n, s in scales.items())
+    ok = ok and all(f.dtype == torch.bool for f in floored.values())
     return ok and all(bool(torch.isfinite(s).all() and (s > 0).all()) for s in scales.values())

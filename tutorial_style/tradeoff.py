@@ -28,11 +28,12 @@ from typing import Callable, Sequence
 import torch
 
 from .files import cache_dir, load_cache, save_cache
-from .gram import gram_matrix
-from .images import load_image, resize_to
-from .losses import content_loss, style_layer_loss
-from .optimize import StyleTransferResult, get_vgg, stylize
-from .vgg import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features, check_layers
+from .images import load_image
+from .layers import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layers
+from .objective import Objective
+from .optimize import StyleTransferResult, stylize
+from .settings import Settings
+from .vgg import VGG19Features, get_vgg
 from .weights import WeightsInfo
 
 __all__ = [
@@ -45,15 +46,14 @@ __all__ = [
     "TradeoffGrid",
     "row_key",
     "default_grid",
-    "grid_figure",
 ]
 
 RATIOS: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 """The grid's columns, alpha/beta (beta = 1): from texture-like (1e-5) to little style (1e-1)."""
 
 CONTENT, STYLE = "astronaut", "mosaic"  # the grid's images unless others are given
-_VERSION = 2  # bump when what a row entry holds, or how it is computed, changes: old entries are then rebuilt
-# (2: pixels projected onto [0, 1] at every step, compact L-BFGS)
+_VERSION = 3  # bump when what a row entry holds, or how it is computed, changes: old entries are then rebuilt
+# (2: pixels projected onto [0, 1] at every step, compact L-BFGS; 3: keyed by every Settings field)
 
 
 def layer_sets(style_layers: Sequence[str] = PAPER_STYLE_LAYERS) -> list[tuple[str, ...]]:
@@ -129,20 +129,15 @@ class TradeoffGrid:
         return {name: float(v) for name, v in zip(self.breakdown_layers, self.style_losses[row, col])}
 
 
-def tradeoff_row(
-    content: torch.Tensor,
-    style: torch.Tensor,
-    style_layers: Sequence[str],
-    ratios: Sequence[float] = RATIOS,
-    **stylize_kwargs,
-) -> StyleTransferResult:
-    """One row of the grid: ONE batched ``stylize`` call with ``alpha = torch.tensor(ratios)``, ``beta = 1``.
+def tradeoff_row(content, style, style_layers: Sequence[str], ratios: Sequence[float] = RATIOS, settings: Settings | None = None,
+                 **options) -> StyleTransferResult:  # fmt: skip
+    """One row of the grid: ONE batched ``stylize`` call with ``alpha = ratios``, ``beta = 1``.
 
+    ``options`` are ``stylize``'s other keywords (settings such as ``steps``, and ``weights``, ``callback`` ...).
     Returns ``stylize``'s result, whose ``image`` is (len(ratios), 3, H, W): image i is what
     ``stylize(content, style, alpha=ratios[i], beta=1, ...)`` gives on its own, with the same seed.
     """
-    alpha = torch.tensor([float(r) for r in ratios], dtype=torch.float32)
-    return stylize(content, style, alpha=alpha, beta=1.0, style_layers=tuple(style_layers), **stylize_kwargs)
+    return stylize(content, style, settings, alpha=[float(r) for r in ratios], beta=1.0, style_layers=tuple(style_layers), **options)
 
 
 @torch.no_grad()
@@ -159,16 +154,9 @@ def style_breakdown(
     ``style`` is resized to the images' size first, as ``stylize`` does. The content loss sums over
     ``content_layers`` (eq. 1); column l of the second tensor is E_l (eq. 4) for ``style_layers[l]``.
     """
-    h, w = images.shape[-2:]
-    device = next(vgg.parameters()).device
-    images, content = images.to(device), content.to(device)
-    style = resize_to(style.to(device), (h, w))
-    layers = tuple(dict.fromkeys(tuple(content_layers) + tuple(style_layers)))
-    feats = vgg(images, layers)
-    p = vgg(content, content_layers)
-    a = vgg(style, style_layers)
-    lc = sum(content_loss(feats[n], p[n]) for n in content_layers)
-    e = torch.stack([style_layer_loss(feats[n], gram_matrix(a[n])) for n in style_layers], dim=1)
+    device = vgg.device
+    objective = Objective.for_images(vgg, content.to(device), style.to(device), content_layers=content_layers, style_layers=style_layers)
+    lc, e = objective.breakdown(images.to(device))
     return lc.cpu(), e.cpu()
 
 
@@ -192,31 +180,29 @@ def row_key(content: torch.Tensor, style: torch.Tensor, weights: WeightsInfo, st
 def tradeoff_grid(
     content=CONTENT,
     style=STYLE,
+    settings: Settings | None = None,
     *,
     size: int | None = None,
-    steps: int = 500,
     ratios: Sequence[float] = RATIOS,
     layer_sets: Sequence[Sequence[str]] | None = None,
-    content_layers: Sequence[str] = PAPER_CONTENT_LAYERS,
-    init: str = "noise",
-    optimizer: str = "lbfgs",
     weights: str | VGG19Features = "auto",
-    pooling: str = "avg",
-    normalize: str | None = "paper",
-    seed: int = 0,
     device=None,
     cache: bool = True,
     progress: bool | Callable = True,
+    **options,
 ) -> TradeoffGrid:
     """The trade-off grid: one batched ``stylize`` call per row, each row read from the disk cache when it can.
 
     ``content``/``style``: anything ``load_image`` takes (a bundled name, a path, upload bytes, a tensor),
     resized so the longer side is ``size`` (None keeps the size). ``layer_sets``: the rows (default: growing
-    prefixes of the paper's style layers). The other keywords are ``stylize``'s. ``progress``: True for a
-    tqdm bar over all the grid's steps, False for none, or a tqdm-like object with ``update(n)`` to use.
-    ``cache=False`` neither reads nor writes the cache.
+    prefixes of the paper's style layers); ``ratios``: the columns, alpha/beta with beta = 1. ``options`` are the
+    other settings of every cell (``steps``, ``init``, ``content_layers``, ``seed`` ..., see
+    :class:`~tutorial_style.Settings`; default: the paper's). ``progress``: True for a tqdm bar over all the grid's
+    steps, False for none, or a tqdm-like object with ``update(n)`` to use. ``cache=False`` neither reads nor
+    writes the cache.
 
-    A row interrupted with Ctrl-C is not cached, and the ``KeyboardInterrupt`` goes on to the caller.
+    A row interrupted with Ctrl-C is not cached, and the ``KeyboardInterrupt`` goes on to the caller; the rows
+    finished before it are cached, so running it again continues where it stopped.
     """
     sets = [check_layers(s, "layer_sets") for s in (layer_sets if layer_sets is not None else _default_sets())]
     if not sets:
@@ -224,19 +210,20 @@ def tradeoff_grid(
     ratios = tuple(float(r) for r in ratios)
     if not ratios or any(not (r >= 0 and r != float("inf")) for r in ratios):
         raise ValueError(f"ratios must be a non-empty list of finite, non-negative alpha/beta values, got {ratios}")
-    if not isinstance(init, str):
-        raise ValueError(f"init must be 'noise', 'content' or 'style' for the grid, got {type(init).__name__}")
-    content_layers = check_layers(content_layers, "content_layers")
+    run = Settings.fixing(settings, options, "tradeoff_grid", alpha=1e-3, beta=1.0, style_layers=sets[-1])
+    if not isinstance(run.init, str):
+        raise ValueError(f"init must be 'noise', 'content' or 'style' for the grid, got {type(run.init).__name__}")
     content_image = load_image(content, size=size)
     style_image = load_image(style, size=size)
-    vgg = weights if isinstance(weights, VGG19Features) else get_vgg(weights, pooling, normalize, device)
+    vgg = weights if isinstance(weights, VGG19Features) else get_vgg(weights, run.pooling, run.normalize, device)
+    run = Settings.of(run, pooling=vgg.pooling, normalize=vgg.normalize)  # a given network's own options
     # E_l on the paper's five layers (and any other a row uses), whatever the row optimised: this does not
     # depend on which rows are asked for, so adding a row leaves the others' cache entries valid.
     breakdown_layers = tuple(sorted(set(PAPER_STYLE_LAYERS).union(*sets), key=lambda n: LAYER_INFO[n].index))
-    settings = dict(
-        content_layers=list(content_layers), breakdown_layers=list(breakdown_layers), steps=steps, init=init,
-        optimizer=optimizer, pooling=vgg.pooling, normalize=vgg.normalize, seed=seed,
-    )  # fmt: skip
+    varying = ("alpha", "beta", "style_layers")  # set per row and column; the key names rows and ratios itself
+    settings = {k: v for k, v in run.as_dict().items() if k not in varying}
+    settings["breakdown_layers"] = list(breakdown_layers)
+    steps = run.steps
     folder = _cache_folder() if cache else None
     bar, own_bar = _progress(progress, total=len(sets) * steps)
     rows, cached = [], []
@@ -247,7 +234,7 @@ def tradeoff_grid(
             entry = load_cache(path, lambda e: _valid(e, key, len(ratios), content_image.shape[-2:], len(breakdown_layers)))
             cached.append(entry is not None)
             if entry is None:
-                entry = _compute_row(content_image, style_image, layers, ratios, vgg, settings, bar)
+                entry = _compute_row(content_image, style_image, layers, ratios, vgg, run, breakdown_layers, bar)
                 entry["key"] = key
                 if path is not None:  # a row that cannot be cached is still returned
                     save_cache(path, entry, "a trade-off row")
@@ -280,48 +267,19 @@ def default_grid(content=CONTENT, style=STYLE, *, quick: bool | None = None, **k
     return tradeoff_grid(content, style, **{**grid_settings(quick), **kwargs})
 
 
-def grid_figure(grid: TradeoffGrid, *, cell: float = 1.6):
-    """The grid as one figure, like the paper's: rows of style-layer sets, columns of alpha/beta, weights named."""
-    import matplotlib.pyplot as plt
-
-    from .plots import to_numpy_image, weights_caption
-
-    rows, cols = grid.shape
-    fig, axes = plt.subplots(rows, cols, figsize=(cell * cols + 1.2, cell * rows + 0.8), squeeze=False)
-    for r in range(rows):
-        for c in range(cols):
-            ax = axes[r][c]
-            ax.imshow(to_numpy_image(grid.cell(r, c)))
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(f"α/β = {grid.ratios[c]:.0e}", fontsize=9)
-            if c == 0:
-                ax.set_ylabel(grid.row_label(r).replace(" ... ", "\n... "), fontsize=8)
-    size = tuple(grid.images.shape[-2:])
-    title = f"Style layers (rows) against α/β (columns), {size[1]}x{size[0]} px, {grid.settings.get('steps')} steps"
-    fig.suptitle(f"{title}\n{weights_caption(grid.weights)}", fontsize=9, color="black" if grid.weights.pretrained else "crimson")
-    fig.tight_layout()
-    return fig
-
-
 def _default_sets() -> list[tuple[str, ...]]:
     return layer_sets()  # tradeoff_grid's argument of the same name hides the function there
 
 
-def _compute_row(content, style, layers, ratios, vgg, settings, bar) -> dict:
+def _compute_row(content, style, layers, ratios, vgg, run: Settings, breakdown_layers, bar) -> dict:
     def tick(step, image, losses):
         bar.update(1)
 
-    result = tradeoff_row(
-        content, style, layers, ratios, content_layers=settings["content_layers"], steps=settings["steps"],
-        init=settings["init"], optimizer=settings["optimizer"], weights=vgg, seed=settings["seed"],
-        callback=tick, progress=False,
-    )  # fmt: skip
+    result = tradeoff_row(content, style, layers, ratios, run, weights=vgg, callback=tick, progress=False)
     if result.interrupted:  # stopped half-way (Ctrl-C): never cache it
         raise KeyboardInterrupt
     images = (result.image.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
-    lc, e = style_breakdown(images.float() / 255.0, content, style, vgg, settings["content_layers"], settings["breakdown_layers"])
+    lc, e = style_breakdown(images.float() / 255.0, content, style, vgg, run.content_layers, breakdown_layers)
     return {"version": _VERSION, "images": images, "content_loss": lc, "style_losses": e}
 
 

@@ -1,156 +1,48 @@
-"""VGG19's feature layers under the paper's names, and the frozen feature extractor.
+"""VGG19's convolutional part under the paper's names, frozen: the network every loss looks through.
 
-The table :data:`LAYERS` is the one place where the paper's layer names meet torchvision's indices:
-``LAYERS[i]`` is the name of ``torchvision.models.vgg19().features[i]``.
-
-A note on names. The paper speaks of layer "conv4_2" but differentiates the *rectified* response
-(its eq. 2 is zero where F < 0). In torchvision the convolution and its ReLU are separate modules, so
-the paper's "conv4_2" is what we call ``relu4_2``: :data:`PAPER_CONTENT_LAYERS` and
-:data:`PAPER_STYLE_LAYERS` therefore name ReLU outputs.
+The layer table (names, channels, strides) lives in ``layers.py``; the weights come from ``weights.py``; the
+paper's rescaling of the filters from ``normalization.py``. Here they are put together into
+:class:`VGG19Features`, and :func:`get_vgg` keeps one network per setting so that notebooks and runs share it.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
-from collections import OrderedDict
-from typing import Iterable, Sequence
+import copy
+import functools
+import os
+from typing import Sequence
 
 import torch
 from torch import nn
 
+from .layers import (
+    CONV_LAYERS,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    LAYER_INFO,
+    LAYERS,
+    PAPER_CONTENT_LAYERS,
+    PAPER_STYLE_LAYERS,
+    check_layers,
+    check_network_options,
+    make_layers,
+    min_input_size,
+)
+from .normalization import paper_normalization
+from .weights import ENV_VAR, load_weights
+
 __all__ = [
+    "VGG19Features",
+    "get_vgg",
+    "on_device",
+    "default_device",
+    "check_device",
+    # the layer table, from layers.py, for `from tutorial_style.vgg import LAYERS`
     "LAYERS",
     "LAYER_INFO",
-    "LayerInfo",
     "PAPER_CONTENT_LAYERS",
     "PAPER_STYLE_LAYERS",
-    "CONV_LAYERS",
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
-    "VGG19Features",
-    "check_layers",
-    "check_network_options",
-    "min_input_size",
 ]
-
-# VGG19 configuration "E": channels of the convolutions in each of the five blocks.
-_BLOCKS = ((64, 64), (128, 128), (256, 256, 256, 256), (512, 512, 512, 512), (512, 512, 512, 512))
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """What one feature layer is: its torchvision index, kind, channels N_l, stride and receptive field."""
-
-    name: str
-    index: int  # position in torchvision.models.vgg19().features
-    kind: str  # "conv", "relu" or "pool"
-    channels: int  # N_l, the number of feature maps
-    in_channels: int
-    stride: int  # input pixels per feature-map position: M_l = (H / stride) * (W / stride)
-    receptive_field: int  # side of the input square that one position sees, in pixels
-
-
-def _build_table() -> dict[str, LayerInfo]:
-    table: dict[str, LayerInfo] = {}
-    channels, stride, rf = 3, 1, 1
-    for block, widths in enumerate(_BLOCKS, start=1):
-        for i, width in enumerate(widths, start=1):
-            rf += 2 * stride  # a 3x3 convolution widens the view by one position on each side
-            table[f"conv{block}_{i}"] = LayerInfo(f"conv{block}_{i}", len(table), "conv", width, channels, stride, rf)
-            table[f"relu{block}_{i}"] = LayerInfo(f"relu{block}_{i}", len(table), "relu", width, width, stride, rf)
-            channels = width
-        rf += stride  # a 2x2 pooling with stride 2
-        stride *= 2
-        table[f"pool{block}"] = LayerInfo(f"pool{block}", len(table), "pool", channels, channels, stride, rf)
-    return table
-
-
-LAYER_INFO: dict[str, LayerInfo] = _build_table()
-"""Every feature layer by name, in order; see :class:`LayerInfo`."""
-
-LAYERS: tuple[str, ...] = tuple(LAYER_INFO)
-"""VGG19's 37 feature layers in order: conv1_1, relu1_1, conv1_2, relu1_2, pool1, ..., relu5_4, pool5."""
-
-CONV_LAYERS: tuple[str, ...] = tuple(n for n in LAYERS if LAYER_INFO[n].kind == "conv")
-
-PAPER_CONTENT_LAYERS: tuple[str, ...] = ("relu4_2",)
-"""The paper's content layer, "conv4_2" in the paper: the rectified response of conv4_2."""
-
-PAPER_STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-"""The paper's style layers "conv1_1" ... "conv5_1", rectified, each weighted w_l = 1/5."""
-
-# torchvision's ImageNet VGG19 expects RGB in [0, 1] normalised with these.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def check_layers(layers: Iterable[str], what: str = "layers") -> tuple[str, ...]:
-    """Validate layer names, suggesting the closest valid one for a typo.
-
-    >>> check_layers(["relu4_2"])
-    ('relu4_2',)
-    >>> check_layers(["conv42"])
-    Traceback (most recent call last):
-    ...
-    ValueError: unknown layer 'conv42' in layers; did you mean 'relu4_2'? The paper's "conv4_2" is its rectified output, relu4_2 here ('conv4_2' is the output before the ReLU). Valid names: ...
-    """
-    if isinstance(layers, str):
-        layers = (layers,)
-    layers = tuple(layers)
-    for name in layers:
-        if name not in LAYER_INFO:
-            raise ValueError(f"unknown layer {name!r} in {what}; {_hint(name)}Valid names: {', '.join(LAYERS[:2])}, ... {LAYERS[-1]}")
-    if not layers:
-        raise ValueError(f"{what} is empty; name at least one layer, e.g. {PAPER_CONTENT_LAYERS[0]!r}")
-    return layers
-
-
-def _hint(name) -> str:
-    """A suggestion for an unknown layer name. 'conv42', 'Conv4-2' or 'relu42' most likely mean the paper's
-    conv4_2, which is relu4_2 here; other typos get the closest name by spelling."""
-    m = re.fullmatch(r"(conv|relu)?[\s_.-]*([1-5])[\s_.-]*([1-4])", str(name).strip().lower())
-    if m and f"relu{m[2]}_{m[3]}" in LAYER_INFO:
-        n = f"{m[2]}_{m[3]}"
-        return (
-            f"did you mean 'relu{n}'? The paper's \"conv{n}\" is its rectified output, relu{n} here "
-            f"('conv{n}' is the output before the ReLU). "
-        )
-    close = difflib.get_close_matches(str(name), LAYERS, n=1, cutoff=0.5)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
-def min_input_size(layers: Iterable[str]) -> int:
-    """The smallest image side for which every layer in ``layers`` still has at least one position.
-
-    >>> min_input_size(PAPER_STYLE_LAYERS), min_input_size(["pool5"])
-    (16, 32)
-    """
-    return max(LAYER_INFO[n].stride for n in check_layers(layers))
-
-
-def check_network_options(pooling: str, normalize: str | None) -> None:
-    """Validate the two network options shared by VGG19Features and stylize."""
-    if pooling not in ("avg", "max"):
-        raise ValueError(f"pooling must be 'avg' (the paper's) or 'max' (torchvision's), got {pooling!r}")
-    if normalize not in ("paper", None):
-        raise ValueError(f"normalize must be 'paper' or None, got {normalize!r}")
-
-
-def _make_layers(pooling: str) -> nn.Sequential:
-    """Build the 37 modules of the table, named after the paper (conv1_1, relu1_1, ..., pool5)."""
-    check_network_options(pooling, None)
-    pool = nn.AvgPool2d if pooling == "avg" else nn.MaxPool2d
-    modules = {}
-    for info in LAYER_INFO.values():
-        if info.kind == "conv":
-            modules[info.name] = nn.Conv2d(info.in_channels, info.channels, kernel_size=3, padding=1)
-        elif info.kind == "relu":
-            modules[info.name] = nn.ReLU(inplace=False)  # keep conv outputs intact: they can be tapped too
-        else:
-            modules[info.name] = pool(kernel_size=2, stride=2)
-    return nn.Sequential(OrderedDict(modules))
 
 
 class VGG19Features(nn.Module):
@@ -169,6 +61,8 @@ class VGG19Features(nn.Module):
     It returns ``{name: features (B, N_l, H_l, W_l)}`` and runs only as deep as the deepest layer asked.
 
     ``vgg.weights_info`` says which weights these are; ``vgg.weights_info.label`` is meant for figures.
+    ``vgg.floored`` says, per convolution, which filters the normalisation could not bring to mean 1 because
+    they hardly ever fire (see ``normalization.py``); ``vgg.floored_filters`` counts them.
 
     >>> vgg = VGG19Features(weights="random")
     >>> feats = vgg(torch.rand(1, 3, 64, 64), layers=["relu1_1", "relu4_2"])
@@ -178,15 +72,13 @@ class VGG19Features(nn.Module):
 
     def __init__(self, weights: str = "auto", pooling: str = "avg", normalize: str | None = "paper"):
         super().__init__()
-        from .normalization import paper_normalization
-        from .weights import load_weights
-
         check_network_options(pooling, normalize)
-        self.layers = _make_layers(pooling)
+        self.layers = make_layers(pooling)
         state, info = load_weights(weights)
         self.layers.load_state_dict(state)
+        self.floored = {name: torch.zeros(LAYER_INFO[name].channels, dtype=torch.bool) for name in CONV_LAYERS}
         if normalize == "paper":
-            scales = paper_normalization(self.layers, info, pooling)
+            scales, self.floored = paper_normalization(self.layers, info, pooling)
             _rescale(self.layers, scales)
         self.weights_info = info
         self.pooling = pooling
@@ -195,6 +87,11 @@ class VGG19Features(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
         self.eval()
+
+    @property
+    def floored_filters(self) -> int:
+        """How many of the 5,504 filters the paper normalisation floored instead of bringing to mean 1."""
+        return int(sum(int(mask.sum()) for mask in self.floored.values()))
 
     def forward(self, image: torch.Tensor, layers: Sequence[str] = PAPER_STYLE_LAYERS) -> dict[str, torch.Tensor]:
         wanted = check_layers(layers)
@@ -217,6 +114,10 @@ class VGG19Features(nn.Module):
                 break
         return {name: out[name] for name in wanted}
 
+    @property
+    def device(self) -> torch.device:
+        return self.mean.device
+
     def extra_repr(self) -> str:
         return f"weights={self.weights_info.label!r}, pooling={self.pooling!r}, normalize={self.normalize!r}"
 
@@ -237,3 +138,61 @@ def _rescale(layers: nn.Sequential, scales: dict[str, torch.Tensor]) -> None:
         conv.weight.div_(s.view(-1, 1, 1, 1))
         conv.bias.div_(s)
         previous = s
+
+
+# --- Devices, and one network per setting ------------------------------------------------------------
+
+
+def default_device() -> torch.device:
+    """CUDA if available, then Apple's MPS, then the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def check_device(device) -> torch.device:
+    """``device`` as a ``torch.device`` that exists here (None: :func:`default_device`), else a one-line ValueError."""
+    if device is None:
+        return default_device()
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device {device!r} is not a device name; use 'cpu', 'cuda' or 'mps'") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} is not available here (no CUDA GPU); use device='cpu'")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {str(device)!r} does not exist; this machine has {torch.cuda.device_count()} GPU(s)")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device {str(device)!r} is not available here (no Apple GPU); use device='cpu'")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {str(device)!r} is not supported; use 'cpu', 'cuda' or 'mps'")
+    return device
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_vgg(weights: str, pooling: str, normalize: str | None, device: str, _env: str, _stamp) -> VGG19Features:
+    return VGG19Features(weights=weights, pooling=pooling, normalize=normalize).to(device)
+
+
+def get_vgg(weights="auto", pooling="avg", normalize="paper", device=None) -> VGG19Features:
+    """A :class:`VGG19Features` on ``device``, reused across calls with the same settings (loading takes seconds).
+
+    The network is shared: treat it as read-only (it is frozen), and use :func:`on_device` rather than ``.to()``.
+    """
+    device = check_device(device)
+    stamp = None
+    if isinstance(weights, (str, os.PathLike)) and os.path.isfile(weights):
+        st = os.stat(weights)
+        stamp = (st.st_size, st.st_mtime_ns)
+    return _cached_vgg(str(weights), pooling, normalize, str(device), os.environ.get(ENV_VAR, ""), stamp)
+
+
+def on_device(vgg: VGG19Features, device: torch.device) -> VGG19Features:
+    """``vgg`` itself if it is on ``device``, else a copy there. A network passed in by a caller (or held by
+    :func:`get_vgg`'s cache) is never moved: ``.to()`` would move it in place, under its owner's feet."""
+    here = vgg.device
+    if here.type == device.type and (device.index is None or here.index == device.index):
+        return vgg
+    return copy.deepcopy(vgg).to(device)

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from .files import atomic_write
-from .vgg import LAYER_INFO, _make_layers
+from .layers import LAYER_INFO, make_layers
 
 __all__ = [
     "WeightsInfo",
@@ -56,13 +56,9 @@ RANDOM_SEED = 0
 ENV_VAR = "TUTORIAL_STYLE_WEIGHTS"
 
 
-def _imagenet_url() -> str:
-    from torchvision.models import VGG19_Weights
-
-    return VGG19_Weights.IMAGENET1K_V1.url
-
-
-IMAGENET_URL = _imagenet_url()
+# torchvision's VGG19_Weights.IMAGENET1K_V1.url, written out so that importing the package does not import
+# torchvision (a second or more); tests/test_weights.py checks that the two agree.
+IMAGENET_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 IMAGENET_FILE = IMAGENET_URL.rsplit("/", 1)[-1]  # "vgg19-dcbb9e9d.pth"; the part after "-" starts its sha256
 IMAGENET_SHA256_PREFIX = IMAGENET_FILE.rsplit(".", 1)[0].split("-")[-1]  # checked after download and at every load
 
@@ -206,7 +202,7 @@ def _fix_message() -> str:
 @functools.lru_cache(maxsize=2)
 def _random_weights() -> tuple[dict[str, torch.Tensor], WeightsInfo]:
     generator = torch.Generator().manual_seed(RANDOM_SEED)
-    layers = _make_layers("max")
+    layers = make_layers("max")
     state = {}
     for name, module in layers.named_children():
         if isinstance(module, nn.Conv2d):  # torchvision's VGG initialisation, from our own generator
@@ -291,7 +287,7 @@ def _features_state(raw, path: str, refetch: str) -> dict[str, torch.Tensor]:
     """Map a torchvision vgg19 or features-only state dict to our named layers, checking keys and shapes."""
     if not isinstance(raw, dict) or not all(isinstance(v, torch.Tensor) for v in raw.values()):
         raise WeightsError(f"weights file {path!r} does not hold a state dict of tensors. {refetch}")
-    expected = _make_layers("max").state_dict()
+    expected = make_layers("max").state_dict()
     by_index = {info.index: name for name, info in LAYER_INFO.items()}
     state = {}
     for key, value in raw.items():

@@ -24,9 +24,10 @@ from typing import Callable, Sequence
 
 import torch
 
-from .gram import gram_matrix
-from .losses import content_loss, style_layer_loss
-from .vgg import IMAGENET_MEAN, IMAGENET_STD
+from ..gram import gram_matrix
+from ..layers import IMAGENET_MEAN, IMAGENET_STD
+from ..losses import content_loss, style_layer_loss
+from ..objective import ContentTerm, Objective, StyleTerm
 
 __all__ = [
     "CheckResult",
@@ -381,12 +382,11 @@ def check_total_loss(fn) -> CheckResult:
         e1, e2 = style_layer_loss(F1, A1), style_layer_loss(F2, A2)
         return lc, e1, e2
 
-    def total(alpha, beta, lc, ls):
-        return alpha * lc + beta * ls
-
-    def reference(Fc, P, F1, A1, F2, A2, alpha, beta):
-        lc, e1, e2 = parts(Fc, P, F1, A1, F2, A2)
-        return total(alpha, beta, lc, (e1 + e2) / 2)
+    def reference(Fc, P, F1, A1, F2, A2, alpha, beta):  # what stylize minimises: the package's Objective
+        targets = {_STYLE_LAYERS[0]: A1, _STYLE_LAYERS[1]: A2}
+        objective = Objective(None, {"content": (alpha, ContentTerm({_CONTENT_LAYER: P})), "style": (beta, StyleTerm(targets))})
+        features = {_CONTENT_LAYER: Fc, _STYLE_LAYERS[0]: F1, _STYLE_LAYERS[1]: F2}
+        return objective.from_features(features, image=Fc)["total"]  # (of the image, only its batch size is read)
 
     def mistake(formula):
         return lambda Fc, P, F1, A1, F2, A2, alpha, beta: formula(alpha, beta, *parts(Fc, P, F1, A1, F2, A2))
@@ -431,8 +431,8 @@ def check_style_breakdown(fn) -> CheckResult:
     def columns(F1, A1, F2, A2):
         return style_layer_loss(F1, A1), style_layer_loss(F2, A2)
 
-    def reference(F1, A1, F2, A2):
-        return torch.stack(columns(F1, A1, F2, A2), dim=1)
+    def reference(F1, A1, F2, A2):  # the package's breakdown (tradeoff.style_breakdown asks the same StyleTerm)
+        return StyleTerm({_STYLE_LAYERS[0]: A1, _STYLE_LAYERS[1]: A2}).per_layer({_STYLE_LAYERS[0]: F1, _STYLE_LAYERS[1]: F2})
 
     def mistake(formula):
         return lambda F1, A1, F2, A2: formula(*columns(F1, A1, F2, A2))

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-from .weights import WeightsInfo
+from ..weights import WeightsInfo
 
 __all__ = [
     "weights_caption",
@@ -27,6 +27,7 @@ __all__ = [
     "plot_layer_statistics",
     "plot_loss_curves",
     "loss_curves_figure",
+    "grid_figure",
 ]
 
 
@@ -91,7 +92,7 @@ def show_receptive_field(image: torch.Tensor, layer: str, x: float = 0.5, y: flo
     """
     from matplotlib.patches import Rectangle
 
-    from .vgg import LAYER_INFO
+    from ..layers import LAYER_INFO
 
     info = LAYER_INFO[layer]
     h, w = image.shape[-2:]
@@ -232,3 +233,24 @@ def loss_curves_figure(
                 continue
             curves[prefix + name] = [v if v > 0 else float("nan") for v in values]  # a log scale has no 0
     return plot_loss_curves(curves, weights, suptitle=title)
+
+
+def grid_figure(grid, *, cell: float = 1.6):
+    """A trade-off grid (``tradeoff.TradeoffGrid``) as one figure, like the paper's: rows of style-layer sets,
+    columns of alpha/beta, the weights named."""
+    rows, cols = grid.shape
+    fig, axes = subplots(rows, cols, figsize=(cell * cols + 1.2, cell * rows + 0.8), squeeze=False)
+    for r in range(rows):
+        for c in range(cols):
+            ax = axes[r][c]
+            ax.imshow(to_numpy_image(grid.cell(r, c)))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"α/β = {grid.ratios[c]:.0e}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel(grid.row_label(r).replace(" ... ", "\n... "), fontsize=8)
+    size = tuple(grid.images.shape[-2:])
+    title = f"Style layers (rows) against α/β (columns), {size[1]}x{size[0]} px, {grid.settings.get('steps')} steps"
+    _suptitle(fig, title, grid.weights)
+    return fig

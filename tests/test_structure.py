@@ -1,0 +1,96 @@
+"""The package's shape: no import cycles, the paper's modules free of notebook plumbing, a light import."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "tutorial_style"
+PAPER_MODULES = ("layers", "weights", "normalization", "vgg", "gram", "losses", "objective", "settings", "lbfgs", "optimize")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """The package modules ``path`` imports anywhere in its code (module level or inside functions)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            candidates = [target] + [f"{target}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {c for c in candidates if c.startswith("tutorial_style") and c in MODULES}
+    return found - {name}
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def graph() -> dict[str, set[str]]:
+    """Module -> the modules it imports; a package's ``__init__`` counts as importing nothing but what it names."""
+    return {name: imports_of(path) for name, path in MODULES.items()}
+
+
+def test_the_import_graph_has_no_cycle():
+    edges = {m: {t for t in ts if t != "tutorial_style"} for m, ts in graph().items() if m != "tutorial_style"}
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(edges.get(module, ())):
+            if state.get(target) == "open":
+                cycle = path[path.index(target):] + [target] if target in path else [module, target]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target, path + [target])
+        state[module] = "done"
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_the_layer_table_is_a_leaf():
+    assert imports_of(MODULES["tutorial_style.layers"]) == set()
+
+
+@pytest.mark.parametrize("name", PAPER_MODULES)
+def test_the_papers_modules_know_nothing_of_notebooks(name):
+    source = MODULES[f"tutorial_style.{name}"].read_text()
+    imported = imports_of(MODULES[f"tutorial_style.{name}"])
+    assert not any(m.startswith("tutorial_style.notebook") for m in imported), imported
+    for library in ("matplotlib", "ipywidgets", "IPython"):
+        assert f"import {library}" not in source and f"from {library}" not in source
+
+
+def test_importing_the_package_loads_no_notebook_libraries():
+    code = "import sys, tutorial_style; print(sorted(m for m in ('matplotlib', 'ipywidgets', 'IPython', 'torchvision') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_the_old_notebook_module_names_still_work():
+    import tutorial_style
+    from tutorial_style import checks, plots, widgets
+    from tutorial_style.notebook import checks as new_checks, plots as new_plots, widgets as new_widgets
+
+    assert (widgets, plots, checks) == (new_widgets, new_plots, new_checks)
+    assert widgets.studio is tutorial_style.notebook.studio.studio
+    with pytest.raises(AttributeError):
+        tutorial_style.no_such_module

@@ -1,0 +1,253 @@
+"""One run's settings, validated once: what ``stylize``, the trade-off grid, the command line and the studio build.
+
+Every setting that changes the picture a run makes is a field of :class:`Settings`, with its default and its
+check in this one place. ``stylize(content, style, alpha=1e-2, steps=100)`` builds ``Settings(alpha=1e-2,
+steps=100)``; the command line builds the same object from its flags; the grid's cache key is made from it. A bad
+value raises a one-line ``ValueError`` naming the setting, before any work.
+
+What a run needs besides its settings (the images, the network and its device, a callback, a progress bar)
+is passed to ``stylize`` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from .layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layer_list, check_network_options
+
+__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "with_settings"]
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("noise", "content", "style")
+PRECISIONS = ("fp32", "bf16")  # bf16: the network's convolutions in bfloat16; Gram matrices and losses stay float32
+ADAM_LR = 0.02  # Adam's learning rate unless told, in pixel units ([0, 1] images): about 5 grey levels per step
+
+# Named settings for ``stylize(content, style, **PRESETS[name])``, the command line's ``--preset`` and the
+# studio's preset menu. "paper": the paper's run, 500 L-BFGS evaluations from white noise. "fast": a result to
+# show in a workshop within a minute at 256 px on a 2-core laptop. Starting from the content image is what buys
+# the speed: the content term starts at zero and the optimiser only has to add the style, where from noise it
+# must first build the picture. Measured in docs/performance.md (benchmarks/fast_preset.py).
+PRESETS = {
+    "paper": {"init": "noise", "steps": 500},
+    "fast": {"init": "content", "steps": 70},
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Settings:
+    """The settings of one style-transfer run; the defaults are the paper's.
+
+    alpha, beta
+        the weights of L_content and L_style (eq. 7); the paper's ratio alpha/beta is 1e-3. Either may be a
+        list or 1-D tensor of B numbers: one run then optimises B images side by side (a row of the trade-off).
+    content_layers, style_layers
+        where content and style are matched: relu4_2, and relu1_1 ... relu5_1 (the paper's "conv4_2", ...).
+    style_weights
+        the w_l of eq. 5, ``{layer: w}`` or one number per style layer; None gives w_l = 1 / (number of layers).
+    steps
+        loss-and-gradient evaluations, exactly.
+    init
+        the start: ``"noise"`` (uniform white noise, the paper's), ``"content"``, ``"style"`` or an image tensor.
+    optimizer, lr
+        ``"lbfgs"`` (the paper's) or ``"adam"``; ``lr`` is Adam's learning rate (default ``ADAM_LR``).
+    seed
+        the seed of the white noise.
+    pooling, normalize
+        the network: ``"avg"`` pooling and the ``"paper"`` normalisation, as in the paper (``vgg.py``).
+    precision
+        ``"fp32"``, or ``"bf16"`` for the network's convolutions (faster on some hardware, ends higher).
+    tv_weight
+        the weight of a total-variation prior added to the total (``controls/tv.py``); 0, the paper's, adds none.
+
+    >>> Settings(alpha=[1e-4, 1e-3]).batch
+    2
+    >>> Settings(steps=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must be a positive whole number of evaluations, got 0
+    """
+
+    alpha: float | tuple[float, ...] = 1e-3
+    beta: float | tuple[float, ...] = 1.0
+    content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
+    style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
+    style_weights: Mapping[str, float] | None = None
+    steps: int = 500
+    init: str | torch.Tensor = "noise"
+    optimizer: str = "lbfgs"
+    lr: float | None = None
+    seed: int = 0
+    pooling: str = "avg"
+    normalize: str | None = "paper"
+    precision: str = "fp32"
+    tv_weight: float = 0.0
+
+    def __post_init__(self):
+        put = object.__setattr__  # frozen: each field is normalised once, here
+        put(self, "alpha", _factor(self.alpha, "alpha"))
+        put(self, "beta", _factor(self.beta, "beta"))
+        put(self, "content_layers", check_layer_list(self.content_layers, "content_layers"))
+        put(self, "style_layers", check_layer_list(self.style_layers, "style_layers"))
+        if not self.content_layers and not self.style_layers:
+            raise ValueError("content_layers and style_layers are both empty: there is nothing to match")
+        put(self, "style_weights", _style_weights(self.style_weights, self.style_layers))
+        put(self, "steps", _whole(self.steps, "steps", "a positive whole number of evaluations", low=1))
+        _choice(self.optimizer, OPTIMIZERS, "optimizer")
+        _choice(self.precision, PRECISIONS, "precision")
+        if not isinstance(self.init, torch.Tensor):
+            _choice(self.init, INITS, "init", " or an image tensor")
+        if self.lr is not None:
+            if self.optimizer != "adam":
+                raise ValueError(f"lr is Adam's learning rate; optimizer={self.optimizer!r} takes none (leave lr out)")
+            if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not 0 < self.lr < math.inf:
+                raise ValueError(f"lr must be a positive number (Adam's learning rate, e.g. {ADAM_LR}), got {self.lr!r}")
+            put(self, "lr", float(self.lr))
+        put(self, "seed", _whole(self.seed, "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1))
+        check_network_options(self.pooling, self.normalize)
+        put(self, "tv_weight", _factor(self.tv_weight, "tv_weight"))
+        if isinstance(self.tv_weight, tuple):
+            raise ValueError(f"tv_weight must be one number, got {self.tv_weight!r}")
+        self.batch  # alpha, beta and init agree on the batch size
+
+    @classmethod
+    def of(cls, settings: Settings | None = None, **options) -> Settings:
+        """``settings`` (or the defaults) with ``options`` replaced: unknown names get a one-line error.
+
+        >>> Settings.of(None, steps=70, init="content").steps
+        70
+        >>> Settings.of(None, alhpa=1)
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown setting 'alhpa'; did you mean 'alpha'? The settings are: alpha, beta, ...
+        """
+        names = [f.name for f in dataclasses.fields(cls)]
+        for name in options:
+            if name not in names:
+                close = difflib.get_close_matches(name, names, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ValueError(f"unknown setting {name!r}; {hint}The settings are: {', '.join(names)}")
+        if settings is None:
+            return cls(**options)
+        if not isinstance(settings, cls):
+            raise ValueError(f"settings must be a tutorial_style.Settings, got {type(settings).__name__}")
+        return dataclasses.replace(settings, **options) if options else settings
+
+    @classmethod
+    def fixing(cls, settings: Settings | None, options: dict, who: str, **fixed) -> Settings:
+        """:meth:`of` for a function that sets some settings itself (a reconstruction sets alpha and beta, the grid
+        its rows and columns): giving one of those is a one-line error naming it."""
+        clash = sorted(set(options) & set(fixed))
+        if clash:
+            raise ValueError(f"{who} sets {', '.join(clash)} itself; leave {'it' if len(clash) == 1 else 'them'} out")
+        return cls.of(settings, **options, **fixed)
+
+    @property
+    def batch(self) -> int:
+        """How many images one run optimises: the length of alpha, beta or a batched init tensor (else 1)."""
+        sizes = {len(v) for v in (self.alpha, self.beta) if isinstance(v, tuple)}
+        if isinstance(self.init, torch.Tensor) and self.init.dim() == 4 and self.init.shape[0] > 1:
+            sizes.add(self.init.shape[0])
+        if len(sizes - {1}) > 1:
+            raise ValueError(f"alpha, beta and init disagree on the batch size: {sorted(sizes)}")
+        return max(sizes, default=1)
+
+    def factors(self, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """alpha and beta as float32 tensors of shape (batch,) on ``device``."""
+        return tuple(torch.tensor(v, dtype=torch.float32, device=device).expand(self.batch) for v in (self.alpha, self.beta))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (tuples, strings, numbers), for a result's record and for cache keys (``json.dumps`` takes
+        them); an init tensor becomes a digest of its pixels."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, torch.Tensor):
+                value = "tensor " + _digest(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[f.name] = value
+        return out
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.as_dict().items() if v != _DEFAULTS.get(k)}
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+
+def with_settings(fn):
+    """Give ``fn(..., settings=None, **options)`` a signature that lists every setting as a keyword with its
+    default, so that ``help(ts.stylize)`` and Jupyter's Shift-Tab show them; the defaults stay in :class:`Settings`."""
+    signature = inspect.signature(fn)
+    params = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    fields = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
+        for f in dataclasses.fields(Settings)
+    ]
+    fn.__signature__ = signature.replace(parameters=params + fields)
+    return fn
+
+
+def _factor(value, name: str) -> float | tuple[float, ...]:
+    try:
+        t = torch.as_tensor(value, dtype=torch.float64).detach().cpu()  # float64: 1e-3 stays exactly 1e-3
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"{name} must be a number or a list / 1-D tensor of numbers, got {value!r}") from None
+    if t.dim() > 1 or t.numel() == 0:
+        raise ValueError(f"{name} must be a number or a 1-D tensor, got shape {tuple(t.shape)}")
+    if not torch.isfinite(t).all() or (t < 0).any():
+        raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
+    return float(t) if t.dim() == 0 else tuple(float(v) for v in t)
+
+
+def _style_weights(weights, layers: tuple[str, ...]) -> dict[str, float] | None:
+    """``{layer: w_l}`` for every style layer (missing layers 0), or None for the paper's equal weights."""
+    if weights is None or not layers:
+        return None
+    if isinstance(weights, Mapping):
+        unknown = set(weights) - set(layers)
+        if unknown:
+            raise ValueError(f"style_weights given for layers that are not style layers: {sorted(unknown)}")
+        w = {name: weights.get(name, 0.0) for name in layers}
+    elif isinstance(weights, (Sequence, np.ndarray, torch.Tensor)) and not isinstance(weights, str):
+        weights = list(weights)
+        if len(weights) != len(layers):
+            raise ValueError(f"style_weights: {len(weights)} weights for {len(layers)} style layers {list(layers)}")
+        w = dict(zip(layers, weights))
+    else:
+        raise ValueError(f"style_weights must be a dict {{layer: weight}} or one number per style layer, got {weights!r}")
+    try:
+        w = {k: float(v) for k, v in w.items()}
+    except (TypeError, ValueError):
+        raise ValueError(f"style_weights must be numbers, got {weights!r}") from None
+    bad = {k: v for k, v in w.items() if not 0 <= v < math.inf}
+    if bad:
+        raise ValueError(f"style_weights must be finite and non-negative, got {bad}")
+    return w
+
+
+def _whole(value, name: str, what: str, low: int, high: int | None = None) -> int:
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not ok or value < low or (high is not None and value > high):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return int(value)
+
+
+def _choice(value, options: tuple[str, ...], name: str, extra: str = "") -> None:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}{extra}, got {value!r}")
+
+
+def _digest(t: torch.Tensor) -> str:
+    t = t.detach().to("cpu", torch.float32).contiguous()
+    return hashlib.sha256(repr(tuple(t.shape)).encode() + t.numpy().tobytes()).hexdigest()[:16]
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}
