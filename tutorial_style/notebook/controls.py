@@ -151,7 +151,7 @@ def region_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[s
         overlay = pixels.copy()
         big = resize_to(panel.mask[None, None].expand(1, 3, -1, -1), (canvas.height, canvas.width))[0, 0].numpy()[..., None]
         overlay = (overlay * (1 - 0.45 * big) + np.array([230, 30, 30]) * 0.45 * big).astype(np.uint8)
-        with hold_canvas(canvas):
+        with hold_canvas():
             canvas.put_image_data(overlay, 0, 0)
 
     def show_layers():
