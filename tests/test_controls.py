@@ -240,7 +240,7 @@ def test_masks_from_files_and_their_errors(tmp_path, images, vgg):
         (dict(style=[s1, s2], content_masks=[tmp_path / "white.png"]), r"1 content mask\(s\) for 2 style image\(s\)"),
         (dict(style=[s1], content_masks=[tmp_path / "white.png"] * 2), "region 2 has no style"),
         (dict(style=[s1, s2], content_masks=[tmp_path / "white.png", tmp_path / "black.png"]), "content mask 2 .*black.png.* is all zero"),
-        (dict(style=[s1, s2], content_masks=[tmp_path / "white.png", tmp_path / "broken.png"]), "content mask 2 .*broken.png"),
+        (dict(style=[s1, s2], content_masks=[tmp_path / "white.png", tmp_path / "broken.png"]), "content mask 2: .*broken.png"),
         (dict(style=[s1, s2], content_masks=[tmp_path / "white.png", tmp_path / "missing.png"]), "missing.png"),
         (dict(style=s1, content_masks=[tmp_path / "white.png"] * 2, style_masks=[tmp_path / "white.png", tmp_path / "black.png"]),
          "style mask 2 .* all zero: region 2 has no style"),
@@ -408,7 +408,7 @@ def test_cli_two_regions_coarse_to_fine_with_the_photos_colours(tmp_path):
         (["left.png"], ["mosaic", "swirls"], "1 content mask(s) for 2 style image(s)"),
         (["left.png", "right.png"], ["mosaic"], "region 2 has no style"),
         (["left.png", "black.png"], ["mosaic", "swirls"], "content mask 2 '{tmp}/black.png' is all zero"),
-        (["left.png", "broken.png"], ["mosaic", "swirls"], "content mask 2 '{tmp}/broken.png'"),
+        (["left.png", "broken.png"], ["mosaic", "swirls"], "content mask 2: '{tmp}/broken.png'"),
         (["left.png", "gone.png"], ["mosaic", "swirls"], "gone.png"),
     ],
 )

@@ -147,6 +147,8 @@ def _transfer(content, style, settings: Settings, weights, device, callback, pro
         if min(c.shape[-2:]) < smallest:
             h, w = c.shape[-2:]
             raise ValueError(f"content image is {h}x{w} px; the layers used need at least {smallest} px on each side")
+    if isinstance(settings.init, torch.Tensor):  # a bad start image fails now, before the network is loaded
+        _initial_image(settings.init, settings, stages[0][0], None, device)
     h, w = stages[-1][0].shape[-2:]
     warn_if_costly(h, w, settings.batch, settings.total_steps, settings.optimizer, device)
     vgg = on_device(given, device) if given is not None else get_vgg(weights, settings.pooling, settings.normalize, device)
