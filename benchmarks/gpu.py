@@ -12,7 +12,9 @@ cut short still leaves what it measured, and ``OUT/gpu.md`` holds the tables for
 3. host syncs inside the loop (torch.cuda sync debug mode; the loop is meant to have none);
 4. notebook 06's grid, the paper's Fig. 3: 5 layer sets x 4 ratios at 512 px, 500 evaluations each,
    one batched call per row (target 4: 15 s);
-5. time and peak GPU memory per evaluation at 1024 px (target 5: 16 GB).
+5. time and peak GPU memory per evaluation at 1024 px (target 5: 16 GB);
+6. coarse-to-fine at 1024 px (issue 14): 256 -> 512 -> 1024 px against one run at 1024 px
+   (``benchmarks/coarse_to_fine.py``).
 
 Random VGG19 weights throughout: speed does not depend on the weights' values (the losses do, which is why
 section 2 compares precisions on the same weights rather than against a fixed number).
@@ -33,7 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tutorial_style as ts  # noqa: E402
-from benchmarks import precision  # noqa: E402
+from benchmarks import coarse_to_fine, precision  # noqa: E402
 from benchmarks.run import time_baseline, torchvision_features  # noqa: E402
 from tutorial_style import tradeoff  # noqa: E402
 
@@ -154,6 +156,9 @@ def main(argv=None) -> int:
         ("host syncs", lambda: host_syncs(device, 32 if small else 512, 3 if small else 20)),
         ("Fig. 3 grid, 512 px, 500 evaluations", lambda: fig3_grid(device, 32 if small else 512, 2 if small else 500)),
         ("per evaluation, 1024 px", lambda: per_evaluation(device, 48 if small else 1024, 4 if small else 30)),
+        ("coarse-to-fine, 1024 px", lambda: coarse_to_fine.compare(
+            device, 48 if small else 1024, (24, 48) if small else (256, 512, 1024), (2, 1) if small else (300, 150, 50),
+            3 if small else 500)),
     ]
     for name, section in sections:
         start = time.perf_counter()
@@ -192,6 +197,9 @@ def markdown(results: dict) -> str:
     if "syncs per step" in s:
         lines += ["", f"Host syncs per step of the loop: {s['syncs per step']:g} (per run, 2 and {2 + s['steps']} evaluations: "
                   f"{s['syncs per run'][0]} and {s['syncs per run'][1]})."]  # fmt: skip
+    c = results.get("coarse-to-fine, 1024 px", {})
+    if "pyramid" in c:
+        lines += ["", f"Coarse-to-fine at {c['size']} px, from white noise:", "", coarse_to_fine.table(c).rstrip()]
     errors = [f"- {k}: {v['error']}" for k, v in results.items() if isinstance(v, dict) and "error" in v]
     return "\n".join(lines + (["", "Sections that failed:", *errors] if errors else [])) + "\n"
 

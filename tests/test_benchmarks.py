@@ -17,10 +17,20 @@ def test_the_gpu_script_runs_every_section_and_writes_its_tables(tmp_path):
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "gpu.json").read_text())
     sections = [k for k, v in results.items() if isinstance(v, dict)]
-    assert len(sections) == 5
+    assert len(sections) == 6
     assert not [k for k in sections if "error" in results[k]], results
     assert results["Fig. 3 grid, 512 px, 500 evaluations"]["cells"] == "5 x 4"
     table = (tmp_path / "gpu.md").read_text()
     assert "| 32 px |" in table and "Sections that failed" not in table
     # the precision section: bf16 and the fp32 yardsticks, from both starts
+    assert "| coarse-to-fine 24 px → 48 px | 2 + 1 |" in table
     assert "| content | bf16 |" in table and "| noise | fp32, rounding changed (channels_last) |" in table
+
+
+def test_the_coarse_to_fine_benchmark_runs_and_prints_its_table():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "coarse_to_fine.py"), "--size", "48", "--sizes", "24", "48", "--steps", "2", "1",
+         "--single-steps", "3"], capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| one run at 48 px | 3 |" in done.stdout and "| coarse-to-fine 24 px → 48 px | 2 + 1 |" in done.stdout

@@ -5,12 +5,15 @@ One module per concept, each named after what it is in the paper: ``layers`` (VG
 table), ``weights`` (where weights come from), ``normalization`` (the paper's normalised network), ``vgg`` (the
 feature extractor), ``gram`` (eq. 3), ``losses`` (eqs. 1, 4, 5), ``objective`` (eq. 7, composed once),
 ``settings`` (one run's settings, validated once), ``lbfgs`` (the batched optimiser), ``optimize`` (the
-algorithm), ``tradeoff`` (notebook 06's grid), ``cost`` (time and memory estimates), ``images`` and ``files``,
+algorithm), ``controls`` (what the 2017 follow-up adds: colour, masks, several styles, scale; and total
+variation), ``tradeoff`` (notebook 06's grid), ``cost`` (time and memory estimates), ``images`` and ``files``,
 ``cli`` (the command line). Notebook support (widgets, plots, exercise checks) lives in ``tutorial_style.notebook``
 and is imported only when a notebook asks for it.
 """
 
-from .controls import tv_loss
+from .controls import (
+    guided_gram_matrix, luminance, match_color, match_luminance, mix_scales, propagate_mask, rgb_to_yiq, tv_loss, yiq_to_rgb,
+)  # fmt: skip
 from .cost import SizeWarning, estimate_cost
 from .gram import gram_matrix
 from .images import ImageError, bundled_images, load_image, save_image
@@ -45,6 +48,14 @@ __all__ = [
     "style_loss",
     "Objective",
     "tv_loss",
+    "rgb_to_yiq",
+    "yiq_to_rgb",
+    "luminance",
+    "match_luminance",
+    "match_color",
+    "propagate_mask",
+    "guided_gram_matrix",
+    "mix_scales",
     "Settings",
     "stylize",
     "reconstruct_content",

@@ -11,6 +11,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from .controls.colour import COLOR_MODES
+from .controls.masks import MASK_METHODS
 from .settings import ADAM_LR, INITS, OPTIMIZERS, PRECISIONS, PRESETS, Settings
 
 __all__ = ["main", "build_parser"]
@@ -18,7 +20,10 @@ __all__ = ["main", "build_parser"]
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 # The stylize flags that are settings: left at None, they take the preset's value or Settings' default.
-SETTING_FLAGS = ("steps", "alpha", "beta", "init", "optimizer", "lr", "pooling", "seed", "precision")
+SETTING_FLAGS = (
+    "steps", "alpha", "beta", "init", "optimizer", "lr", "pooling", "seed", "precision", "tv_weight", "preserve_colors",
+    "style_blend", "mask_propagation", "sizes",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,13 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("stylize", help="render CONTENT in the style of STYLE")
     p.add_argument("content", help="content image: a file or a bundled name (see `images`)")
-    p.add_argument("style", help="style image: a file or a bundled name")
+    p.add_argument("style", nargs="+", help="style image(s): files or bundled names; several are blended, or one per --mask region")
     p.add_argument("-o", "--output", required=True, help="where to write the result (.png or .jpg)")
     p.add_argument("--size", type=int, default=256, help="longer side of the result in pixels (default 256; the paper used about 512)")
     presets = "; ".join(f"{name}: {p['steps']} evaluations from {p['init']}" for name, p in PRESETS.items())
     p.add_argument("--preset", choices=list(PRESETS), default="fast",
                    help=f"default fast, about a minute at 256 px on a laptop ({presets}); --steps and --init override it")  # fmt: skip
-    p.add_argument("--steps", type=int, default=None, help="loss-and-gradient evaluations (default: the preset's)")
+    p.add_argument("--steps", type=int, nargs="+", default=None, help="loss-and-gradient evaluations (default: the preset's); with --sizes, one per size")
     p.add_argument("--alpha", type=float, default=None, help=f"content weight alpha (default {_default('alpha')})")
     p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {_default('beta')}; the paper's alpha/beta = 1e-3)")
     p.add_argument("--init", choices=list(INITS), default=None, help="start image (default: the preset's)")
@@ -48,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=list(PRECISIONS), default=None,
                    help="bf16 runs the convolutions in bfloat16: faster per step on CPUs and GPUs with bf16 units, but it ends at a "
                         "higher loss, and from the content image (the fast preset) it may return that image unchanged")  # fmt: skip
+    # The controls of Gatys et al. 2017 (tutorial_style/controls/)
+    p.add_argument("--preserve-colors", choices=list(COLOR_MODES), default=None,
+                   help="keep the photo's colours: luminance (transfer the brightness only) or histogram (recolour the artwork first)")  # fmt: skip
+    p.add_argument("--style-blend", type=float, nargs="+", metavar="W", default=None, help="weights of several STYLE images (default equal)")
+    p.add_argument("--mask", action="extend", nargs="+", metavar="FILE", default=None,
+                   help="one mask image per STYLE (white = the region of the photo that takes that style)")  # fmt: skip
+    p.add_argument("--mask-propagation", choices=list(MASK_METHODS), default=None, help="how masks reach the layers (default simple)")
+    p.add_argument("--sizes", type=int, nargs="+", metavar="PX", default=None,
+                   help="coarse-to-fine: run at each size in turn (e.g. 256 512), each started from the previous result; replaces --size")  # fmt: skip
+    p.add_argument("--tv-weight", type=float, default=None, help="weight of a total-variation prior (default 0, the paper's: none)")
     p.set_defaults(run=_stylize)
 
     p = commands.add_parser("fetch-weights", help="download the ImageNet VGG19 weights into the torch hub cache")
@@ -123,15 +138,19 @@ def _stylize(args) -> int:
     from .optimize import stylize
 
     check_image_path(args.output)  # a bad output path fails now, not after minutes of work
+    if args.steps is not None and len(args.steps) == 1:
+        args.steps = args.steps[0]
     settings = Settings(**{**PRESETS[args.preset], **_given(args, *SETTING_FLAGS)})  # checked before any work
-    content = load_image(args.content, size=args.size)
-    style = load_image(args.style, size=args.size)
-    result = stylize(content, style, settings, weights=args.weights, device=args.device)
+    size = args.size if settings.sizes is None else settings.sizes[-1]
+    content = load_image(args.content, size=size)
+    style = [load_image(name, size=size) for name in args.style]
+    style = style[0] if len(style) == 1 else style
+    result = stylize(content, style, settings, content_masks=args.mask, weights=args.weights, device=args.device)
     save_image(result.image, args.output)
     where = f"{args.output} ({result.image.shape[-1]}x{result.image.shape[-2]} px, weights: {result.weights_label})"
     if result.interrupted:
         done = len(result.history)
-        print(f"interrupted after {done} of {settings.steps} steps; saved the best image so far to {where}", file=sys.stderr)
+        print(f"interrupted after {done} of {settings.total_steps} steps; saved the best image so far to {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"saved {where}")
     return 0

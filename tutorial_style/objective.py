@@ -10,9 +10,10 @@ An :class:`Objective` holds *terms*, each with its weight (one number, or one pe
 Called on images (B, 3, H, W), it runs the network once for all the layers its terms need and returns every term
 *unweighted*, per image, and the weighted ``"total"``. The optimisation (``optimize.py``), the trade-off grid's
 per-layer breakdown (``tradeoff.py``), the notebooks' widgets and exercise checks all ask it, so what "the loss"
-means is written here once. Further terms (a total-variation prior, masked or blended styles) are added to an
-objective's ``terms``; a term is anything with ``layers`` (the features it needs) and
-``term(features, image) -> (B,)``.
+means is written here once. The controls of ``controls/`` are parts of it: a total-variation term ``"tv"``,
+several artworks as a :class:`StyleTerm` with blended targets sum_k w_k A_k, and regions as a
+:class:`~tutorial_style.controls.masks.GuidedStyleTerm` in place of the style term. A term is anything with
+``layers`` (the features it needs) and ``term(features, image) -> (B,)``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Mapping, Protocol, Sequence
 
 import torch
 
+from .controls.blend import blend_grams
+from .controls.masks import guided_style_term, resize_mask
 from .controls.tv import TVTerm
 from .gram import gram_matrix
 from .images import resize_to
@@ -102,7 +105,7 @@ class Objective:
         cls,
         vgg: VGG19Features,
         content: torch.Tensor | None,
-        style: torch.Tensor | None,
+        style: torch.Tensor | Sequence[torch.Tensor] | None,
         *,
         content_layers: Sequence[str] = (),
         style_layers: Sequence[str] = (),
@@ -111,12 +114,21 @@ class Objective:
         beta: float | torch.Tensor = 1.0,
         tv_weight: float = 0.0,
         precision: str = "fp32",
+        style_blend: Sequence[float] | None = None,
+        content_masks: Sequence[torch.Tensor] | None = None,
+        style_masks: Sequence[torch.Tensor] | None = None,
+        mask_propagation: str = "simple",
     ) -> Objective:
         """The paper's objective for a photo and an artwork: their targets computed once, without gradients.
 
         The style image is resized to the content image's size first, as in the paper. ``content`` or ``style``
         may be None when its layers are empty (a texture synthesis, a content reconstruction). ``tv_weight`` > 0
         adds a total-variation term ``"tv"`` (``controls/tv.py``).
+
+        ``style`` may be a list of K artworks: their Gram matrices are blended, sum_k w_k A_k, with
+        ``style_blend`` = the w_k (default equal; ``controls/blend.py``). With ``content_masks`` (R masks (H, W) at
+        the photo's size) region r takes its style from ``style[r]`` (or from one artwork's ``style_masks[r]``
+        part): a guided style term (``controls/masks.py``) replaces the plain one.
 
         >>> from tutorial_style import get_vgg, load_image
         >>> c, s = load_image("chelsea", size=32), load_image("mosaic", size=32)
@@ -127,12 +139,26 @@ class Objective:
         (['content', 'style', 'total'], 0.0)
         """
         objective = cls(vgg, {}, precision)
+        styles = list(style) if isinstance(style, (list, tuple)) else [style]
         with torch.no_grad():
             p = objective.features(content, content_layers) if content_layers else {}
             if style_layers and content is not None:
-                style = resize_to(style, content.shape[-2:])
-            a = {n: gram_matrix(f) for n, f in objective.features(style, style_layers).items()} if style_layers else {}
-        objective.terms = {"content": (alpha, ContentTerm(p)), "style": (beta, StyleTerm(a, style_weights))}
+                styles = [resize_to(s, content.shape[-2:]) for s in styles]  # the paper's: the photo's size
+            if not style_layers:
+                style_term = StyleTerm({}, style_weights)
+            elif content_masks is not None:
+                hw = content.shape[-2:]  # every style was resized to the photo's size, and so are their masks
+                content_masks = [resize_mask(m.to(content.device), hw) for m in content_masks]
+                style_masks = None if style_masks is None else [resize_mask(m.to(content.device), hw) for m in style_masks]
+                style_term = guided_style_term(
+                    objective.features, styles, content_masks, style_masks, style_layers, mask_propagation, style_weights
+                )  # fmt: skip
+            else:
+                grams = [{n: gram_matrix(f) for n, f in objective.features(s, style_layers).items()} for s in styles]
+                blend = style_blend if style_blend is not None else [1.0 / len(styles)] * len(styles)
+                a = grams[0] if len(grams) == 1 else {n: blend_grams([g[n] for g in grams], blend) for n in style_layers}
+                style_term = StyleTerm(a, style_weights)
+        objective.terms = {"content": (alpha, ContentTerm(p)), "style": (beta, style_term)}
         if tv_weight:
             objective.terms["tv"] = (tv_weight, TVTerm())
         return objective

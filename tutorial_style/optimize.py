@@ -19,6 +19,8 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 
+from .controls.colour import prepare_colours
+from .controls.masks import check_masks
 from .cost import warn_if_costly
 from .files import caller_stacklevel
 from .images import load_image, resize_to
@@ -59,9 +61,9 @@ class StyleTransferResult:
 
 
 @with_settings
-def stylize(content, style, settings: Settings | None = None, *, weights="auto", device=None,
-            callback: Callback | None = None, progress: bool = True, **options) -> StyleTransferResult:  # fmt: skip
-    """Render ``content`` in the style of ``style`` (Gatys et al. 2016).
+def stylize(content, style, settings: Settings | None = None, *, content_masks=None, style_masks=None, weights="auto",
+            device=None, callback: Callback | None = None, progress: bool = True, **options) -> StyleTransferResult:  # fmt: skip
+    """Render ``content`` in the style of ``style`` (Gatys et al. 2016), with the controls of Gatys et al. 2017.
 
     ``content`` and ``style`` are image tensors (1, 3, H, W) in [0, 1], or anything ``load_image`` takes.
     The style image is resized to the content's size, as in the paper. The settings (``alpha``, ``beta``,
@@ -79,13 +81,22 @@ def stylize(content, style, settings: Settings | None = None, *, weights="auto",
     bfloat16: faster per evaluation where the hardware has bf16 units, but it ends at a higher loss, and from
     the content image it may not improve at all (a warning says so); see ``docs/performance.md``.
 
+    The controls of *Controlling Perceptual Factors in Neural Style Transfer* (Gatys et al., CVPR 2017),
+    ``controls/``: ``preserve_colors="luminance"`` or ``"histogram"`` keeps the photo's colours; ``style`` may be
+    a list of artworks, blended with ``style_blend=[w1, w2, ...]`` (equal by default); ``content_masks=[T_1,
+    ..., T_R]`` (tensors (H, W) in [0, 1] or image files) gives region r the style ``style[r]``, or the part
+    ``style_masks[r]`` of one artwork (guided Gram matrices; ``mask_propagation`` says how masks reach the
+    layers); ``sizes=(256, 512)`` with ``steps=(300, 100)`` runs coarse-to-fine, each size started from the
+    previous result upsampled (the result has the last size; ``history`` rows then carry their ``"size"``);
+    ``tv_weight`` adds a total-variation prior. Masks are checked before any work.
+
     >>> c, s = load_image("chelsea", size=32), load_image("mosaic", size=32)
     >>> result = stylize(c, s, steps=3, weights="random", progress=False)
     >>> result.image.shape, len(result.history), result.interrupted
     (torch.Size([1, 3, 21, 32]), 3, False)
     """
     settings = Settings.of(settings, **options)
-    return _transfer(content, style, settings, weights, device, callback, progress, "stylize")
+    return _transfer(content, style, settings, weights, device, callback, progress, "stylize", content_masks, style_masks)
 
 
 @with_settings
@@ -114,36 +125,71 @@ def reconstruct_style(image, layers: Sequence[str] = PAPER_STYLE_LAYERS, setting
     return _transfer(image, image, settings, weights, device, callback, progress, "style")
 
 
-def _transfer(content, style, settings: Settings, weights, device, callback, progress, desc) -> StyleTransferResult:
-    """Check the inputs, build the objective and the start image, then :func:`minimize`."""
+def _transfer(content, style, settings: Settings, weights, device, callback, progress, desc, content_masks=None,
+              style_masks=None) -> StyleTransferResult:  # fmt: skip
+    """Check the inputs, then run each stage (one, or one per size of ``settings.sizes``): prepare the images
+    (colours, ``controls/colour.py``), build the objective, :func:`minimize` from the start image (the previous
+    stage's result, upsampled), and finish the result (the photo's colours put back)."""
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be a function callback(step, image, losses), got {callback!r}")
     given = weights if isinstance(weights, VGG19Features) else None
     device = check_device(device if device is not None or given is None else given.device)
     content = _as_image(content, "content", device)
-    h, w = content.shape[-2:]
+    styles = _as_styles(style, device)
+    if settings.style_blend is not None and len(settings.style_blend) != len(styles):
+        raise ValueError(f"style_blend has {len(settings.style_blend)} weight(s) for {len(styles)} style image(s); give one per style")
+    masks = check_masks(content_masks, style_masks, len(styles), settings.style_blend is not None)
+    if len(styles) > 1 and masks[0] is None and settings.init == "style":
+        raise ValueError("init='style' with several style images: start from 'noise' or 'content'")
+    stages = [(content if size is None else load_image(content, size=size), steps) for size, steps in settings.stages]
     smallest = min_input_size(settings.content_layers + settings.style_layers)
-    if min(h, w) < smallest:
-        raise ValueError(f"content image is {h}x{w} px; the layers used need at least {smallest} px on each side")
-    if style is not None:
-        style = resize_to(_as_image(style, "style", device), (h, w))
-    x = _initial_image(settings, content, style, device)
-    warn_if_costly(h, w, settings.batch, settings.steps, settings.optimizer, device)
+    for c, _ in stages:
+        if min(c.shape[-2:]) < smallest:
+            h, w = c.shape[-2:]
+            raise ValueError(f"content image is {h}x{w} px; the layers used need at least {smallest} px on each side")
+    if isinstance(settings.init, torch.Tensor):  # a bad start image fails now, before the network is loaded
+        _initial_image(settings.init, settings, stages[0][0], None, device)
+    h, w = stages[-1][0].shape[-2:]
+    warn_if_costly(h, w, settings.batch, settings.total_steps, settings.optimizer, device)
     vgg = on_device(given, device) if given is not None else get_vgg(weights, settings.pooling, settings.normalize, device)
     alpha, beta = settings.factors(device)
-    objective = Objective.for_images(
-        vgg, content, style, content_layers=settings.content_layers, style_layers=settings.style_layers,
-        style_weights=settings.style_weights, alpha=alpha, beta=beta, tv_weight=settings.tv_weight,
-        precision=settings.precision,
-    )  # fmt: skip
-    image, history, interrupted = minimize(
-        objective, x, steps=settings.steps, optimizer=settings.optimizer, lr=settings.lr, callback=callback,
-        progress=progress, desc=desc,
-    )  # fmt: skip
+    history, interrupted, offset = [], False, 0
+    for k, (photo, steps) in enumerate(stages):
+        sized = [resize_to(s, photo.shape[-2:]) for s in styles]  # the paper's: the artwork at the photo's size
+        net_content, net_styles, finish = prepare_colours(photo, sized, settings.preserve_colors)
+        # coarse-to-fine: each stage after the first starts from the previous stage's result, upsampled
+        init = settings.init if k == 0 else resize_to(image, photo.shape[-2:])
+        x = _initial_image(init, settings, net_content, net_styles[0] if net_styles else None, device)
+        objective = Objective.for_images(
+            vgg, net_content, net_styles or None, content_layers=settings.content_layers,
+            style_layers=settings.style_layers, style_weights=settings.style_weights, alpha=alpha, beta=beta,
+            tv_weight=settings.tv_weight, precision=settings.precision, style_blend=settings.style_blend,
+            content_masks=masks[0], style_masks=masks[1], mask_propagation=settings.mask_propagation,
+        )  # fmt: skip
+        image, rows, interrupted = minimize(
+            objective, x, steps=steps, optimizer=settings.optimizer, lr=settings.lr,
+            callback=_shifted(callback, offset, finish), progress=progress,
+            desc=desc if settings.sizes is None else f"{desc} {photo.shape[-1]}x{photo.shape[-2]}",
+        )  # fmt: skip
+        for row in rows:
+            row["step"] += offset
+            if settings.sizes is not None:
+                row["size"] = settings.sizes[k]
+        history += rows
+        offset += len(rows)
+        if interrupted:
+            break
     if settings.precision == "bf16":
         _warn_if_no_step_improved(history)
     record = {**settings.as_dict(), "pooling": vgg.pooling, "normalize": vgg.normalize, "device": str(device)}
-    return StyleTransferResult(image, history, interrupted, vgg.weights_info, record)
+    return StyleTransferResult(finish(image), history, interrupted, vgg.weights_info, record)
+
+
+def _shifted(callback: Callback | None, offset: int, finish: Callable) -> Callback | None:
+    """The user's callback as one stage's: steps counted over the whole run, images as the result will be."""
+    if callback is None:
+        return None
+    return lambda step, image, losses: callback(offset + step, finish(image), losses)
 
 
 def minimize(
@@ -286,8 +332,8 @@ def _history_as_numbers(history: list[dict[str, torch.Tensor]]) -> list[dict]:
     return rows
 
 
-def _initial_image(settings: Settings, content: torch.Tensor, style: torch.Tensor | None, device) -> torch.Tensor:
-    init, batch = settings.init, settings.batch
+def _initial_image(init, settings: Settings, content: torch.Tensor, style: torch.Tensor | None, device) -> torch.Tensor:
+    batch = settings.batch
     _, _, h, w = content.shape
     if isinstance(init, torch.Tensor):
         if init.dim() != 4 or init.shape[1:] != (3, h, w) or init.shape[0] not in (1, batch):
@@ -304,6 +350,17 @@ def _initial_image(settings: Settings, content: torch.Tensor, style: torch.Tenso
         raise ValueError("init='style' needs a style image")
     start = content if init == "content" else style
     return start.expand(batch, -1, -1, -1).clone()
+
+
+def _as_styles(style, device: torch.device) -> list[torch.Tensor]:
+    """The style image(s) as a list of (1, 3, H, W) tensors on ``device`` (empty for none)."""
+    if style is None:
+        return []
+    if isinstance(style, (list, tuple)):
+        if not style:
+            raise ValueError("style is an empty list: give one style image or several")
+        return [_as_image(s, f"style image {i + 1}", device) for i, s in enumerate(style)]
+    return [_as_image(style, "style", device)]
 
 
 def _as_image(image, what: str, device: torch.device) -> torch.Tensor:

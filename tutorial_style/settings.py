@@ -22,7 +22,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from .layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layer_list, check_network_options
+from .controls.colour import COLOR_MODES
+from .controls.masks import MASK_METHODS
+from .layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layer_list, check_network_options, min_input_size
 
 __all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "with_settings"]
 
@@ -54,7 +56,7 @@ class Settings:
     style_weights
         the w_l of eq. 5, ``{layer: w}`` or one number per style layer; None gives w_l = 1 / (number of layers).
     steps
-        loss-and-gradient evaluations, exactly.
+        loss-and-gradient evaluations, exactly; with ``sizes``, one number per size (or one for every size).
     init
         the start: ``"noise"`` (uniform white noise, the paper's), ``"content"``, ``"style"`` or an image tensor.
     optimizer, lr
@@ -67,6 +69,20 @@ class Settings:
         ``"fp32"``, or ``"bf16"`` for the network's convolutions (faster on some hardware, ends higher).
     tv_weight
         the weight of a total-variation prior added to the total (``controls/tv.py``); 0, the paper's, adds none.
+
+    The controls of Gatys et al. (CVPR 2017), ``controls/``; their defaults leave the 2016 algorithm unchanged:
+
+    preserve_colors
+        None, ``"luminance"`` (transfer on the luminance only, the photo's colours kept exactly) or
+        ``"histogram"`` (the artwork recoloured to the photo's colour mean and covariance first); ``colour.py``.
+    style_blend
+        with several style images, their weights w_k (normalised here to sum to 1); the style target is
+        sum_k w_k A_k (``blend.py``). None: equal weights.
+    mask_propagation
+        how region masks reach each layer: ``"simple"``, ``"inside"`` or ``"all"`` (``masks.py``).
+    sizes
+        coarse-to-fine: the longer side at each stage, increasing, e.g. ``(256, 512)``; each stage starts from
+        the previous result upsampled (``scale.py``). None: one run at the content image's size.
 
     >>> Settings(alpha=[1e-4, 1e-3]).batch
     2
@@ -90,6 +106,10 @@ class Settings:
     normalize: str | None = "paper"
     precision: str = "fp32"
     tv_weight: float = 0.0
+    preserve_colors: str | None = None
+    style_blend: tuple[float, ...] | None = None
+    mask_propagation: str = "simple"
+    sizes: tuple[int, ...] | None = None
 
     def __post_init__(self):
         put = object.__setattr__  # frozen: each field is normalised once, here
@@ -100,7 +120,8 @@ class Settings:
         if not self.content_layers and not self.style_layers:
             raise ValueError("content_layers and style_layers are both empty: there is nothing to match")
         put(self, "style_weights", _style_weights(self.style_weights, self.style_layers))
-        put(self, "steps", _whole(self.steps, "steps", "a positive whole number of evaluations", low=1))
+        put(self, "sizes", _sizes(self.sizes))
+        put(self, "steps", _steps(self.steps, self.sizes))
         _choice(self.optimizer, OPTIMIZERS, "optimizer")
         _choice(self.precision, PRECISIONS, "precision")
         if not isinstance(self.init, torch.Tensor):
@@ -116,6 +137,16 @@ class Settings:
         put(self, "tv_weight", _factor(self.tv_weight, "tv_weight"))
         if isinstance(self.tv_weight, tuple):
             raise ValueError(f"tv_weight must be one number, got {self.tv_weight!r}")
+        if self.preserve_colors is not None:
+            _choice(self.preserve_colors, COLOR_MODES, "preserve_colors", " or None")
+        put(self, "style_blend", _blend(self.style_blend))
+        _choice(self.mask_propagation, MASK_METHODS, "mask_propagation")
+        if self.sizes is not None:
+            smallest = min_input_size(self.content_layers + self.style_layers)
+            if self.sizes[0] < smallest:
+                raise ValueError(f"sizes: {self.sizes[0]} px is too small; the layers used need at least {smallest} px")
+            if isinstance(self.init, torch.Tensor):
+                raise ValueError("sizes: an init tensor has one size; start coarse-to-fine from 'noise', 'content' or 'style'")
         self.batch  # alpha, beta and init agree on the batch size
 
     @classmethod
@@ -159,6 +190,23 @@ class Settings:
         if len(sizes - {1}) > 1:
             raise ValueError(f"alpha, beta and init disagree on the batch size: {sorted(sizes)}")
         return max(sizes, default=1)
+
+    @property
+    def stages(self) -> list[tuple[int | None, int]]:
+        """``(size, steps)`` of each stage: one ``(None, steps)`` stage without ``sizes`` (the content's own size).
+
+        >>> Settings(sizes=(128, 256), steps=(50, 20)).stages
+        [(128, 50), (256, 20)]
+        """
+        if self.sizes is None:
+            return [(None, self.steps)]
+        steps = self.steps if isinstance(self.steps, tuple) else (self.steps,) * len(self.sizes)
+        return list(zip(self.sizes, steps))
+
+    @property
+    def total_steps(self) -> int:
+        """Every evaluation of the run, over all stages."""
+        return sum(steps for _, steps in self.stages)
 
     def factors(self, device=None) -> tuple[torch.Tensor, torch.Tensor]:
         """alpha and beta as float32 tensors of shape (batch,) on ``device``."""
@@ -205,6 +253,46 @@ def _factor(value, name: str) -> float | tuple[float, ...]:
     if not torch.isfinite(t).all() or (t < 0).any():
         raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
     return float(t) if t.dim() == 0 else tuple(float(v) for v in t)
+
+
+def _sizes(sizes) -> tuple[int, ...] | None:
+    if sizes is None:
+        return None
+    if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
+        sizes = (sizes,)
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        raise ValueError(f"sizes must be a list of image sizes in pixels, e.g. (256, 512), got {sizes!r}") from None
+    if not sizes:
+        raise ValueError("sizes is empty: give the longer side of each stage, e.g. (256, 512), or leave it out")
+    sizes = tuple(_whole(s, "sizes", "whole numbers of pixels", low=1) for s in sizes)
+    if any(b <= a for a, b in zip(sizes, sizes[1:])):
+        raise ValueError(f"sizes must grow from coarse to fine, e.g. (256, 512), got {sizes}")
+    return sizes
+
+
+def _steps(steps, sizes) -> int | tuple[int, ...]:
+    what = "a positive whole number of evaluations"
+    if isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or not isinstance(steps, (Sequence, np.ndarray)):
+        return _whole(steps, "steps", what, low=1)
+    steps = tuple(steps)
+    if sizes is None:
+        raise ValueError(f"steps is a list ({list(steps)}), which needs sizes: one number of steps per size")
+    if len(steps) != len(sizes):
+        raise ValueError(f"steps: {len(steps)} numbers for {len(sizes)} sizes {list(sizes)}; give one per size")
+    return tuple(_whole(s, "steps", what, low=1) for s in steps)
+
+
+def _blend(blend) -> tuple[float, ...] | None:
+    if blend is None:
+        return None
+    weights = _factor(blend, "style_blend")
+    weights = weights if isinstance(weights, tuple) else (weights,)
+    total = sum(weights)
+    if total <= 0:
+        raise ValueError(f"style_blend must have a positive sum (one weight per style image), got {blend!r}")
+    return tuple(w / total for w in weights)
 
 
 def _style_weights(weights, layers: tuple[str, ...]) -> dict[str, float] | None:

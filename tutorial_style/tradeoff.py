@@ -213,6 +213,10 @@ def tradeoff_grid(
     run = Settings.fixing(settings, options, "tradeoff_grid", alpha=1e-3, beta=1.0, style_layers=sets[-1])
     if not isinstance(run.init, str):
         raise ValueError(f"init must be 'noise', 'content' or 'style' for the grid, got {type(run.init).__name__}")
+    if run.sizes is not None:  # coarse-to-fine cells: the images have the last size
+        if size is not None and size != run.sizes[-1]:
+            raise ValueError(f"size={size} and sizes={list(run.sizes)} disagree: the grid's cells have the last of sizes")
+        size = run.sizes[-1]
     content_image = load_image(content, size=size)
     style_image = load_image(style, size=size)
     vgg = weights if isinstance(weights, VGG19Features) else get_vgg(weights, run.pooling, run.normalize, device)
@@ -223,7 +227,7 @@ def tradeoff_grid(
     varying = ("alpha", "beta", "style_layers")  # set per row and column; the key names rows and ratios itself
     settings = {k: v for k, v in run.as_dict().items() if k not in varying}
     settings["breakdown_layers"] = list(breakdown_layers)
-    steps = run.steps
+    steps = run.total_steps
     folder = _cache_folder() if cache else None
     bar, own_bar = _progress(progress, total=len(sets) * steps)
     rows, cached = [], []

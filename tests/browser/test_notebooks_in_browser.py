@@ -106,6 +106,26 @@ def tradeoff_explorer(nb: NotebookPage, remember) -> None:
         wait_new_image(panel, before)
 
 
+def paint_two_regions(nb: NotebookPage, remember) -> None:
+    """Notebook 07: start from an empty mask, paint region 1 by dragging the mouse over the photo (ipycanvas must
+    render and send the mouse events: the status then reports the painted share), then run the two-region
+    transfer; it ends "done" and shows the result."""
+    panel = nb.panel("Two styles, two regions")
+    remember(panel)
+    dropdown(panel, "mask").select_option(label="paint")
+    expect(status(panel)).to_contain_text("region 1 covers 0% of the photo")
+    box = panel.locator("canvas").first.bounding_box()
+    assert box and box["width"] > 50 and box["height"] > 50, f"the canvas is not drawn: {box}"
+    mouse = nb.page.mouse
+    mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.3 * box["height"])
+    mouse.down()
+    for k in range(1, 11):  # a stroke across the photo, as a hand makes it
+        mouse.move(box["x"] + (0.2 + 0.05 * k) * box["width"], box["y"] + (0.3 + 0.04 * k) * box["height"], steps=2)
+    mouse.up()
+    expect(status(panel)).to_contain_text(re.compile(r"painted · region 1 covers [1-9]\d*% of the photo"))
+    run_and_wait(panel, "Run two regions", "in region 1")
+
+
 def move_slider(box) -> str:
     """One step right (or left, at the right end) with the arrow keys; returns the new readout."""
     readout = box.locator(".widget-readout")
@@ -137,6 +157,7 @@ INTERACTIONS = {
     "04_": gram_and_style_reconstruction,
     "05_": studio_run_and_stop,
     "06_": tradeoff_explorer,
+    "07_": paint_two_regions,
 }
 
 

@@ -450,3 +450,49 @@ def check_style_breakdown(fn) -> CheckResult:
         _adapt(fn, call), reference=reference, reference_name="tradeoff.style_breakdown", cases=cases,
         mistakes=mistakes, expected="shape (B, L): one row per image, one column per style layer",
     )  # fmt: skip
+
+
+# --- Notebook 07: the luminance (colour control) and the guided Gram matrix (spatial control) -----------------
+
+__all__ += ["check_luminance", "check_guided_gram_matrix"]
+
+
+def check_luminance(fn) -> CheckResult:
+    """Exercise: ``fn(x)``: the luminance Y = 0.299 R + 0.587 G + 0.114 B of RGB images, (B, 3, H, W) -> (B, 1, H, W)."""
+    from ..controls.colour import luminance
+
+    cases = [(torch.rand(2, 3, 4, 5, generator=torch.Generator().manual_seed(20)),), (torch.rand(1, 3, 3, 3, generator=torch.Generator().manual_seed(21)),)]
+    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    mistakes = [
+        ("you took the plain mean of R, G and B; the eye is most sensitive to green: Y = 0.299 R + 0.587 G + 0.114 B.", lambda x: x.mean(1, keepdim=True)),
+        ("the weights are in the wrong order (B, G, R?): channel 0 is red and gets 0.299.", lambda x: (x * weights.flip(1)).sum(1, keepdim=True)),
+        ("keep the channel axis: the result is (B, 1, H, W), e.g. with .sum(dim=1, keepdim=True).", lambda x: (x * weights).sum(1)),
+        ("you kept three channels: sum the weighted channels into one, (B, 1, H, W).", lambda x: x * weights),
+        ("you summed over the wrong axis: the colour channels are axis 1.", lambda x: (x * weights).sum(0, keepdim=True)),
+    ]
+    return check_function(
+        fn, reference=luminance, reference_name="ts.luminance", cases=cases, mistakes=mistakes,
+        expected="shape (B, 1, H, W)", atol=1e-5,
+    )  # fmt: skip
+
+
+def check_guided_gram_matrix(fn) -> CheckResult:
+    """Exercise: ``fn(F, T)``: G = (F o T)(F o T)^T, features (B, N, H, W) times a mask (H, W) -> (B, N, N)."""
+    from ..controls.masks import guided_gram_matrix
+
+    cases = [
+        (seeded(22, 2, 3, 4, 5, positive=True), seeded(23, 4, 5).abs()),
+        (seeded(24, 1, 4, 3, 3, positive=True), (seeded(25, 3, 3) > 0).float()),
+    ]
+    mistakes = [
+        ("the mask is missing: multiply every feature map by T before the Gram matrix.", lambda F, T: gram_matrix(F)),
+        ("you applied the mask to one side only, (F o T) F^T: it multiplies both factors, so T enters squared.", lambda F, T: _flat(F * T) @ _flat(F).transpose(1, 2)),
+        ("you multiplied the Gram matrix by the mask's mean; the mask weights each POSITION: (F o T)(F o T)^T.", lambda F, T: gram_matrix(F) * T.mean()),
+        ("you divided by the number of positions M; the guided Gram matrix is an unnormalised sum, like eq. 3.", lambda F, T: gram_matrix(F * T) / (F.shape[2] * F.shape[3])),
+        ("you used T^2 inside: (F o T^2)(F o T^2)^T; the mask multiplies the features once, on each side.", lambda F, T: gram_matrix(F * T * T)),
+        ("that is F^T F between positions (M x M); compare feature maps: (F o T)(F o T)^T, (B, N, N).", lambda F, T: _flat(F * T).transpose(1, 2) @ _flat(F * T)),
+    ]
+    return check_function(
+        fn, reference=guided_gram_matrix, reference_name="ts.guided_gram_matrix", cases=cases, mistakes=mistakes,
+        expected="shape (B, N, N)", needs_grad=True,
+    )  # fmt: skip

@@ -28,6 +28,8 @@ __all__ = [
     "plot_loss_curves",
     "loss_curves_figure",
     "grid_figure",
+    "colour_figure",
+    "mask_propagation_figure",
 ]
 
 
@@ -253,4 +255,34 @@ def grid_figure(grid, *, cell: float = 1.6):
     size = tuple(grid.images.shape[-2:])
     title = f"Style layers (rows) against α/β (columns), {size[1]}x{size[0]} px, {grid.settings.get('steps')} steps"
     _suptitle(fig, title, grid.weights)
+    return fig
+
+
+def colour_figure(content: torch.Tensor, style: torch.Tensor, results: Mapping, weights: WeightsInfo, *, steps: int | None = None):
+    """Notebook 07: the photo, the artwork and the transfers for each ``preserve_colors`` mode (``results`` maps a
+    mode, None for the 2016 algorithm, to its image), side by side."""
+    names = {None: "2016: the artwork's colours", "luminance": "luminance only", "histogram": "histogram matched"}
+    images = [content, style, *results.values()]
+    titles = ["photo", "artwork", *(f"{names.get(m, m)}\n(preserve_colors={m!r})" for m in results)]
+    run = f", {steps} steps from the photo" if steps is not None else ""
+    return show_images(images, titles, weights, size=2.6, suptitle=f"Colour control (Gatys et al. 2017, section 5){run}")
+
+
+def mask_propagation_figure(mask: torch.Tensor, layer: str):
+    """Notebook 07: a mask (H, W) and the same mask at ``layer``'s feature-map size by the three propagation
+    methods (``controls.masks.propagate_mask``), with the share of positions each keeps. Geometry only."""
+    from ..controls.masks import MASK_METHODS, propagate_mask
+    from ..layers import LAYER_INFO
+
+    info = LAYER_INFO[layer]
+    fig, axes = subplots(1, 4, figsize=(11, 3.2), squeeze=False)
+    axes[0, 0].imshow(mask.detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+    axes[0, 0].set_title(f"mask, {mask.shape[1]}x{mask.shape[0]} px", fontsize=9)
+    for ax, method in zip(axes[0, 1:], MASK_METHODS):
+        m = propagate_mask(mask, layer, method)
+        ax.imshow(m.cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{method}: {m.shape[1]}x{m.shape[0]}, mean {float(m.mean()):.2f}", fontsize=9)
+    for ax in axes.flat:
+        ax.axis("off")
+    _suptitle(fig, f"The mask at {layer} (stride {info.stride}, receptive field {info.receptive_field} px). Geometry only (no weights involved)", None)
     return fig

@@ -1,0 +1,109 @@
+"""How long Run All takes for each notebook, as a learner runs it: no environment variables, a fresh kernel.
+
+    python benchmarks/notebooks.py                        # every notebook, the profile the device picks
+    python benchmarks/notebooks.py 05 06 --profile laptop # some notebooks, a chosen profile
+    python benchmarks/notebooks.py --quick                # quick mode (what the tests use)
+
+Each notebook is copied to a temporary folder (so nothing is written next to the originals) and executed top to
+bottom with nbclient, as "Run All" does; a cell that waits for the learner (a Run button, a parameter set on
+purpose) waits here too, so what is timed is what happens without asking. Without ImageNet weights on the machine
+the notebooks use random weights (said in the output): the time is the same, the pictures are not.
+
+The issue-16 budget: at most about 20 minutes per notebook on a 2-core CPU (10 on a 4-core laptop). Prints a
+Markdown table for docs/performance.md and writes it, with the machine, to ``--out`` (default notebook_times.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+BUDGET_MINUTES = 20  # per notebook, on 2 cores
+
+
+def run_notebook(path: Path, env: dict, timeout: float) -> tuple[float, str]:
+    """(seconds, outcome) of one Run All in a fresh kernel; outcome is "ok" or the error's first line."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    with tempfile.TemporaryDirectory(prefix="tutorial_style_nb_") as folder:
+        copy = Path(folder) / path.name
+        shutil.copy(path, copy)
+        nb = nbformat.read(copy, as_version=4)
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)  # the kernel inherits this process's environment
+        try:
+            client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": folder}})
+            start = time.perf_counter()
+            try:
+                client.execute()
+                outcome = "ok"
+            except CellTimeoutError:
+                outcome = f"a cell ran over {timeout:.0f} s"
+            except CellExecutionError as e:
+                outcome = "error: " + (str(e).strip().splitlines() or ["?"])[-1][:120]
+            return time.perf_counter() - start, outcome
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="notebook numbers or names (default: all)")
+    parser.add_argument("--profile", default=None, help="TUTORIAL_STYLE_PROFILE for the kernels (default: as the device picks)")
+    parser.add_argument("--quick", action="store_true", help="TUTORIAL_STYLE_QUICK=1, as the tests")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds one cell may take (default 3600)")
+    parser.add_argument("--out", default="notebook_times.md", help="where to write the table")
+    args = parser.parse_args(argv)
+
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    if args.names:
+        paths = [p for p in paths if any(p.name.startswith(n) or p.stem == n for n in args.names)]
+    env = {"TUTORIAL_STYLE_QUICK": "1" if args.quick else ""}
+    if args.profile:
+        env["TUTORIAL_STYLE_PROFILE"] = args.profile
+    for name in ("TUTORIAL_STYLE_QUICK", "TUTORIAL_STYLE_PROFILE"):  # a learner's shell sets neither
+        if name not in env:
+            env[name] = ""
+
+    import torch
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    weights = os.environ.get("TUTORIAL_STYLE_WEIGHTS", "auto")
+    lines = [
+        f"Run All per notebook ({'quick mode' if args.quick else 'profile ' + (args.profile or 'chosen by the device')}; "
+        f"weights: {weights}; {machine}; load before: {os.getloadavg()[0]:.1f})",
+        "",
+        "| notebook | Run All | outcome |",
+        "|---|---:|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    worst = 0.0
+    for path in paths:
+        seconds, outcome = run_notebook(path, env, args.timeout)
+        worst = max(worst, seconds)
+        line = f"| {path.name} | {seconds / 60:.1f} min | {outcome} |"
+        lines.append(line)
+        print(line, flush=True)
+    lines.append("")
+    lines.append(f"longest: {worst / 60:.1f} min (budget: {BUDGET_MINUTES} min per notebook on 2 cores)")
+    print(lines[-1])
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
