@@ -12,7 +12,7 @@ poor estimate of the mean of a filter that almost never fires, and dividing by t
 blow its few responses up by orders of magnitude (with random weights, factors of 1e8 were seen, and those
 few spikes then dominated every Gram matrix). So no filter is divided by less than ``FLOOR`` times the
 median factor of its layer: filters that fire normally get mean 1 exactly as in the paper, near-silent ones
-stay quiet (``VGG19Features.floored_filters`` counts them: 711 of the 5,504 with the random weights). The scales
+stay quiet (``VGG19Features.floored_filters`` counts them: 1,145 of the 5,504 with the random weights). The scales
 are cached on disk, keyed by the weights' digest, the pooling and the images used.
 """
 

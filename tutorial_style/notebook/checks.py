@@ -11,7 +11,8 @@ A checker runs the learner's function on a few fixed (seeded) inputs, compares i
 reference and, when it differs, with the typical mistakes (a missing 1/2, a mean instead of a sum,
 transposed, normalised by M, ...), and answers with a :class:`CheckResult` whose text names the mistake.
 A function that still returns ``None`` is "not attempted": the checker says the notebook continues with
-the package's reference. The answers are deterministic, so nbval compares them (``# NBVAL_CHECK_OUTPUT``).
+the package's reference. The answers are deterministic, so nbval compares them (the cell carries the tag
+``nbval-check-output``).
 
 To add a checker: build the inputs with :func:`seeded`, then call :func:`check_function` with the
 reference and a list of ``(message, wrong_function)`` mistakes.
