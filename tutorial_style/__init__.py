@@ -6,7 +6,8 @@ table), ``weights`` (where weights come from), ``normalization`` (the paper's no
 feature extractor), ``gram`` (eq. 3), ``losses`` (eqs. 1, 4, 5), ``objective`` (eq. 7, composed once),
 ``settings`` (one run's settings, validated once), ``lbfgs`` (the batched optimiser), ``optimize`` (the
 algorithm), ``controls`` (what the 2017 follow-up adds: colour, masks, several styles, scale; and total
-variation), ``tradeoff`` (notebook 06's grid), ``cost`` (time and memory estimates), ``images`` and ``files``,
+variation), ``realtime`` (what came next: a network trained once per style, one forward pass per image), ``tradeoff``
+(notebook 06's grid), ``cost`` (time and memory estimates), ``images`` and ``files``,
 ``cli`` (the command line). Notebook support (widgets, plots, exercise checks) lives in ``tutorial_style.notebook``
 and is imported only when a notebook asks for it.
 """
@@ -20,6 +21,7 @@ from .images import ImageError, bundled_images, load_image, save_image
 from .layers import LAYER_INFO, LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
 from .losses import content_loss, style_layer_loss, style_loss
 from .objective import Objective
+from .realtime import CheckpointError, StyleNetwork, load_network
 from .optimize import StyleTransferResult, minimize, reconstruct_content, reconstruct_style, stylize
 from .settings import PRESETS, Settings
 from .vgg import VGG19Features, default_device, get_vgg
@@ -67,6 +69,9 @@ __all__ = [
     "default_device",
     "get_vgg",
     "PRESETS",
+    "StyleNetwork",
+    "load_network",
+    "CheckpointError",
 ]
 
 # The notebook-support modules under their old names (``from tutorial_style import widgets``), imported on first

@@ -15,7 +15,8 @@ import warnings
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-__all__ = ["cache_dir", "atomic_write", "prepare_output", "OutputPathError", "load_cache", "save_cache", "caller_stacklevel"]
+__all__ = ["cache_dir", "atomic_write", "prepare_output", "OutputPathError", "load_cache", "save_cache", "caller_stacklevel",
+           "load_tensors", "reason"]
 
 
 class OutputPathError(ValueError):
@@ -86,6 +87,35 @@ def save_cache(path: Path, entry: dict, what: str) -> None:
             torch.save(entry, f)
     except (OSError, ValueError) as e:
         warnings.warn(f"could not cache {what} in {str(path)!r} ({e}); it will be computed again next time", stacklevel=2)
+
+
+def load_tensors(path: str | os.PathLike, error: type[Exception], what: str, fix: str):
+    """``torch.load(path, weights_only=True)`` on the CPU, with every failure as one line: ``error`` naming
+    ``what`` and the file, why, and ``fix`` (what to do). A pickle that would call a function (and so could run
+    code) is refused; a truncated or foreign file says so."""
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "GLOBAL" in str(e):  # the pickle calls a Python function: it would run code
+            raise error(
+                f"{what} {str(path)!r} was refused: it holds more than tensors, and loading it could run code "
+                f"({reason(e)}). Only use files from a source you trust. {fix}"
+            ) from None
+        raise error(f"{what} {str(path)!r} is not a PyTorch {what}, or is damaged ({reason(e)}). {fix}") from None
+    except Exception as e:  # whatever torch.load trips over in a damaged file
+        raise error(f"{what} {str(path)!r} is truncated or corrupted ({reason(e)}). {fix}") from None
+
+
+def reason(error: BaseException) -> str:
+    """The telling part of an error from torch.load: the line naming the problem, its first sentence."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    telling = [line for line in lines if "GLOBAL" in line or "Unsupported" in line]
+    line = (telling or lines or [type(error).__name__])[0]
+    return line.split(". ")[0].rstrip(".")
 
 
 def prepare_output(path: str | os.PathLike, probe: bool = True) -> Path:

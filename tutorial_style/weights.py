@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import pickle
 import socket
 import sys
 import urllib.parse
@@ -37,7 +36,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .files import atomic_write
+from .files import atomic_write, load_tensors, reason
 from .layers import LAYER_INFO, make_layers
 
 __all__ = [
@@ -230,17 +229,7 @@ def _load_file_cached(path: str, size: int, mtime: int, source: str) -> tuple[di
     if size == 0:
         raise WeightsError(f"weights file {path!r} is empty (0 bytes). {refetch}")
     _check_checksum(Path(path), source, refetch)
-    try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        if "GLOBAL" in str(e):  # the pickle calls a Python function: it would run code
-            raise WeightsError(
-                f"weights file {path!r} was refused: it holds more than tensors, and loading it could run code "
-                f"({_reason(e)}). Only use weight files from a source you trust. {refetch}"
-            ) from None
-        raise WeightsError(f"weights file {path!r} is not a PyTorch weights file, or is damaged ({_reason(e)}). {refetch}") from None
-    except Exception as e:  # whatever torch.load trips over in a damaged file
-        raise WeightsError(f"weights file {path!r} is truncated or corrupted ({_reason(e)}). {refetch}") from None
+    raw = load_tensors(path, WeightsError, "weights file", refetch)
     state = _features_state(raw, path, refetch)
     if source == "imagenet":
         label = "ImageNet (torchvision VGG19_Weights.IMAGENET1K_V1)"
@@ -270,17 +259,9 @@ def _check_checksum(path: Path, source: str, refetch: str) -> None:
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()
         except Exception as e:  # a damaged directory of the archive
-            raise WeightsError(f"weights file {str(path)!r} is truncated or corrupted ({_reason(e)}). {refetch}") from None
+            raise WeightsError(f"weights file {str(path)!r} is truncated or corrupted ({reason(e)}). {refetch}") from None
         if bad is not None:
             raise WeightsError(f"weights file {str(path)!r} is corrupted: {bad} fails its checksum. {refetch}")
-
-
-def _reason(error: BaseException) -> str:
-    """The telling part of an error from torch.load: the line naming the problem, its first sentence."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    telling = [line for line in lines if "GLOBAL" in line or "Unsupported" in line]
-    line = (telling or lines or [type(error).__name__])[0]
-    return line.split(". ")[0].rstrip(".")
 
 
 def _features_state(raw, path: str, refetch: str) -> dict[str, torch.Tensor]:
