@@ -32,7 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Neural style transfer as in Gatys, Ecker & Bethge (CVPR 2016), and tools for the tutorial.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_command in (_stylize_command, _fetch_weights_command, _images_command, _precompute_command, _doctor_command):
+        add_command(commands)
+    return parser
 
+
+# One function per command: its flags, and the function that runs it (``run``).
+
+
+def _stylize_command(commands) -> None:
     p = commands.add_parser("stylize", help="render CONTENT in the style of STYLE")
     p.add_argument("content", help="content image: a file or a bundled name (see `images`)")
     p.add_argument("style", nargs="+", help="style image(s): files or bundled names; several are blended, or one per --mask region")
@@ -65,13 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tv-weight", type=float, default=None, help="weight of a total-variation prior (default 0, the paper's: none)")
     p.set_defaults(run=_stylize)
 
+
+def _fetch_weights_command(commands) -> None:
     p = commands.add_parser("fetch-weights", help="download the ImageNet VGG19 weights into the torch hub cache")
     p.add_argument("--slim", metavar="OUT", help="also write a features-only copy (about 80 MB) to OUT, to hand around")
     p.set_defaults(run=_fetch_weights)
 
+
+def _images_command(commands) -> None:
     p = commands.add_parser("images", help="list the bundled images with their credits")
     p.set_defaults(run=_images)
 
+
+def _precompute_command(commands) -> None:
     p = commands.add_parser(
         "precompute",
         help="compute notebook 06's trade-off grid into the cache ahead of a workshop",
@@ -87,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_weights_and_device(p)
     p.set_defaults(run=_precompute)
 
+
+def _doctor_command(commands) -> None:
     p = commands.add_parser(
         "doctor",
         help="check that this machine is ready for the tutorial (a teacher runs it first)",
@@ -95,7 +111,6 @@ def build_parser() -> argparse.ArgumentParser:
         "Exits with 1 if an essential check failed.",
     )
     p.set_defaults(run=_doctor)
-    return parser
 
 
 def _add_weights_and_device(p: argparse.ArgumentParser) -> None:
