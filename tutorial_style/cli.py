@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Neural style transfer as in Gatys, Ecker & Bethge (CVPR 2016), and tools for the tutorial.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_command in (_stylize_command, _fetch_weights_command, _images_command, _precompute_command, _doctor_command):
+    for add_command in (_stylize_command, _fetch_weights_command, _images_command, _precompute_command, _doctor_command, _train_command):
         add_command(commands)
     return parser
 
@@ -113,6 +113,37 @@ def _doctor_command(commands) -> None:
     p.set_defaults(run=_doctor)
 
 
+def _train_command(commands) -> None:
+    from .realtime.train import PRESETS as TRAINING
+
+    p = commands.add_parser(
+        "train",
+        help="train a real-time style network for STYLE (Johnson et al. 2016)",
+        description="Train a feed-forward network that renders any photo in the style of STYLE in one pass, with the "
+        "paper's loss. Writes the network, with what made it and the training state, to OUTPUT every so often and at "
+        "the end; Ctrl-C saves it and --resume continues. Runs unchanged under torchrun --nproc_per_node=K.",
+    )
+    p.add_argument("style", help="style image: a file or a bundled name (see `images`)")
+    p.add_argument("-o", "--output", required=True, help="the network checkpoint to write (e.g. net.pt)")
+    p.add_argument("--data", metavar="DIR", default=None, help="a folder of your photos, searched recursively (default: the bundled photos)")
+    presets = "; ".join(f"{n}: {v['steps']} steps of {v['batch']} x {v['size']} px, width {v['width']}" for n, v in TRAINING.items())
+    p.add_argument("--preset", choices=list(TRAINING), default="cpu", help=f"default cpu, minutes on a laptop ({presets})")
+    p.add_argument("--steps", type=int, default=None, help="training steps in all (default: the preset's); with --resume, the total to reach")
+    p.add_argument("--size", type=int, default=None, help="side of the square training crops in pixels (default: the preset's)")
+    p.add_argument("--batch", type=int, default=None, help="photos per step, per process (default: the preset's)")
+    p.add_argument("--lr", type=float, default=None, help="Adam's learning rate (default 1e-3, Johnson et al.'s)")
+    p.add_argument("--alpha", type=float, default=None, help="content weight alpha (default 1e-4, on relu2_2)")
+    p.add_argument("--beta", type=float, default=None, help="style weight beta (default 1)")
+    p.add_argument("--tv-weight", type=float, default=None, help="total-variation weight (default 1e-3)")
+    p.add_argument("--width", type=float, default=None, help="channel width of the network (default: the preset's; 1.0 is Johnson's)")
+    p.add_argument("--blocks", type=int, default=None, help="residual blocks (default: the preset's; Johnson's 5)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the network's start, the photos' order and crops (default 0)")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (default 100)")
+    p.add_argument("--resume", action="store_true", help="continue training OUTPUT: its step count and optimiser state")
+    _add_weights_and_device(p)
+    p.set_defaults(run=_train)
+
+
 def _add_weights_and_device(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default="auto", help="auto (default), imagenet, random, or a weights file")
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
@@ -190,6 +221,35 @@ def _images(args) -> int:
         print(f"{image.name:<10} {image.kind:<8} {image.title} - {image.author}, {image.licence} ({image.source})")
     return 0
 
+
+
+def _train(args) -> int:
+    import os
+
+    from .files import prepare_output
+    from .realtime.train import PRESETS as TRAINING, train_network
+
+    output = prepare_output(args.output)  # a bad output path fails now, not after the training
+    if args.resume and not output.is_file():
+        raise ValueError(f"--resume: {str(output)!r} does not exist; train it first (without --resume)")
+    if not args.resume and output.exists():
+        raise ValueError(f"{str(output)!r} already exists; pass --resume to continue training it, or choose another -o")
+    options = {**TRAINING[args.preset], **_given(args, "steps", "size", "batch", "lr", "alpha", "beta", "tv_weight", "width", "blocks", "seed")}
+    if args.resume:  # the checkpoint's network is continued: its width and blocks, unless asked otherwise
+        options = {k: v for k, v in options.items() if k not in ("width", "blocks") or k in _given(args, "width", "blocks")}
+    network, history = train_network(
+        args.style, data=args.data, weights=args.weights, device=args.device, checkpoint=output,
+        checkpoint_every=args.checkpoint_every, resume=args.resume, **options,
+    )  # fmt: skip
+    if int(os.environ.get("RANK", "0")) != 0:
+        return EXIT_INTERRUPTED if history.interrupted else 0
+    done = history[-1]["step"] + 1 if history else 0
+    where = f"{output} ({done} steps, loss {history[-1]['total']:.4g}, weights: {history.weights_label})" if history else str(output)
+    if history.interrupted:
+        print(f"interrupted after {done} of {options['steps']} steps; saved the network to {where}; continue with --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"saved {where}")
+    return 0
 
 
 def _precompute(args) -> int:

@@ -5,9 +5,16 @@ phones. Here a feed-forward network learns to do the optimisation's job, trained
 
 ``network.py``: :class:`StyleNetwork`, Johnson et al.'s image transformation network with instance normalisation.
 ``checkpoint.py``: a trained network on disk, with what made it (:func:`load_network`).
+``data.py``: the training photos (bundled, installed packages' or a folder), random crops, a DataLoader.
+``train.py``: :func:`train_network`, the paper's loss (``objective.py``) minimised over the network's weights.
 """
 
 from .checkpoint import CheckpointError, load_checkpoint, load_network, save_checkpoint
+from .data import held_out_photos, training_photos
 from .network import StyleNetwork
+from .train import History, train_network
 
-__all__ = ["StyleNetwork", "load_network", "load_checkpoint", "save_checkpoint", "CheckpointError"]
+__all__ = [
+    "StyleNetwork", "load_network", "load_checkpoint", "save_checkpoint", "CheckpointError", "train_network", "History",
+    "held_out_photos", "training_photos",
+]  # fmt: skip
