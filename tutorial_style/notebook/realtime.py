@@ -517,28 +517,21 @@ class OnnxComparison:
 
 
 def onnx_comparison(network: StyleNetwork, path, images: Sequence[torch.Tensor], repeats: int = 5) -> OnnxComparison:
-    """Export ``network`` with ``realtime.export.export_onnx`` and run the file with ONNX Runtime on ``images``
-    (of different sizes: the model takes any), timing both runtimes on the CPU."""
+    """Export ``network`` (``realtime.export.export_onnx``, which checks the file) and run it with ONNX Runtime on
+    ``images`` (of different sizes: the model takes any), timing both runtimes on the CPU."""
     import os
 
-    import numpy as np
-    import onnxruntime
-
-    from ..realtime.export import export_onnx
+    from ..realtime.export import export_onnx, onnx_session, run_onnx
 
     network = copy.deepcopy(network).cpu().eval()
     export_onnx(network, path)
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
+    session = onnx_session(path)
     rows = []
     for image in images:
         x = image.cpu()
         with torch.no_grad():
-            ours = network(x)
-        theirs = torch.from_numpy(session.run(None, {name: x.numpy().astype(np.float32)})[0])
-        torch_ms = _median_ms(lambda: network(x), repeats)
-        onnx_ms = _median_ms(lambda: session.run(None, {name: x.numpy()}), repeats)
-        rows.append((tuple(x.shape[-2:]), float((ours - theirs).abs().max()), torch_ms, onnx_ms))
+            difference = float((network(x) - run_onnx(session, x)).abs().max())
+        rows.append((tuple(x.shape[-2:]), difference, _median_ms(lambda: network(x), repeats), _median_ms(lambda: run_onnx(session, x), repeats)))
     return OnnxComparison(str(path), os.path.getsize(path) / 1e6, rows)
 
 
