@@ -178,7 +178,11 @@ def stage_shapes(network: StyleNetwork, image: torch.Tensor) -> list[tuple[str, 
     ([('input', (1, 3, 32, 48)), ('down.0', (1, 8, 32, 48))], (1, 3, 32, 48))
     """
     rows = [("input", "the photo, RGB in [0, 1]", tuple(image.shape), 0)]
-    x = image
+    h, wd = image.shape[-2:]
+    ph, pw = max(-h % 4, 8 - h), max(-wd % 4, 8 - wd)  # as StyleNetwork.forward pads
+    x = torch.nn.functional.pad(image, (0, pw, 0, ph), mode="replicate") if ph or pw else image
+    if ph or pw:
+        rows.append(("pad", "replicate the edge to a multiple of 4", tuple(x.shape), 0))
     with torch.no_grad():
         for name, stage in network.stages():
             parts = list(stage.named_children()) if name in ("down", "up") else [("", stage)]
@@ -186,7 +190,7 @@ def stage_shapes(network: StyleNetwork, image: torch.Tensor) -> list[tuple[str, 
                 x = module(x)
                 label = f"{name}.{part}" if part else name
                 rows.append((label, _describe(name, module), tuple(x.shape), sum(p.numel() for p in module.parameters())))
-    rows.append(("output", "sigmoid: an image in [0, 1]", tuple(torch.sigmoid(x).shape), 0))
+    rows.append(("output", "crop back, sigmoid: an image in [0, 1]", tuple(torch.sigmoid(x[..., :h, :wd]).shape), 0))
     return rows
 
 
