@@ -21,7 +21,7 @@ from .images import ImageError, bundled_images, load_image, save_image
 from .layers import LAYER_INFO, LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
 from .losses import content_loss, style_layer_loss, style_loss
 from .objective import Objective
-from .realtime import CheckpointError, StyleNetwork, load_network
+from .realtime import CheckpointError, StyleNetwork, load_network, train_network
 from .optimize import StyleTransferResult, minimize, reconstruct_content, reconstruct_style, stylize
 from .settings import PRESETS, Settings
 from .vgg import VGG19Features, default_device, get_vgg
@@ -71,6 +71,7 @@ __all__ = [
     "PRESETS",
     "StyleNetwork",
     "load_network",
+    "train_network",
     "CheckpointError",
 ]
 

@@ -1,7 +1,8 @@
 """The command line: ``python -m tutorial_style COMMAND``.
 
 Errors are one line on stderr and a non-zero exit code, never a traceback. Ctrl-C during ``stylize``
-saves the best image so far and exits with 130.
+saves the best image so far and exits with 130; with ``--network`` it keeps the files already finished and no
+half-written one (a video is written whole or not at all).
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Neural style transfer as in Gatys, Ecker & Bethge (CVPR 2016), and tools for the tutorial.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_command in (_stylize_command, _fetch_weights_command, _images_command, _precompute_command, _doctor_command):
+    for add_command in (
+        _stylize_command, _fetch_weights_command, _images_command, _precompute_command, _doctor_command,
+        _train_command, _export_command,
+    ):  # fmt: skip
         add_command(commands)
     return parser
 
@@ -41,13 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stylize_command(commands) -> None:
-    p = commands.add_parser("stylize", help="render CONTENT in the style of STYLE")
-    p.add_argument("content", help="content image: a file or a bundled name (see `images`)")
-    p.add_argument("style", nargs="+", help="style image(s): files or bundled names; several are blended, or one per --mask region")
-    p.add_argument("-o", "--output", required=True, help="where to write the result (.png or .jpg)")
-    p.add_argument("--size", type=int, default=256, help="longer side of the result in pixels (default 256; the paper used about 512)")
+    p = commands.add_parser(
+        "stylize", help="render CONTENT in the style of STYLE, or through a trained network (--network)",
+        description="Without --network: the paper's method, an optimisation of the image (minutes). With --network NET.pt "
+        "(a network trained with `train`): one pass through the network, no optimisation and no STYLE; CONTENT may then be "
+        "an image, a folder of images (-o is an output folder) or a video (-o a video file; the sound is not copied).",
+    )  # fmt: skip
+    p.add_argument("content", help="content image: a file or a bundled name (see `images`); with --network also a folder or a video")
+    p.add_argument("style", nargs="*", help="style image(s): files or bundled names; several are blended, or one per --mask region (not with --network)")
+    p.add_argument("-o", "--output", required=True, help="where to write the result (.png or .jpg; with --network a folder for a folder, a video for a video)")
+    p.add_argument("--network", metavar="NET.pt", default=None, help="a trained style network (`train` writes one): stylise in one pass, without STYLE")
+    p.add_argument("--size", type=int, default=None,
+                   help="longer side of the result in pixels (default 256, the paper used about 512; with --network: the photo's own size)")  # fmt: skip
     presets = "; ".join(f"{name}: {p['steps']} evaluations from {p['init']}" for name, p in PRESETS.items())
-    p.add_argument("--preset", choices=list(PRESETS), default="fast",
+    p.add_argument("--preset", choices=list(PRESETS), default=None,
                    help=f"default fast, about a minute at 256 px on a laptop ({presets}); --steps and --init override it")  # fmt: skip
     p.add_argument("--steps", type=int, nargs="+", default=None, help="loss-and-gradient evaluations (default: the preset's); with --sizes, one per size")
     p.add_argument("--alpha", type=float, default=None, help=f"content weight alpha (default {_default('alpha')})")
@@ -113,6 +124,37 @@ def _doctor_command(commands) -> None:
     p.set_defaults(run=_doctor)
 
 
+def _train_command(commands) -> None:
+    from .realtime.train import PRESETS as TRAINING
+
+    p = commands.add_parser(
+        "train",
+        help="train a real-time style network for STYLE (Johnson et al. 2016)",
+        description="Train a feed-forward network that renders any photo in the style of STYLE in one pass, with the "
+        "paper's loss. Writes the network, with what made it and the training state, to OUTPUT every so often and at "
+        "the end; Ctrl-C saves it and --resume continues. Runs unchanged under torchrun --nproc_per_node=K.",
+    )
+    p.add_argument("style", help="style image: a file or a bundled name (see `images`)")
+    p.add_argument("-o", "--output", required=True, help="the network checkpoint to write (e.g. net.pt)")
+    p.add_argument("--data", metavar="DIR", default=None, help="a folder of your photos, searched recursively (default: the bundled photos)")
+    presets = "; ".join(f"{n}: {v['steps']} steps of {v['batch']} x {v['size']} px, width {v['width']}" for n, v in TRAINING.items())
+    p.add_argument("--preset", choices=list(TRAINING), default="cpu", help=f"default cpu, minutes on a laptop ({presets})")
+    p.add_argument("--steps", type=int, default=None, help="training steps in all (default: the preset's); with --resume, the total to reach")
+    p.add_argument("--size", type=int, default=None, help="side of the square training crops in pixels (default: the preset's)")
+    p.add_argument("--batch", type=int, default=None, help="photos per step, per process (default: the preset's)")
+    p.add_argument("--lr", type=float, default=None, help="Adam's learning rate (default 1e-3, Johnson et al.'s)")
+    p.add_argument("--alpha", type=float, default=None, help="content weight alpha (default 1e-4, on relu2_2)")
+    p.add_argument("--beta", type=float, default=None, help="style weight beta (default 1)")
+    p.add_argument("--tv-weight", type=float, default=None, help="total-variation weight (default 1e-3)")
+    p.add_argument("--width", type=float, default=None, help="channel width of the network (default: the preset's; 1.0 is Johnson's)")
+    p.add_argument("--blocks", type=int, default=None, help="residual blocks (default: the preset's; Johnson's 5)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the network's start, the photos' order and crops (default 0)")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (default 100)")
+    p.add_argument("--resume", action="store_true", help="continue training OUTPUT: its step count and optimiser state")
+    _add_weights_and_device(p)
+    p.set_defaults(run=_train)
+
+
 def _add_weights_and_device(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default="auto", help="auto (default), imagenet, random, or a weights file")
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
@@ -152,11 +194,15 @@ def _stylize(args) -> int:
     from .images import check_image_path, load_image, save_image
     from .optimize import stylize
 
+    if args.network is not None:
+        return _stylize_with_network(args)
+    if not args.style:
+        raise ValueError("stylize needs at least one STYLE image after CONTENT (or --network NET.pt, a trained network)")
     check_image_path(args.output)  # a bad output path fails now, not after minutes of work
     if args.steps is not None and len(args.steps) == 1:
         args.steps = args.steps[0]
-    settings = Settings(**{**PRESETS[args.preset], **_given(args, *SETTING_FLAGS)})  # checked before any work
-    size = args.size if settings.sizes is None else settings.sizes[-1]
+    settings = Settings(**{**PRESETS[args.preset or "fast"], **_given(args, *SETTING_FLAGS)})  # checked before any work
+    size = (256 if args.size is None else args.size) if settings.sizes is None else settings.sizes[-1]
     content = load_image(args.content, size=size)
     style = [load_image(name, size=size) for name in args.style]
     style = style[0] if len(style) == 1 else style
@@ -168,6 +214,52 @@ def _stylize(args) -> int:
         print(f"interrupted after {done} of {settings.total_steps} steps; saved the best image so far to {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"saved {where}")
+    return 0
+
+
+def _stylize_with_network(args) -> int:
+    """``stylize CONTENT --network NET.pt -o OUT``: one pass through a trained network for an image, a folder, a video."""
+    from .images import check_image_path, load_image, save_image
+    from .realtime import load_network
+    from .realtime.stylize import stylize_folder, stylize_images, trained_with
+    from .realtime.video import check_video_path, is_video, stylize_video
+    from .vgg import check_device
+
+    if args.style:
+        raise ValueError(f"with --network give no STYLE: the network learnt its style in training (got {' '.join(args.style)!r})")
+    ignored = [f"--{n.replace('_', '-')}" for n in (*SETTING_FLAGS, "mask", "preset") if getattr(args, n) is not None]
+    ignored += ["--weights"] if args.weights != "auto" else []
+    if ignored:
+        raise ValueError(f"{', '.join(ignored)}: option(s) of the optimisation, which --network does not run; leave them out")
+    content, output, kind = Path(args.content), Path(args.output), "image"
+    if content.is_dir():
+        kind = "folder"
+        if is_video(output) or output.suffix.lower() in (".png", ".jpg", ".jpeg"):
+            raise ValueError(f"CONTENT {args.content!r} is a folder, so -o is the folder for the results, not {args.output!r}")
+    elif is_video(content):
+        kind = "video"
+        if args.size is not None:
+            raise ValueError("--size does not apply to a video: frames keep their size (resize the video first)")
+        check_video_path(output)
+    else:
+        check_image_path(output)  # a bad output path fails now, not after the work
+    network = load_network(args.network, device=check_device(args.device))
+    print(f"network {args.network} ({network.extra_repr()}), trained with {trained_with(getattr(network, 'meta', None))}")
+    if kind == "image":
+        image = stylize_images(network, load_image(args.content, size=args.size))
+        save_image(image, output)
+        print(f"saved {output} ({image.shape[-1]}x{image.shape[-2]} px)")
+    elif kind == "folder":
+        done = stylize_folder(network, content, output, size=args.size)
+        for path, why in done.skipped:
+            print(f"warning: skipped {path.name}: {why}", file=sys.stderr)
+        if not done.written:
+            raise ValueError(f"{args.content!r} holds no readable image ({len(done.skipped)} file(s) skipped)")
+        print(f"saved {len(done.written)} image(s) in {output}; skipped {len(done.skipped)} file(s) that are not readable images")
+    else:
+        video = stylize_video(network, content, output)
+        sound = "; the sound track was not copied" if video.audio_dropped else ""
+        print(f"saved {output} ({video.frames} frames, {video.width}x{video.height} px, {float(video.fps):.4g} frames/s, {video.codec}{sound})")
     return 0
 
 
@@ -192,6 +284,35 @@ def _images(args) -> int:
 
 
 
+def _train(args) -> int:
+    import os
+
+    from .files import prepare_output
+    from .realtime.train import PRESETS as TRAINING, train_network
+
+    output = prepare_output(args.output)  # a bad output path fails now, not after the training
+    if args.resume and not output.is_file():
+        raise ValueError(f"--resume: {str(output)!r} does not exist; train it first (without --resume)")
+    if not args.resume and output.exists():
+        raise ValueError(f"{str(output)!r} already exists; pass --resume to continue training it, or choose another -o")
+    options = {**TRAINING[args.preset], **_given(args, "steps", "size", "batch", "lr", "alpha", "beta", "tv_weight", "width", "blocks", "seed")}
+    if args.resume:  # the checkpoint's network is continued: its width and blocks, unless asked otherwise
+        options = {k: v for k, v in options.items() if k not in ("width", "blocks") or k in _given(args, "width", "blocks")}
+    network, history = train_network(
+        args.style, data=args.data, weights=args.weights, device=args.device, checkpoint=output,
+        checkpoint_every=args.checkpoint_every, resume=args.resume, **options,
+    )  # fmt: skip
+    if int(os.environ.get("RANK", "0")) != 0:
+        return EXIT_INTERRUPTED if history.interrupted else 0
+    done = history[-1]["step"] + 1 if history else 0
+    where = f"{output} ({done} steps, loss {history[-1]['total']:.4g}, weights: {history.weights_label})" if history else str(output)
+    if history.interrupted:
+        print(f"interrupted after {done} of {options['steps']} steps; saved the network to {where}; continue with --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"saved {where}")
+    return 0
+
+
 def _precompute(args) -> int:
     from .files import cache_dir
     from .tradeoff import default_grid
@@ -208,6 +329,33 @@ def _precompute(args) -> int:
     )
     if changed or (args.content, args.style) != ("astronaut", "mosaic"):
         print("note: notebook 06 asks for the default images and settings; set the same ones in its parameters cell to use these rows")
+    return 0
+
+
+def _export_command(commands) -> None:
+    p = commands.add_parser(
+        "export",
+        help="write a trained style network as an ONNX model, for phones and other devices",
+        description="Write NET.pt (a network trained with `train`) as an ONNX model with dynamic batch, height and width, "
+        "and check it with ONNX Runtime against PyTorch. Needs onnx, onnxscript and onnxruntime "
+        '(pip install "tutorial_style[realtime]").',
+    )  # fmt: skip
+    p.add_argument("network", metavar="NET.pt", help="the trained network's checkpoint")
+    p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="where to write the ONNX model")
+    p.add_argument("--opset", type=int, default=None, help="ONNX operator set (default: the exporter's)")
+    p.set_defaults(run=_export)
+
+
+def _export(args) -> int:
+    from .realtime import load_network
+    from .realtime.export import export_onnx
+    from .realtime.stylize import trained_with
+
+    network = load_network(args.network)
+    print(f"network {args.network} ({network.extra_repr()}), trained with {trained_with(getattr(network, 'meta', None))}")
+    path = export_onnx(network, args.onnx, opset=args.opset)
+    size = path.stat().st_size / 1e6
+    print(f"saved {path} ({size:.1f} MB; input 'images' (batch, 3, height, width) in [0, 1]; checked against PyTorch with ONNX Runtime)")
     return 0
 
 

@@ -126,6 +126,25 @@ def paint_two_regions(nb: NotebookPage, remember) -> None:
     run_and_wait(panel, "Run two regions", "in region 1")
 
 
+def train_then_stylise_instantly(nb: NotebookPage, remember) -> None:
+    """Notebook 08: the training panel (a background thread sending its live views) ended "done" after the quick
+    profile's steps; then, in the instant panel, pick another photo: the status names it with its time in
+    milliseconds, and the stylised picture arrives (one forward pass, no button)."""
+    training = nb.panel("Training a network for")
+    remember(training)
+    expect(status(training)).to_have_attribute("data-state", "done")
+    expect(status(training)).to_contain_text(re.compile(r"done · \d+ steps"))
+    panel = nb.panel("Stylise any photo, instantly")
+    remember(panel)
+    expect(status(panel)).to_have_attribute("data-state", "done")
+    choice = dropdown(panel, "photo")
+    target = "coffee (held out)" if choice.input_value() != "coffee (held out)" else "astronaut"
+    before = image_sources(panel)
+    choice.select_option(label=target)
+    expect(status(panel)).to_contain_text(re.compile(rf"done · {re.escape(target)} · \d+x\d+ px in \d+ ms"))
+    wait_new_image(panel, before)
+
+
 def move_slider(box) -> str:
     """One step right (or left, at the right end) with the arrow keys; returns the new readout."""
     readout = box.locator(".widget-readout")
@@ -158,6 +177,7 @@ INTERACTIONS = {
     "05_": studio_run_and_stop,
     "06_": tradeoff_explorer,
     "07_": paint_two_regions,
+    "08_": train_then_stylise_instantly,
 }
 
 

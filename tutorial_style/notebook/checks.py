@@ -497,3 +497,68 @@ def check_guided_gram_matrix(fn) -> CheckResult:
         fn, reference=guided_gram_matrix, reference_name="ts.guided_gram_matrix", cases=cases, mistakes=mistakes,
         expected="shape (B, N, N)", needs_grad=True,
     )  # fmt: skip
+
+
+# --- Notebook 08: instance normalisation (Ulyanov et al. 2016), the layer of the real-time network -------------
+
+__all__ += ["check_instance_norm", "check_contrast_prediction"]
+
+IN_EPS = 1e-5  # torch.nn.InstanceNorm2d's epsilon, used by the StyleNetwork
+
+
+def check_instance_norm(fn) -> CheckResult:
+    """Exercise: ``fn(x)``: each image's each channel shifted to mean 0 and scaled to variance 1 over its own
+    H x W positions, (x - mean) / sqrt(var + 1e-5) with the biased variance, (B, C, H, W) -> (B, C, H, W)."""
+    import torch.nn.functional as F
+
+    def over(x, dims):  # normalised over ``dims``, the biased variance, as the norm layers do
+        mean, var = x.mean(dims, keepdim=True), x.var(dims, unbiased=False, keepdim=True)
+        return (x - mean) / torch.sqrt(var + IN_EPS)
+
+    # Channels of very different scales and offsets, and images of different contrast: each mistake shows.
+    scale = torch.tensor([0.05, 1.0, 7.0]).view(1, 3, 1, 1)
+    cases = [
+        (seeded(30, 2, 3, 4, 5) * scale + torch.tensor([2.0, -1.0, 0.5]).view(1, 3, 1, 1),),
+        (seeded(31, 3, 3, 3, 4) * scale * torch.tensor([1.0, 0.2, 4.0]).view(3, 1, 1, 1),),
+    ]
+    mistakes = [
+        ("that is BATCH normalisation: the statistics were taken over the whole batch (dims 0, 2, 3). Instance "
+         "normalisation takes them for each image on its own: dims (2, 3) only.", lambda x: over(x, (0, 2, 3))),
+        ("that is LAYER normalisation: the statistics mix all channels of an image (dims 1, 2, 3). Take them for "
+         "each channel on its own: dims (2, 3).", lambda x: over(x, (1, 2, 3))),
+        ("the statistics were taken over one image axis only; take the mean and variance over H and W together, "
+         "dims (2, 3).", lambda x: over(x, (3,))),
+        ("you only subtracted the mean: also divide by sqrt(var + eps).", lambda x: x - x.mean((2, 3), keepdim=True)),
+        ("you only divided by the standard deviation: subtract each channel's mean first.",
+         lambda x: x / torch.sqrt(x.var((2, 3), unbiased=False, keepdim=True) + IN_EPS)),
+        ("you divided by the variance; divide by its square root, sqrt(var + eps).",
+         lambda x: (x - x.mean((2, 3), keepdim=True)) / (x.var((2, 3), unbiased=False, keepdim=True) + IN_EPS)),
+        ("the epsilon is missing: divide by sqrt(var + 1e-5), not by the standard deviation alone. It keeps a flat "
+         "channel (variance 0) from dividing by zero, and changes the result of low-variance channels.",
+         lambda x: (x - x.mean((2, 3), keepdim=True)) / x.var((2, 3), unbiased=False, keepdim=True).sqrt()),
+        ("you used the unbiased variance (dividing by H W - 1, torch.var's default); the norm layers divide by H W: "
+         "x.var(dim=(2, 3), unbiased=False, keepdim=True).",
+         lambda x: (x - x.mean((2, 3), keepdim=True)) / torch.sqrt(x.var((2, 3), keepdim=True) + IN_EPS)),
+    ]  # fmt: skip
+    return check_function(
+        fn, reference=lambda x: F.instance_norm(x, eps=IN_EPS), reference_name="torch.nn.InstanceNorm2d",
+        cases=cases, mistakes=mistakes, expected="the same shape as the input, (B, C, H, W)", rtol=1e-4, atol=1e-4,
+    )  # fmt: skip
+
+
+def check_contrast_prediction(prediction, measured_difference: float, tolerance: float = 1e-2) -> CheckResult:
+    """Exercise (predict, then test): ``prediction`` is the learner's True/False answer to "does the network's
+    output stay the same when the photo's contrast is lowered?"; ``measured_difference`` is what the notebook
+    measured (the largest pixel difference between the two outputs). Same means a difference below ``tolerance``."""
+    same = measured_difference < tolerance
+    if prediction is None:
+        return CheckResult("PREDICTION", NOT_ATTEMPTED, "⏳ PREDICTION is still None: write True or False in the cell above "
+                           "and run it again; the measurement below tells you either way.")  # fmt: skip
+    if not isinstance(prediction, bool):
+        return CheckResult("PREDICTION", WRONG, f"❌ write True or False, not {prediction!r}.")
+    if prediction == same:
+        why = ("Instance normalisation removes each channel's mean and scale, and a contrast change only shifts and "
+               "scales what the first convolution computes." if same else "")  # fmt: skip
+        return CheckResult("PREDICTION", CORRECT, f"✅ right: the outputs {'are the same' if same else 'differ'}. {why}".strip())
+    return CheckResult("PREDICTION", WRONG, f"❌ not quite: measured, the outputs {'are the same' if same else 'differ'} "
+                       f"(largest difference {measured_difference:.2g}). Read the explanation below.")  # fmt: skip

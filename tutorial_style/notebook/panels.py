@@ -52,6 +52,7 @@ __all__ = [
     "image_view",
     "image_dropdown",
     "layer_dropdown",
+    "take_upload",
     "as_images",
 ]
 
@@ -278,6 +279,23 @@ class LivePreview:
 
 def image_dropdown(images: Mapping[str, torch.Tensor], description: str = "image") -> w.Dropdown:
     return w.Dropdown(options=list(images), value=next(iter(images)), description=description, layout=w.Layout(width="220px"))
+
+
+def take_upload(upload: w.FileUpload, dropdown: w.Dropdown, uploads: dict[str, bytes]) -> str | None:
+    """An image uploaded in ``upload``: checked (a file that is not an image is refused now, with a clear message),
+    kept in ``uploads`` under ``"⬆ <file name>"``, added to ``dropdown`` and chosen there. Returns the file name,
+    or None when nothing was uploaded."""
+    if not upload.value:
+        return None
+    item = upload.value[-1]
+    data = bytes(item["content"])
+    load_image(data, size=32)
+    label = f"⬆ {item['name']}"
+    uploads[label] = data
+    if label not in dropdown.options:
+        dropdown.options = [*dropdown.options, label]
+    dropdown.value = label
+    return item["name"]
 
 
 def layer_dropdown(options: Sequence[str], value: str, description: str = "layer") -> w.Dropdown:

@@ -88,6 +88,18 @@ SETTINGS: dict[str, dict[str, dict]] = {
              DEMO_SIZE=128),
         DEMO_STEPS=3,
     ),  # fmt: skip
+    # 08: a feed-forward network trained once per style (Johnson et al. 2016). SPEED_*: section 1 times a few
+    # evaluations of the optimisation; TRAIN_*: the network's training (MORE_STEPS: the "Train more" button);
+    # COMPARE_*: the optimisation from white noise on the held-out photos, against the network (section 4).
+    "08": _by_profile(
+        dict(SPEED_SIZE=64, SPEED_EVALUATIONS=2, WIDTH=0.25, BLOCKS=1, TRAIN_SIZE=48, BATCH=2, TRAIN_STEPS=30, MORE_STEPS=20,
+             SIZE=48, COMPARE_STEPS=10),
+        dict(SPEED_SIZE=256, SPEED_EVALUATIONS=3, WIDTH=0.5, BLOCKS=5, TRAIN_SIZE=128, BATCH=2, TRAIN_STEPS=300, MORE_STEPS=600,
+             SIZE=128, COMPARE_STEPS=200),
+        dict(SPEED_SIZE=512, SPEED_EVALUATIONS=10, WIDTH=1.0, BLOCKS=5, TRAIN_SIZE=256, BATCH=4, TRAIN_STEPS=2000, MORE_STEPS=10000,
+             SIZE=512, COMPARE_STEPS=_PAPER["steps"]),
+        COMPARE_PHOTOS=2,
+    ),  # fmt: skip
 }
 
 
@@ -154,6 +166,15 @@ def work(notebook: str, s: Mapping) -> list[Work]:
             Work("2. the grid (rows not yet in the cache)", grid["size"], grid["steps"], batch=cols, runs=rows),
             Work("5. the layer chooser's first Run", grid["size"], grid["steps"], runs=1 if has_paper_cell else 2),
             Work("the layer chooser, each Run", grid["size"], grid["steps"], on_click=True),
+        ]
+    if notebook == "08":
+        # One training step costs about one evaluation of the optimisation on the batch (VGG19 forward and backward
+        # on BATCH images; measured 0.3 s for 2 images of 128 px on 2 cores, as ts.estimate_cost says).
+        return [
+            Work("1. the optimisation's evaluations, timed", s["SPEED_SIZE"], s["SPEED_EVALUATIONS"]),
+            Work("3. training the network", s["TRAIN_SIZE"], s["TRAIN_STEPS"], batch=s["BATCH"], optimizer="adam"),
+            Work("3. training, each Train more", s["TRAIN_SIZE"], s["MORE_STEPS"], batch=s["BATCH"], optimizer="adam", on_click=True),
+            Work("4. the optimisation on the held-out photos", s["SIZE"], s["COMPARE_STEPS"], runs=s["COMPARE_PHOTOS"]),
         ]
     raise ValueError(f"notebook {notebook!r} is not one of {', '.join(SETTINGS)}")
 

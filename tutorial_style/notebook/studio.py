@@ -12,7 +12,7 @@ from ..layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
 from ..settings import INITS, OPTIMIZERS, PRESETS
 from ..vgg import VGG19Features, get_vgg
 from .features import RELU_LAYERS
-from .panels import LiveView, Panel, image_view, layer_dropdown, png_bytes
+from .panels import LiveView, Panel, image_view, layer_dropdown, png_bytes, take_upload
 
 __all__ = ["studio", "Studio", "STUDIO_STYLE_LAYERS"]
 
@@ -130,18 +130,9 @@ class Studio(Panel):
         self.style_view.value = png_bytes(load_image(self.source(self.style.value), size=128), min_side=128)
 
     def add_upload(self, which: str, upload: w.FileUpload) -> None:
-        if not upload.value:
-            return
-        item = upload.value[-1]
-        data = bytes(item["content"])
-        load_image(data, size=32)  # refuse a file that is not an image now, with a clear message
-        label = f"⬆ {item['name']}"
-        self.uploads[label] = data
-        dropdown = getattr(self, which)
-        if label not in dropdown.options:
-            dropdown.options = [*dropdown.options, label]
-        dropdown.value = label
-        self.set_status(f"uploaded {item['name']} as the {which} image · press Run · {self.weights_text()}")
+        name = take_upload(upload, getattr(self, which), self.uploads)
+        if name is not None:
+            self.set_status(f"uploaded {name} as the {which} image · press Run · {self.weights_text()}")
 
     def settings(self) -> dict:
         """``stylize``'s arguments from the controls. The ticked layers' w_l are divided by their sum, so that

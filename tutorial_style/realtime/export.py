@@ -1,0 +1,138 @@
+"""A trained network as an ONNX model, for phones, browsers and other weak devices.
+
+ONNX is a file format for networks that many runtimes read (ONNX Runtime on phones and in browsers, TensorRT,
+OpenVINO, Core ML's converters). :func:`export_onnx` writes one whose batch, height and width are dynamic: one file
+stylises images of any size, as the PyTorch network does.
+
+It uses PyTorch's ``torch.export``-based exporter (``torch.onnx.export(..., dynamo=True)``, which needs the
+``onnxscript`` package): it records the network's arithmetic on the image size symbolically, so the padding to a
+multiple of 4 that ``StyleNetwork.forward`` computes from the size is exported as a computation, not as the
+numbers of one example. The example image it traces has an odd size on purpose: for a size that needs no padding
+the exporter would drop the padding from the model. After writing, the model is checked with ONNX Runtime against
+PyTorch at sizes that need padding and sizes that need none (``check=True``), so a wrong export fails here, not
+on a phone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import warnings
+from pathlib import Path
+
+import torch
+
+from ..files import atomic_write, prepare_output
+from .network import StyleNetwork
+from .optional import require
+
+__all__ = ["ExportError", "export_onnx", "onnx_session", "run_onnx", "CHECK_SHAPES"]
+
+INPUT, OUTPUT = "images", "stylised"
+_EXAMPLE = (2, 3, 37, 53)  # odd height and width: both get padded (see the module's docstring); a batch of 2, not 1
+CHECK_SHAPES = ((2, 3, 64, 48), (1, 3, 45, 31), (1, 3, 5, 3))
+"""Shapes at which :func:`export_onnx` compares ONNX Runtime with PyTorch: no padding, padding, the smallest."""
+_TOLERANCE = 1e-4  # outputs in [0, 1]; float32 rounding differences between the two are about 1e-6
+
+
+class ExportError(ValueError):
+    """A network could not be exported, or the exported model does not compute what the network does."""
+
+
+def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | None = None, check: bool = True) -> Path:
+    """Write ``network`` to ``path`` as an ONNX model with dynamic batch, height and width; returns the path.
+
+    The model takes ``images`` (B, 3, H, W) float32 in [0, 1] and gives ``stylised``, the same shape. ``opset``:
+    the ONNX operator set (default: the exporter's). ``check``: run the written model with ONNX Runtime at
+    :data:`CHECK_SHAPES` and raise :class:`ExportError` if it differs from PyTorch. Written atomically.
+    """
+    require("onnxscript", "exporting to ONNX", pip="onnxscript")
+    require("onnx", "exporting to ONNX", pip="onnx")
+    path = prepare_output(path)
+    if path.suffix.lower() != ".onnx":
+        raise ExportError(f"{str(path)!r}: an ONNX model's file name ends in .onnx")
+    network = _cpu_copy(network)
+    batch, height, width = (torch.export.Dim(name) for name in ("batch", "height", "width"))
+    example = torch.rand(_EXAMPLE, generator=torch.Generator().manual_seed(0))
+    kwargs = {} if opset is None else {"opset_version": opset}
+    try:
+        with _quiet():
+            program = torch.onnx.export(
+                network, (example,), dynamo=True, input_names=[INPUT], output_names=[OUTPUT],
+                dynamic_shapes=({0: batch, 2: height, 3: width},), verbose=False, **kwargs,
+            )  # fmt: skip
+        data = program.model_proto.SerializeToString()
+    except Exception as e:  # the exporter's many failure types; the first line says what went wrong
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ExportError(f"exporting the network to ONNX failed ({type(e).__name__}: {first})") from None
+    with atomic_write(path) as f:
+        f.write(data)
+    if check:
+        check_onnx(path, network)
+    return path
+
+
+def check_onnx(path: str | os.PathLike, network: StyleNetwork, shapes=CHECK_SHAPES) -> float:
+    """The largest difference between the ONNX model at ``path`` (run by ONNX Runtime) and ``network`` over images
+    of ``shapes``; :class:`ExportError` (the model is removed) if it exceeds float32 rounding."""
+    session = onnx_session(path)
+    worst = 0.0
+    network = _cpu_copy(network)
+    generator = torch.Generator().manual_seed(1)
+    for shape in shapes:
+        images = torch.rand(shape, generator=generator)
+        with torch.inference_mode():
+            expected = network(images)
+        try:
+            got = run_onnx(session, images)
+        except Exception as e:
+            Path(path).unlink(missing_ok=True)
+            raise ExportError(f"the exported model fails on images of shape {shape} in ONNX Runtime ({_first(e)})") from None
+        if got.shape != expected.shape or not torch.allclose(got, expected, atol=_TOLERANCE, rtol=0):
+            Path(path).unlink(missing_ok=True)
+            difference = (got - expected).abs().max().item() if got.shape == expected.shape else f"shape {tuple(got.shape)}"
+            raise ExportError(f"the exported model differs from the network on images of shape {shape} ({difference}); it was removed")
+        worst = max(worst, (got - expected).abs().max().item())
+    return worst
+
+
+def onnx_session(path: str | os.PathLike, threads: int | None = None):
+    """An ONNX Runtime session for the model at ``path`` on the CPU (``threads``: intra-op threads, default its own)."""
+    ort = require("onnxruntime", "running an ONNX model", pip="onnxruntime")
+    options = ort.SessionOptions()
+    if threads is not None:
+        options.intra_op_num_threads = threads
+    options.log_severity_level = 3  # errors only: its warnings about unused initialisers are noise here
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as e:
+        raise ExportError(f"{str(path)!r}: ONNX Runtime cannot load it ({_first(e)})") from None
+
+
+def run_onnx(session, images: torch.Tensor) -> torch.Tensor:
+    """``images`` (B, 3, H, W) in [0, 1] through an ONNX Runtime ``session``: the stylised images, as a tensor."""
+    array = images.detach().to("cpu", torch.float32).contiguous().numpy()
+    return torch.from_numpy(session.run([OUTPUT], {INPUT: array})[0])
+
+
+def _cpu_copy(network: StyleNetwork) -> StyleNetwork:
+    """The network on the CPU in eval mode, without moving or switching the caller's."""
+    if not isinstance(network, StyleNetwork):
+        raise ExportError(f"export_onnx takes a StyleNetwork (see load_network), not {type(network).__name__}")
+    copy = StyleNetwork(**network.config)
+    copy.load_state_dict({k: v.detach().to("cpu", torch.float32) for k, v in network.state_dict().items()})
+    return copy.eval()
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The exporter's progress lines ("[torch.onnx] Run decompositions...") and warnings kept off the console."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _first(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -1,0 +1,42 @@
+"""The optional packages of the real-time tools: imported when a tool needs them, so ``pip install tutorial_style``
+works without them, and a missing one is a one-line error saying what to install.
+
+``pip install "tutorial_style[realtime]"`` installs them all: PyAV (``av``) for video, ``onnx``, ``onnxscript``
+and ``onnxruntime`` for the ONNX export.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__all__ = ["MissingPackageError", "require"]
+
+
+class MissingPackageError(ValueError):
+    """An optional package that a real-time tool needs is not installed. (A ValueError, as the package's other errors
+    that the user fixes: the command line prints it as one line.)"""
+
+
+def require(module: str, purpose: str, pip: str | None = None) -> ModuleType:
+    """``import module``, or :class:`MissingPackageError` saying that ``purpose`` needs it and what to pip install.
+
+    >>> require("math", "counting").sqrt(4)
+    2.0
+    >>> require("no_such_module_here", "flying", pip="wings")
+    Traceback (most recent call last):
+    ...
+    tutorial_style.realtime.optional.MissingPackageError: flying needs the package 'wings', which is not installed: pip install wings (or pip install "tutorial_style[realtime]" for all the real-time tools)
+    """
+    name = pip or module
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name is not None and module.split(".")[0] != e.name.split(".")[0]:  # installed, but it lacks a package of its own
+            raise MissingPackageError(f"{purpose}: the package {name!r} cannot be imported ({e}); reinstall it: pip install --force-reinstall {name}") from e
+        raise MissingPackageError(
+            f"{purpose} needs the package {name!r}, which is not installed: pip install {name} "
+            f'(or pip install "tutorial_style[realtime]" for all the real-time tools)'
+        ) from e
+    except ImportError as e:  # installed but broken (a missing shared library, a wrong build)
+        raise MissingPackageError(f"{purpose}: the package {name!r} cannot be imported ({e}); reinstall it: pip install --force-reinstall {name}") from e

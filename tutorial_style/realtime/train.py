@@ -1,0 +1,338 @@
+"""Training a style network (Johnson, Alahi & Fei-Fei 2016) with the paper's own loss, once per style.
+
+For each batch of photos x, the network f makes f(x), and the loss is the paper's eq. 7 plus a smoothness prior:
+
+    L(x) = alpha L_content(x, f(x)) + beta L_style(a, f(x)) + tv_weight L_tv(f(x))
+
+with the photos' own features as the content target (computed per batch) and the artwork a's Gram matrices as
+the style target (computed once). The loss is the package's :class:`~tutorial_style.objective.Objective`, the
+one the optimisation of ``optimize.py`` minimises; only what is optimised changes: the network's weights, with
+Adam, instead of one image's pixels. After training, stylising a photo is one forward pass.
+
+Johnson et al.'s choices, kept here: the content layer relu2_2 (the paper uses relu4_2, "conv4_2"): a shallower
+layer keeps more of the photo's detail, which a network that never sees the optimisation's start needs; a
+total-variation prior (Johnson et al. pick its weight per style between 1e-6 and 1e-4 in their normalisation);
+Adam at learning rate 1e-3; random crops of photos. The style layers are the paper's, relu1_1 ... relu5_1.
+
+Runs unchanged under ``torchrun --nproc_per_node=K -m tutorial_style train ...``: see :func:`_process_group`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import torch
+
+from ..images import load_image, resize_to
+from ..layers import PAPER_STYLE_LAYERS, check_layer_list, min_input_size
+from ..objective import Objective
+from ..settings import _factor, _whole
+from ..vgg import check_device, get_vgg, on_device, VGG19Features
+from ..weights import RandomWeightsWarning
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .data import PhotoDataset, batches_per_epoch, folder_photos, photo_loader, training_photos
+from .network import DEFAULT, StyleNetwork
+
+__all__ = ["train_network", "History", "PRESETS", "JOHNSON_CONTENT_LAYERS", "ALPHA", "BETA", "TV_WEIGHT"]
+
+JOHNSON_CONTENT_LAYERS = ("relu2_2",)
+ALPHA = 1e-4
+"""Content weight alpha, on relu2_2. With :data:`BETA` = 1, alpha/beta = 1e-4: the paper's 1e-3 on relu4_2 carried
+to relu2_2, whose L_content is about 10 to 20 times larger for the same change of a 128 px photo (measured with
+random weights, normalised network: relu4_2 / relu2_2 = 0.05 to 0.12 for a grey, blurred or other image)."""
+BETA = 1.0
+"""Style weight beta, as in ``Settings``."""
+TV_WEIGHT = 1e-3
+"""Total-variation weight, on squared differences of [0, 1] pixels: a 128 px photo's L_tv is about 100, so the
+prior weighs about 0.1, a few per cent of the total; it removes the speckle a young network makes."""
+
+# Named training settings. "cpu": a usable network in at most 10 minutes on a 2-core laptop at 128 px (measured in
+# benchmarks/realtime.py). "johnson": Johnson et al.'s run (256 px crops, batch 4, 40,000 steps, two epochs of
+# COCO), for a GPU and a large folder of photos.
+PRESETS = {
+    "cpu": {"size": 128, "batch": 2, "steps": 300, **DEFAULT},
+    "johnson": {"size": 256, "batch": 4, "steps": 40_000, "width": 1.0, "blocks": 5},
+}
+
+Callback = Callable[[int, dict, StyleNetwork], "bool | None"]
+
+
+class History(list):
+    """The loss history: one dict per step, ``{"step", "content", "style", "tv", "total"}`` (batch means, over
+    every process when distributed), ``content`` and ``style`` unweighted as in ``stylize``'s history.
+
+    ``interrupted`` is True when Ctrl-C or the callback stopped the run; ``weights_label`` says which VGG19
+    weights the losses were measured with.
+    """
+
+    interrupted: bool = False
+    weights_label: str = ""
+
+
+def train_network(
+    style, *, data=None, steps: int = PRESETS["cpu"]["steps"], size: int = PRESETS["cpu"]["size"],
+    batch: int = PRESETS["cpu"]["batch"], lr: float = 1e-3, alpha: float = ALPHA, beta: float = BETA,
+    tv_weight: float = TV_WEIGHT, content_layers: Sequence[str] = JOHNSON_CONTENT_LAYERS,
+    style_layers: Sequence[str] = PAPER_STYLE_LAYERS, width: float | None = None, blocks: int | None = None,
+    network: StyleNetwork | None = None, weights="auto", device=None, callback: Callback | None = None,
+    checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 100, resume: bool = False, seed: int = 0,
+    progress: bool = True,
+) -> tuple[StyleNetwork, History]:  # fmt: skip
+    """Train a :class:`StyleNetwork` to render photos in the style of ``style``; returns ``(network, history)``.
+
+    ``style``: an artwork (a file, a bundled name or an image tensor). ``data``: None (the bundled photos and
+    those installed packages ship, :mod:`~tutorial_style.realtime.data`), a folder of photos (recursive), a list
+    of photo files, or a torch ``Dataset`` of (3, size, size) images. Each step takes ``batch`` random crops of
+    ``size`` px (per process, when distributed) and takes one Adam step at learning rate ``lr``.
+
+    The loss: ``alpha`` L_content on ``content_layers`` (default Johnson's relu2_2), ``beta`` L_style on
+    ``style_layers`` (the paper's), ``tv_weight`` L_tv. Defaults: ``alpha=1e-4``, ``beta=1`` (the paper's
+    balance carried from relu4_2 to relu2_2: :data:`ALPHA`), ``tv_weight=1e-3`` (:data:`TV_WEIGHT`).
+    The defaults of ``steps``, ``size`` and ``batch`` are ``PRESETS["cpu"]``: minutes on a laptop.
+
+    ``width``/``blocks`` size a new network (default :data:`~tutorial_style.realtime.network.DEFAULT`; Johnson's
+    is width 1.0); ``network`` trains a given one instead. ``weights``: VGG19's, as everywhere (random weights
+    are warned about loudly: the network then learns an untrained network's idea of style, not a real one).
+
+    ``callback(step, losses, network)`` is called after every step (for live previews); returning False stops
+    the run, as does Ctrl-C (KeyboardInterrupt): the network is kept and returned, ``history.interrupted`` set.
+    ``checkpoint``: a file written every ``checkpoint_every`` steps and at the end (also when stopped), with what
+    made the network and the training state; ``resume=True`` continues from it (step count, optimiser state,
+    history; ``steps`` is the total to reach). ``seed`` fixes the network's start, the photos' order and crops.
+    """
+    args = _checked(locals())
+    with _process_group(args["device"]) as (rank, world, device):
+        dataset = _dataset(data, args["size"], args["batch"] * world, seed)
+        start, net, opt_state, history = _start(args, network)
+        style_image, style_name = _style(style, args["size"], device)
+        net = net.to(device).train()
+        vgg = _vgg(weights, device, quiet=rank != 0)
+        objective = Objective.for_images(
+            vgg, torch.zeros(1, 3, args["size"], args["size"], device=device), style_image,
+            content_layers=args["content_layers"], style_layers=args["style_layers"], alpha=args["alpha"],
+            beta=args["beta"], tv_weight=args["tv_weight"],
+        )  # fmt: skip
+        meta = _meta(args, style_image, style_name, vgg, net, dataset, data)
+        if args["resume_meta"].get("style_digest", meta["style_digest"]) != meta["style_digest"]:
+            raise ValueError(f"checkpoint {str(checkpoint)!r} was trained on another style "
+                             f"({args['resume_meta'].get('style')!r}); resume it with that style, or train a new network")  # fmt: skip
+        model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
+        optimizer = torch.optim.Adam(net.parameters(), lr=args["lr"])
+        if opt_state is not None:
+            optimizer.load_state_dict(opt_state)
+        history = History(history)
+        history.weights_label = vgg.weights_info.label
+        save = _saver(checkpoint if rank == 0 else None, net, meta, optimizer, history)
+        _loop(model, net, objective, optimizer, dataset, history, save, start, args, rank, world, device, callback)
+    return net.eval(), history
+
+
+def _loop(model, net, objective, optimizer, dataset, history, save, start, args, rank, world, device, callback) -> None:
+    """Step from ``start`` to ``args["steps"]``, checkpointing every ``checkpoint_every`` steps and at the end."""
+    from tqdm.auto import tqdm
+
+    steps, batch, seed = args["steps"], args["batch"], args["seed"]
+    per_epoch = batches_per_epoch(dataset, batch, world)
+    bar = tqdm(total=steps, initial=start, desc="train", disable=not args["progress"] or rank != 0, leave=False)
+    step = start
+    try:
+        while step < steps:
+            epoch, skip = divmod(step, per_epoch)
+            for photos in photo_loader(dataset, batch, epoch=epoch, skip=skip, seed=seed, rank=rank, world=world):
+                losses = _step(model, objective, optimizer, photos.to(device), world)
+                history.append({"step": step, **losses})
+                step += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{losses['total']:.4g}")
+                if step % args["checkpoint_every"] == 0 and step < steps:
+                    save(step)
+                if callback is not None and callback(step - 1, losses, net) is False:
+                    history.interrupted = True
+                if history.interrupted or step >= steps:
+                    break
+            if history.interrupted:
+                break
+    except KeyboardInterrupt:
+        history.interrupted = True
+    finally:
+        bar.close()
+    save(len(history) and history[-1]["step"] + 1)
+
+
+def _step(model, objective: Objective, optimizer, photos: torch.Tensor, world: int) -> dict[str, float]:
+    """One Adam step on a batch: the photos are their own content targets. Returns the batch-mean losses."""
+    losses = objective.with_content(photos)(model(photos))
+    optimizer.zero_grad(set_to_none=True)
+    losses["total"].mean().backward()  # DistributedDataParallel averages the gradients over the processes here
+    optimizer.step()
+    means = torch.stack([v.detach().float().mean() for v in losses.values()])
+    if world > 1:  # the history holds the losses of the whole batch, over every process
+        torch.distributed.all_reduce(means)
+        means /= world
+    return dict(zip(losses, means.tolist()))
+
+
+@contextlib.contextmanager
+def _process_group(device: torch.device):
+    """``(rank, world size, device)`` of this process. Under ``torchrun`` (``WORLD_SIZE`` > 1 in the environment)
+    it joins the process group (NCCL on GPUs, gloo on CPUs), one GPU per process (``LOCAL_RANK``), and leaves it
+    at the end. Everything distributed is here and in three lines of the training: the model wrapped in
+    DistributedDataParallel, each process's share of the photos (``photo_loader``), rank 0 alone saving and
+    showing progress."""
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1 and not dist.is_initialized():
+        yield 0, 1, device
+        return
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    owner = not dist.is_initialized()  # a caller's own process group is left to the caller
+    if owner:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        yield dist.get_rank(), dist.get_world_size(), device
+    finally:
+        if owner:
+            dist.destroy_process_group()
+
+
+def _saver(path, net, meta: dict, optimizer, history: History) -> Callable[[int], None]:
+    """``save(step)``: the checkpoint at ``path`` (nothing when None: no file asked, or not rank 0)."""
+
+    def save(step: int) -> None:
+        if path is not None and step > 0:
+            training = {"step": step, "optimizer": optimizer.state_dict(), "history": list(history)}
+            save_checkpoint(path, net, {**meta, "steps": step}, training)
+
+    return save
+
+
+def _checked(given: dict) -> dict:
+    """The arguments, checked before any work: a bad one is a one-line ValueError naming it."""
+    args = dict(given)
+    args["steps"] = _whole(given["steps"], "steps", "a positive whole number of training steps", low=1)
+    args["batch"] = _whole(given["batch"], "batch", "a positive whole number of photos per step", low=1)
+    args["checkpoint_every"] = _whole(given["checkpoint_every"], "checkpoint_every", "a positive whole number of steps", low=1)
+    args["seed"] = _whole(given["seed"], "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1)
+    args["content_layers"] = check_layer_list(given["content_layers"], "content_layers")
+    args["style_layers"] = check_layer_list(given["style_layers"], "style_layers")
+    if not args["style_layers"]:
+        raise ValueError("style_layers is empty: a style network needs at least one style layer")
+    smallest = max(min_input_size(args["content_layers"] + args["style_layers"]), 16)
+    args["size"] = _whole(given["size"], "size", f"a whole number of pixels, at least {smallest} for these layers", low=smallest)
+    for name in ("alpha", "beta", "tv_weight"):
+        args[name] = _factor(given[name], name)
+        if isinstance(args[name], tuple):
+            raise ValueError(f"{name} must be one number, got {given[name]!r}")
+    if not (isinstance(given["lr"], (int, float)) and not isinstance(given["lr"], bool) and 0 < given["lr"] < math.inf):
+        raise ValueError(f"lr must be a positive number (Adam's learning rate; Johnson et al. use 1e-3), got {given['lr']!r}")
+    if given["callback"] is not None and not callable(given["callback"]):
+        raise ValueError(f"callback must be a function callback(step, losses, network), got {given['callback']!r}")
+    if given["network"] is not None and (given["width"] is not None or given["blocks"] is not None):
+        raise ValueError("give either network or width/blocks, not both")
+    if given["resume"] and given["checkpoint"] is None:
+        raise ValueError("resume=True needs checkpoint=PATH, the checkpoint to continue")
+    args["device"] = check_device(given["device"])
+    args["resume_meta"] = {}
+    return args
+
+
+def _start(args: dict, network: StyleNetwork | None):
+    """``(first step, network, optimiser state or None, history)``: a fresh start, or the checkpoint's when resuming."""
+    if not args["resume"]:
+        if network is None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(args["seed"])
+                config = {k: v for k, v in (("width", args["width"]), ("blocks", args["blocks"])) if v is not None}
+                network = StyleNetwork(**{**DEFAULT, **config})
+        return 0, network, None, []
+    path = args["checkpoint"]
+    entry = load_checkpoint(path)
+    training = entry.get("training")
+    if not isinstance(training, dict) or "optimizer" not in training:
+        raise CheckpointError(f"checkpoint {str(path)!r} has no training state to resume (it holds only a network); train a new one")
+    config = entry["network"]["config"]
+    wanted = {"width": args["width"], "blocks": args["blocks"]}
+    clash = {k: v for k, v in wanted.items() if v is not None and float(v) != float(config[k])}
+    if clash:
+        raise ValueError(f"checkpoint {str(path)!r} holds a network with {config}, not {clash}; leave width/blocks out to resume it")
+    step = int(training["step"])
+    if step >= args["steps"]:
+        raise ValueError(f"checkpoint {str(path)!r} has already trained {step} steps; ask for more steps (steps > {step}) to resume")
+    net = network if network is not None else StyleNetwork(**config)
+    net.load_state_dict(entry["network"]["state_dict"])
+    args["resume_meta"] = dict(entry.get("meta") or {})
+    return step, net, training["optimizer"], list(training.get("history") or [])
+
+
+def _dataset(data, size: int, length: int, seed: int) -> torch.utils.data.Dataset:
+    """The training photos as a :class:`PhotoDataset` (or the caller's own Dataset, as it is)."""
+    if isinstance(data, torch.utils.data.Dataset):
+        return data
+    if data is None:
+        photos = training_photos()
+    elif isinstance(data, (str, os.PathLike)):
+        photos = folder_photos(data)
+    elif isinstance(data, (list, tuple)):
+        photos = [Path(p) for p in data]
+        missing = [str(p) for p in photos if not p.is_file()]
+        if not photos or missing:
+            raise ValueError(f"data: {'no photos given' if not photos else f'no such file {missing[0]!r}'}; give photo files, a folder, or None")
+    else:
+        raise ValueError(f"data must be None, a folder, a list of photo files or a torch Dataset, not {type(data).__name__}")
+    return PhotoDataset(photos, size, length=length, seed=seed)
+
+
+def _vgg(weights, device: torch.device, quiet: bool) -> VGG19Features:
+    """VGG19 on ``device``, with a loud warning when its weights are random."""
+    vgg = on_device(weights, device) if isinstance(weights, VGG19Features) else get_vgg(weights, device=device)
+    if not vgg.weights_info.pretrained and not quiet:
+        message = (
+            f"training a style network with {vgg.weights_info.label}: the network learns to match an UNTRAINED "
+            "network's features and will NOT learn a real style. Use ImageNet weights (python -m tutorial_style "
+            "fetch-weights) for a network worth using."
+        )
+        warnings.warn(RandomWeightsWarning(message), stacklevel=3)
+        print(f"WARNING: {message}", file=sys.stderr)
+    return vgg
+
+
+def _style(style, size: int, device: torch.device) -> tuple[torch.Tensor, str]:
+    """The artwork as a size x size image (its central square, resized: no distortion), and its name.
+
+    The Gram matrices of eq. 3 are sums over positions, so the artwork must have the crops' number of positions,
+    as the paper resizes it to the photo's size."""
+    name = "tensor" if isinstance(style, torch.Tensor) else Path(str(style)).name
+    image = load_image(style, size=2 * size)
+    h, w = image.shape[-2:]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return resize_to(image[..., top : top + side, left : left + side], (size, size)).to(device), name
+
+
+def _meta(args: dict, style_image, style_name: str, vgg, net, dataset, data) -> dict:
+    """What made the network, for its checkpoint (``load_network(path).meta``)."""
+    t = style_image.detach().to("cpu", torch.float32).contiguous()
+    if data is None:
+        described = "default photos"
+    elif isinstance(data, (str, os.PathLike)):
+        described = str(data)
+    else:
+        described = type(data).__name__
+    return {
+        "style": style_name, "style_digest": hashlib.sha256(t.numpy().tobytes()).hexdigest()[:16],
+        "alpha": args["alpha"], "beta": args["beta"], "tv_weight": args["tv_weight"],
+        "content_layers": list(args["content_layers"]), "style_layers": list(args["style_layers"]),
+        "weights": vgg.weights_info.label, "pretrained": bool(vgg.weights_info.pretrained),
+        "size": args["size"], "batch": args["batch"], "lr": float(args["lr"]), "seed": args["seed"],
+        "data": described, "photos": len(getattr(dataset, "photos", dataset)), **net.config,
+    }  # fmt: skip

@@ -1,0 +1,196 @@
+"""Stylising a video: frames in, each through the network, frames out at the same frame rate and size.
+
+What the paper's method cannot do (hundreds of VGG19 passes per frame) a trained network does with one pass per
+frame. Video is read and written with PyAV (``av``, FFmpeg's libraries; ``pip install av``), imported only here.
+
+The result is H.264 in the container that its suffix names (.mp4, .mov, .mkv; .webm gets VP9, .avi MPEG-4 part 2).
+The sound track is not copied (the result is silent; :class:`VideoResult` says whether there was one), and frames
+are written at the video's average frame rate, one after another (a variable frame rate becomes a constant one).
+The file is written atomically: a temporary file next to it, renamed when the last frame is in, so an error or a
+Ctrl-C leaves no half-written video.
+
+Each frame is stylised on its own (no temporal smoothing), so a network may flicker a little between frames.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..files import atomic_write, prepare_output
+from .network import StyleNetwork
+from .optional import require
+from .stylize import stylize_images
+
+__all__ = ["VIDEO_SUFFIXES", "VideoError", "VideoResult", "is_video", "check_video_path", "stylize_video"]
+
+# suffix -> (FFmpeg's container format, the encoders to try in turn)
+_CONTAINERS = {
+    ".mp4": ("mp4", ("libx264", "mpeg4")),
+    ".m4v": ("mp4", ("libx264", "mpeg4")),
+    ".mov": ("mov", ("libx264", "mpeg4")),
+    ".mkv": ("matroska", ("libx264", "mpeg4")),
+    ".webm": ("webm", ("libvpx-vp9", "libvpx")),
+    ".avi": ("avi", ("mpeg4",)),
+}
+VIDEO_SUFFIXES = tuple(_CONTAINERS)
+"""The video files read and written here, by suffix."""
+
+
+class VideoError(ValueError):
+    """A video cannot be read or written. The message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class VideoResult:
+    """What :func:`stylize_video` wrote: ``frames`` frames of ``width`` x ``height`` at ``fps`` frames a second."""
+
+    path: Path
+    frames: int
+    width: int
+    height: int
+    fps: Fraction
+    codec: str
+    audio_dropped: bool  # the input had a sound track, which is not copied
+
+
+def is_video(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a video file by its suffix (.mp4, .mov, .mkv, .webm, .avi, .m4v).
+
+    >>> is_video("holiday.MP4"), is_video("photo.jpg")
+    (True, False)
+    """
+    return Path(path).suffix.lower() in _CONTAINERS
+
+
+def check_video_path(path: str | os.PathLike) -> Path:
+    """Check, before any work, that a video can be written at ``path``: a known suffix, a writable folder."""
+    path = Path(path)
+    if not is_video(path):
+        raise VideoError(f"{str(path)!r}: unknown video file type {path.suffix!r}; use {', '.join(VIDEO_SUFFIXES)}")
+    return prepare_output(path)
+
+
+def stylize_video(
+    network: StyleNetwork, source: str | os.PathLike, target: str | os.PathLike, *, batch_size: int = 4,
+    device=None, progress: bool = True,
+) -> VideoResult:  # fmt: skip
+    """The video ``source`` with every frame through ``network``, written to ``target`` at the same frame rate and
+    size (without its sound). ``batch_size`` frames go through the network at a time, on ``device`` (default the
+    network's). A file that is not a readable video raises a one-line :class:`VideoError`."""
+    av = require("av", "reading and writing video", pip="av")
+    source, target = Path(source), check_video_path(target)
+    fmt, encoders = _CONTAINERS[target.suffix.lower()]
+    with _open(av, source) as reader:
+        stream = reader.streams.video[0]
+        fps = stream.average_rate or stream.guessed_rate or Fraction(25)
+        audio = bool(reader.streams.audio)
+        total = stream.frames or None
+        bar = _bar(total, progress)
+        frames, writer_state = 0, {}
+        try:
+            with atomic_write(target) as f, av.open(f, mode="w", format=fmt) as writer:
+                for batch in _batches(av, reader, stream, source, batch_size):
+                    out = stylize_images(network, batch, batch_size=batch_size, device=device)
+                    _encode(av, writer, writer_state, encoders, fps, out)
+                    frames += len(out)
+                    if bar is not None:
+                        bar.update(len(out))
+                if not frames:
+                    raise VideoError(f"{str(source)!r}: the video has no frames that can be decoded")
+                for packet in writer_state["stream"].encode():  # flush the encoder's last frames
+                    writer.mux(packet)
+        finally:
+            if bar is not None:
+                bar.close()
+    out_stream = writer_state["stream"]
+    return VideoResult(target, frames, out_stream.width, out_stream.height, Fraction(fps), out_stream.codec_context.name, audio)
+
+
+def _open(av, source: Path):
+    """The video ``source`` opened for reading, or a one-line :class:`VideoError` saying why not."""
+    name = repr(str(source))
+    if source.is_dir():
+        raise VideoError(f"{name}: is a folder, not a video file")
+    if not source.is_file():
+        raise VideoError(f"{name}: no such file")
+    if source.stat().st_size == 0:
+        raise VideoError(f"{name}: is empty (0 bytes)")
+    try:
+        reader = av.open(str(source), mode="r")
+    except (av.FFmpegError, OSError, ValueError) as e:
+        raise VideoError(f"{name}: cannot be read as a video ({_reason(e)}). It may be damaged, or not a video file.") from None
+    if not reader.streams.video:
+        reader.close()
+        raise VideoError(f"{name}: has no video stream (only sound or data)")
+    return reader
+
+
+def _batches(av, reader, stream, source: Path, batch_size: int):
+    """The decoded frames as (B, 3, H, W) float tensors in [0, 1], ``batch_size`` at a time."""
+    stream.thread_type = "AUTO"  # decode with several threads where the codec allows
+    batch, decoded = [], 0
+    try:
+        for frame in reader.decode(stream):
+            batch.append(torch.from_numpy(frame.to_ndarray(format="rgb24")))
+            decoded += 1
+            if len(batch) == batch_size:
+                yield _to_tensor(batch)
+                batch = []
+    except (av.FFmpegError, OSError, ValueError) as e:
+        if isinstance(e, VideoError):
+            raise
+        raise VideoError(f"{str(source)!r}: decoding failed after {decoded} frame(s) ({_reason(e)}); the file may be truncated or damaged") from None
+    if batch:
+        yield _to_tensor(batch)
+
+
+def _to_tensor(frames: list[torch.Tensor]) -> torch.Tensor:
+    return torch.stack(frames).permute(0, 3, 1, 2).float().div_(255)
+
+
+def _encode(av, writer, state: dict, encoders: tuple[str, ...], fps: Fraction, images: torch.Tensor) -> None:
+    """Encode a batch of stylised frames; the output stream is made at the first batch, with the frames' size."""
+    if "stream" not in state:
+        state["stream"] = _add_stream(av, writer, encoders, fps, *images.shape[-2:])
+    stream = state["stream"]
+    pixels = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+    for array in pixels:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")
+        for packet in stream.encode(frame):
+            writer.mux(packet)
+
+
+def _add_stream(av, writer, encoders: tuple[str, ...], fps: Fraction, height: int, width: int):
+    """A video stream with the first encoder this FFmpeg build has. 4:2:0 colour needs even sizes; odd-sized
+    video keeps its size with full-resolution colour (4:4:4) where the encoder has it (H.264, VP9)."""
+    available = [name for name in encoders if name in av.codecs_available]
+    if not available:
+        raise VideoError(f"this FFmpeg build (PyAV {av.__version__}) has none of the encoders {', '.join(encoders)}; try .mp4 or .avi")
+    name = available[0]
+    stream = writer.add_stream(name, rate=fps)
+    stream.width, stream.height = width, height
+    odd = width % 2 or height % 2
+    stream.pix_fmt = "yuv444p" if odd and name in ("libx264", "libvpx-vp9") else "yuv420p"
+    if name == "libx264":
+        stream.options = {"crf": "18", "preset": "medium"}  # visually lossless: the stylised frames as they are
+    return stream
+
+
+def _reason(e: BaseException) -> str:
+    """FFmpeg's reason without the file name (the message names it already)."""
+    text = getattr(e, "strerror", None) or str(e).strip() or type(e).__name__
+    return text.splitlines()[0].rstrip(".")
+
+
+def _bar(total: int | None, show: bool):
+    if not show:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="stylising video", unit="frame")
