@@ -82,6 +82,22 @@ def one_line_error(capsys) -> str:
     return err
 
 
+# --- the network's instance norm --------------------------------------------------------------------------------
+
+
+def test_the_networks_instance_norm_is_torchs_instance_norm():
+    from tutorial_style.realtime.network import InstanceNorm
+
+    norm, reference = InstanceNorm(6), torch.nn.InstanceNorm2d(6, affine=True)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 2)
+        norm.bias.uniform_(-1, 1)
+    reference.load_state_dict(norm.state_dict())  # the same weights, under the same names
+    x = torch.randn(3, 6, 11, 7) * 4 + 2
+    torch.testing.assert_close(norm(x), reference(x), atol=1e-5, rtol=1e-5)
+    assert isinstance(norm, torch.nn.InstanceNorm2d)
+
+
 # --- images and folders -------------------------------------------------------------------------------------------
 
 

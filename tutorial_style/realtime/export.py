@@ -94,7 +94,8 @@ def check_onnx(model: str | os.PathLike | bytes, network: StyleNetwork, shapes=C
         except Exception as e:
             raise ExportError(f"the exported model fails on images of shape {shape} in ONNX Runtime ({_first(e)})") from None
         if got.shape != expected.shape or not torch.allclose(got, expected, atol=_TOLERANCE, rtol=0):
-            difference = f"by up to {(got - expected).abs().max().item():.3g}" if got.shape == expected.shape else f"shape {tuple(got.shape)}"
+            same = got.shape == expected.shape
+            difference = f"by up to {(got - expected).abs().max().item():.3g}" if same else f"shape {tuple(got.shape)}"
             raise ExportError(f"the ONNX model differs from the network on images of shape {shape} ({difference})")
         worst = max(worst, (got - expected).abs().max().item())
     return worst
