@@ -14,7 +14,11 @@ cut short still leaves what it measured, and ``OUT/gpu.md`` holds the tables for
    one batched call per row (target 4: 15 s);
 5. time and peak GPU memory per evaluation at 1024 px (target 5: 16 GB);
 6. coarse-to-fine at 1024 px (issue 14): 256 -> 512 -> 1024 px against one run at 1024 px
-   (``benchmarks/coarse_to_fine.py``).
+   (``benchmarks/coarse_to_fine.py``);
+7. real time (issue 15): a trained network's stylisation at 512 and 1024 px, the default network and Johnson's,
+   milliseconds per image at batch 1 and images per second at batch 8, fp32 and bf16;
+8. real time: training a network, images per second (``ts.train_network`` at 256 px, batch 8, default and
+   Johnson's network; the time of a run of 2 + n steps less that of 2 steps).
 
 Random VGG19 weights throughout: speed does not depend on the weights' values (the losses do, which is why
 section 2 compares precisions on the same weights rather than against a fixed number).
@@ -133,6 +137,74 @@ def fig3_grid(device, size, steps) -> dict:
     return {"size": size, "steps": steps, "cells": f"{rows} x {cols}", "seconds": time.perf_counter() - start}
 
 
+def realtime_stylisation(device, sizes, repeats: int, batch: int = 8) -> dict:
+    """Per size and network: ms per image at batch 1 and images per second at ``batch``, fp32 and bf16 (autocast),
+    the median of ``repeats`` timed runs after a warm-up, under ``torch.inference_mode``; peak GPU memory."""
+    from tutorial_style.realtime.network import DEFAULT, JOHNSON
+
+    rows = []
+    for size in sizes:
+        for name, config in (("default", DEFAULT), ("Johnson", JOHNSON)):
+            torch.manual_seed(0)
+            net = ts.StyleNetwork(**config).to(device).eval()
+            row = {"size": size, "network": name, **config}
+            for precision in ("fp32", "bf16"):
+                for n in (1, batch):
+                    images = torch.rand(n, 3, size, size, device=device)
+                    seconds = _median_seconds(lambda: net(images), repeats, device, precision)
+                    key = f"{precision} ms per image" if n == 1 else f"{precision} images/s at batch {n}"
+                    row[key] = 1e3 * seconds if n == 1 else n / seconds
+            if device.type == "cuda":
+                row["peak GB"] = torch.cuda.max_memory_allocated() / 1e9
+                torch.cuda.reset_peak_memory_stats()
+            rows.append(row)
+            print(f"  {json.dumps(row)}", flush=True)
+    return {"rows": rows}
+
+
+def _median_seconds(run, repeats: int, device, precision: str) -> float:
+    import statistics
+
+    times = []
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+        for i in range(repeats + 2):
+            _sync(device)
+            start = time.perf_counter()
+            run()
+            _sync(device)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times[2:])
+
+
+def realtime_training(device, size: int, batch: int, steps: int) -> dict:
+    """Training images per second: ``ts.train_network`` for 2 + ``steps`` steps and for 2 (set-up, data loading
+    start and warm-up cancel out), the default network and Johnson's, random VGG19 weights, no checkpoint."""
+    from tutorial_style.realtime.network import DEFAULT, JOHNSON
+
+    if not hasattr(ts, "train_network"):
+        raise RuntimeError("ts.train_network is not in this checkout (it comes with the training code of issue 15)")
+    vgg = ts.get_vgg("random", device=device)
+    rows = []
+    for name, config in (("default", DEFAULT), ("Johnson", JOHNSON)):
+        times = []
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        for n in (2, 2 + steps):
+            _sync(device)
+            start = time.perf_counter()
+            ts.train_network("mosaic", steps=n, size=size, batch=batch, weights=vgg, device=device, progress=False, **config)
+            _sync(device)
+            times.append(time.perf_counter() - start)
+        seconds_per_step = (times[1] - times[0]) / steps
+        row = {"network": name, **config, "size": size, "batch": batch, "images/s": batch / seconds_per_step,
+               "ms per step": 1e3 * seconds_per_step}  # fmt: skip
+        if device.type == "cuda":
+            row["peak GB"] = torch.cuda.max_memory_allocated() / 1e9
+        rows.append(row)
+        print(f"  {json.dumps(row)}", flush=True)
+    return {"rows": rows}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda")
@@ -159,6 +231,10 @@ def main(argv=None) -> int:
         ("coarse-to-fine, 1024 px", lambda: coarse_to_fine.compare(
             device, 48 if small else 1024, (24, 48) if small else (256, 512, 1024), (2, 1) if small else (300, 150, 50),
             3 if small else 500)),
+        ("real time: stylisation, 512 and 1024 px", lambda: realtime_stylisation(
+            device, (40, 48) if small else (512, 1024), 1 if small else 20, 2 if small else 8)),
+        ("real time: training, images per second", lambda: realtime_training(
+            device, 32 if small else 256, 2 if small else 8, 1 if small else 30)),
     ]
     for name, section in sections:
         start = time.perf_counter()
@@ -200,8 +276,30 @@ def markdown(results: dict) -> str:
     c = results.get("coarse-to-fine, 1024 px", {})
     if "pyramid" in c:
         lines += ["", f"Coarse-to-fine at {c['size']} px, from white noise:", "", coarse_to_fine.table(c).rstrip()]
+    lines += realtime_markdown(results)
     errors = [f"- {k}: {v['error']}" for k, v in results.items() if isinstance(v, dict) and "error" in v]
     return "\n".join(lines + (["", "Sections that failed:", *errors] if errors else [])) + "\n"
+
+
+def realtime_markdown(results: dict) -> list[str]:
+    """The lines of sections 7 and 8's tables."""
+    lines = []
+    rows = results.get("real time: stylisation, 512 and 1024 px", {}).get("rows")
+    if rows:
+        batched = [k for k in rows[0] if "images/s" in k]  # "fp32 images/s at batch 8", "bf16 ..."
+        lines += ["", "A trained network's stylisation (random weights; speed does not depend on them):", "",
+                  "| size | network | fp32 per image | bf16 per image | " + " | ".join(batched) + " |", "|---:|---|---:|---:|---:|---:|"]  # fmt: skip
+        for r in rows:
+            lines.append(f"| {r['size']} px | {r['network']} | {r['fp32 ms per image']:.2f} ms | {r['bf16 ms per image']:.2f} ms | "
+                         + " | ".join(f"{r[k]:.0f}" for k in batched) + " |")  # fmt: skip
+    rows = results.get("real time: training, images per second", {}).get("rows")
+    if rows:
+        lines += ["", "Training a network (ts.train_network):", "", "| network | size | batch | images/s | ms per step | peak GPU memory |",
+                  "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for r in rows:
+            peak = f"{r['peak GB']:.1f} GB" if "peak GB" in r else "-"
+            lines.append(f"| {r['network']} | {r['size']} px | {r['batch']} | {r['images/s']:.1f} | {r['ms per step']:.1f} | {peak} |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ It uses PyTorch's ``torch.export``-based exporter (``torch.onnx.export(..., dyna
 multiple of 4 that ``StyleNetwork.forward`` computes from the size is exported as a computation, not as the
 numbers of one example. The example image it traces has an odd size on purpose: for a size that needs no padding
 the exporter would drop the padding from the model. After writing, the model is checked with ONNX Runtime against
-PyTorch at sizes that need padding and sizes that need none (``check=True``), so a wrong export fails here, not
-on a phone.
+PyTorch at sizes that need padding and sizes that need none (``check=True``) before it is written, so a wrong export
+fails here, not on a phone. (The exporter records what it assumed of the example's size, such as "it needs padding",
+as run-time assertions that the ONNX model does not keep; the model's arithmetic holds for every size, which that
+check confirms.)
 """
 
 from __future__ import annotations
@@ -45,10 +47,13 @@ def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | 
 
     The model takes ``images`` (B, 3, H, W) float32 in [0, 1] and gives ``stylised``, the same shape. ``opset``:
     the ONNX operator set (default: the exporter's). ``check``: run the written model with ONNX Runtime at
-    :data:`CHECK_SHAPES` and raise :class:`ExportError` if it differs from PyTorch. Written atomically.
+    :data:`CHECK_SHAPES` and raise :class:`ExportError`, writing nothing, if it differs from PyTorch. Written
+    atomically.
     """
     require("onnxscript", "exporting to ONNX", pip="onnxscript")
     require("onnx", "exporting to ONNX", pip="onnx")
+    if check:
+        require("onnxruntime", "checking the exported model (check=False skips it)", pip="onnxruntime")
     path = prepare_output(path)
     if path.suffix.lower() != ".onnx":
         raise ExportError(f"{str(path)!r}: an ONNX model's file name ends in .onnx")
@@ -66,17 +71,17 @@ def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | 
     except Exception as e:  # the exporter's many failure types; the first line says what went wrong
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ExportError(f"exporting the network to ONNX failed ({type(e).__name__}: {first})") from None
+    if check:  # before writing: a wrong model never reaches the disk
+        check_onnx(data, network)
     with atomic_write(path) as f:
         f.write(data)
-    if check:
-        check_onnx(path, network)
     return path
 
 
-def check_onnx(path: str | os.PathLike, network: StyleNetwork, shapes=CHECK_SHAPES) -> float:
-    """The largest difference between the ONNX model at ``path`` (run by ONNX Runtime) and ``network`` over images
-    of ``shapes``; :class:`ExportError` (the model is removed) if it exceeds float32 rounding."""
-    session = onnx_session(path)
+def check_onnx(model: str | os.PathLike | bytes, network: StyleNetwork, shapes=CHECK_SHAPES) -> float:
+    """The largest difference between the ONNX ``model`` (a file, or its bytes), run by ONNX Runtime, and ``network``
+    over random images of ``shapes``; :class:`ExportError` if it fails or differs by more than float32 rounding."""
+    session = onnx_session(model)
     worst = 0.0
     network = _cpu_copy(network)
     generator = torch.Generator().manual_seed(1)
@@ -87,27 +92,29 @@ def check_onnx(path: str | os.PathLike, network: StyleNetwork, shapes=CHECK_SHAP
         try:
             got = run_onnx(session, images)
         except Exception as e:
-            Path(path).unlink(missing_ok=True)
             raise ExportError(f"the exported model fails on images of shape {shape} in ONNX Runtime ({_first(e)})") from None
         if got.shape != expected.shape or not torch.allclose(got, expected, atol=_TOLERANCE, rtol=0):
-            Path(path).unlink(missing_ok=True)
-            difference = (got - expected).abs().max().item() if got.shape == expected.shape else f"shape {tuple(got.shape)}"
-            raise ExportError(f"the exported model differs from the network on images of shape {shape} ({difference}); it was removed")
+            same = got.shape == expected.shape
+            difference = f"by up to {(got - expected).abs().max().item():.3g}" if same else f"shape {tuple(got.shape)}"
+            raise ExportError(f"the ONNX model differs from the network on images of shape {shape} ({difference})")
         worst = max(worst, (got - expected).abs().max().item())
     return worst
 
 
-def onnx_session(path: str | os.PathLike, threads: int | None = None):
-    """An ONNX Runtime session for the model at ``path`` on the CPU (``threads``: intra-op threads, default its own)."""
+def onnx_session(model: str | os.PathLike | bytes, threads: int | None = None):
+    """An ONNX Runtime session on the CPU for the ONNX ``model`` (a file, or its bytes); ``threads``: intra-op
+    threads (default ONNX Runtime's choice)."""
     ort = require("onnxruntime", "running an ONNX model", pip="onnxruntime")
     options = ort.SessionOptions()
     if threads is not None:
         options.intra_op_num_threads = threads
     options.log_severity_level = 3  # errors only: its warnings about unused initialisers are noise here
+    source = model if isinstance(model, bytes) else str(model)
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
     except Exception as e:
-        raise ExportError(f"{str(path)!r}: ONNX Runtime cannot load it ({_first(e)})") from None
+        name = "the exported model" if isinstance(model, bytes) else repr(str(model))
+        raise ExportError(f"{name}: ONNX Runtime cannot load it ({_first(e)})") from None
 
 
 def run_onnx(session, images: torch.Tensor) -> torch.Tensor:

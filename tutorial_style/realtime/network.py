@@ -31,13 +31,26 @@ DEFAULT = {"width": 0.5, "blocks": 5}
 """The tutorial's default: channels 16-32-64, fast on a CPU."""
 
 
+class InstanceNorm(nn.InstanceNorm2d):
+    """Instance normalisation with a learnt scale and shift per channel: ``nn.InstanceNorm2d(c, affine=True)``, the
+    same weights and the same result, computed as a group norm with one channel per group, which is the same
+    arithmetic: PyTorch's CPU kernel for group norm is faster (the network about 15 % faster on a CPU;
+    benchmarks/realtime.py)."""
+
+    def __init__(self, channels: int):
+        super().__init__(channels, affine=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.group_norm(x, self.num_features, self.weight, self.bias, self.eps)
+
+
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, padding_mode="reflect")
 
 
 class _ConvNormReLU(nn.Sequential):
     def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1):
-        super().__init__(_conv(cin, cout, kernel, stride), nn.InstanceNorm2d(cout, affine=True), nn.ReLU(inplace=True))
+        super().__init__(_conv(cin, cout, kernel, stride), InstanceNorm(cout), nn.ReLU(inplace=True))
 
 
 class _Residual(nn.Module):
@@ -46,7 +59,7 @@ class _Residual(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         self.body = nn.Sequential(
-            _ConvNormReLU(channels, channels, 3), _conv(channels, channels, 3), nn.InstanceNorm2d(channels, affine=True)
+            _ConvNormReLU(channels, channels, 3), _conv(channels, channels, 3), InstanceNorm(channels)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

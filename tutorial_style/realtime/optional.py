@@ -29,14 +29,15 @@ def require(module: str, purpose: str, pip: str | None = None) -> ModuleType:
     tutorial_style.realtime.optional.MissingPackageError: flying needs the package 'wings', which is not installed: pip install wings (or pip install "tutorial_style[realtime]" for all the real-time tools)
     """
     name = pip or module
+    broken = f"{purpose}: the package {name!r} is installed but cannot be imported (%s); reinstall it: pip install --force-reinstall {name}"
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as e:
-        if e.name is not None and module.split(".")[0] != e.name.split(".")[0]:  # installed, but it lacks a package of its own
-            raise MissingPackageError(f"{purpose}: the package {name!r} cannot be imported ({e}); reinstall it: pip install --force-reinstall {name}") from e
+        if e.name is not None and module.split(".")[0] != e.name.split(".")[0]:  # it lacks a package of its own
+            raise MissingPackageError(broken % e) from e
         raise MissingPackageError(
             f"{purpose} needs the package {name!r}, which is not installed: pip install {name} "
             f'(or pip install "tutorial_style[realtime]" for all the real-time tools)'
         ) from e
     except ImportError as e:  # installed but broken (a missing shared library, a wrong build)
-        raise MissingPackageError(f"{purpose}: the package {name!r} cannot be imported ({e}); reinstall it: pip install --force-reinstall {name}") from e
+        raise MissingPackageError(broken % e) from e

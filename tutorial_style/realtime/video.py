@@ -145,7 +145,9 @@ def _batches(av, reader, stream, source: Path, batch_size: int):
     except (av.FFmpegError, OSError, ValueError) as e:
         if isinstance(e, VideoError):
             raise
-        raise VideoError(f"{str(source)!r}: decoding failed after {decoded} frame(s) ({_reason(e)}); the file may be truncated or damaged") from None
+        raise VideoError(
+            f"{str(source)!r}: decoding failed after {decoded} frame(s) ({_reason(e)}); the file may be truncated or damaged"
+        ) from None
     if batch:
         yield _to_tensor(batch)
 
@@ -171,7 +173,9 @@ def _add_stream(av, writer, encoders: tuple[str, ...], fps: Fraction, height: in
     video keeps its size with full-resolution colour (4:4:4) where the encoder has it (H.264, VP9)."""
     available = [name for name in encoders if name in av.codecs_available]
     if not available:
-        raise VideoError(f"this FFmpeg build (PyAV {av.__version__}) has none of the encoders {', '.join(encoders)}; try .mp4 or .avi")
+        raise VideoError(
+            f"this FFmpeg build (PyAV {av.__version__}) has none of the encoders {', '.join(encoders)}; try .mp4 or .avi"
+        )
     name = available[0]
     stream = writer.add_stream(name, rate=fps)
     stream.width, stream.height = width, height

@@ -1,0 +1,155 @@
+"""Real time (issue 15): stylising with a trained network against the paper's optimisation, measured on this machine.
+
+    python benchmarks/realtime.py                               # every section, random weights, the CPU
+    python benchmarks/realtime.py --sections stylisation        # one section
+    python benchmarks/realtime.py --size 128 --repeats 3        # smaller and quicker
+
+Each section is one function returning a dict of numbers (printed as JSON lines, then as a table); nothing here is
+asserted in tests. Speed does not depend on the weights' values, so random weights (VGG19 and networks) serve.
+On a machine shared with other work, ``--threads 1`` gives steadier ratios: two threads that wait for each other
+suffer most when another process takes one of the cores.
+
+``stylisation_section()``: on the CPU, at ``size`` px (256 by default; astronaut in the style of mosaic), in one
+run: one loss-and-gradient evaluation of the optimisation (VGG19, the paper's layers and weights), the whole fast
+preset (``PRESETS["fast"]["steps"]`` such evaluations), and one image through the default network
+(``StyleNetwork()``), a slimmer one and Johnson's full network in PyTorch eager (``torch.inference_mode``, batch 1)
+and in ONNX Runtime on the CPU (the same network exported with ``export_onnx``, the same number of threads). Each is
+timed once per round, in turn, for ``repeats`` rounds after two of warm-up; the medians are kept. Targets: the default network at most 0.1 x one
+evaluation, at least 500 x faster than the fast preset per image, and ONNX Runtime at least as fast as PyTorch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import tutorial_style as ts  # noqa: E402
+from tutorial_style.objective import Objective  # noqa: E402
+from tutorial_style.realtime.network import DEFAULT, JOHNSON  # noqa: E402
+
+SLIM = {"width": 0.5, "blocks": 3}  # a candidate for a slimmer default, measured next to it
+
+
+def evaluation(content: torch.Tensor, style: torch.Tensor, vgg) -> Callable[[], None]:
+    """One loss-and-gradient evaluation of the optimisation, as ``ts.stylize`` runs it with the paper's settings
+    (``Settings()``: the layers, alpha, beta): the objective's total loss of an image and its gradient."""
+    settings = ts.Settings()
+    objective = Objective.for_images(
+        vgg, content, style, content_layers=settings.content_layers, style_layers=settings.style_layers,
+        style_weights=settings.style_weights, alpha=settings.alpha, beta=settings.beta,
+    )  # fmt: skip
+    image = content.clone().requires_grad_(True)
+
+    def run() -> None:
+        image.grad = None
+        objective(image)["total"].sum().backward()
+
+    return run
+
+
+def interleaved_medians(runs: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict[str, float]:
+    """Median seconds of each run, the runs taken in turn in every round, so that a change in the machine's load
+    during the measurement touches them all alike (the ratios are what matter)."""
+    times = {name: [] for name in runs}
+    for round_ in range(warmup + repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            if round_ >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def stylisation_section(weights: str = "random", size: int = 256, repeats: int = 7) -> dict:
+    """One evaluation of the optimisation, the fast preset, and the networks in PyTorch and ONNX Runtime, all at
+    ``size`` px on the CPU, measured in turn in each round."""
+    from tutorial_style.realtime.export import export_onnx, onnx_session, run_onnx
+
+    vgg = ts.get_vgg(weights, device="cpu")
+    content, style = ts.load_image("astronaut", size=size), ts.load_image("mosaic", size=size)
+    runs, networks = {"evaluation": evaluation(content, style, vgg)}, {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, config in (("default", DEFAULT), ("slimmer", SLIM), ("Johnson", JOHNSON)):
+            torch.manual_seed(0)
+            net = networks[name] = ts.StyleNetwork(**config).eval()
+            session = onnx_session(export_onnx(net, Path(folder) / f"{name}.onnx"), threads=torch.get_num_threads())
+            runs[f"{name} pytorch"] = torch.inference_mode()(lambda net=net: net(content))
+            runs[f"{name} onnx runtime"] = lambda session=session: run_onnx(session, content)
+    seconds = interleaved_medians(runs, repeats)
+    fast_steps = ts.PRESETS["fast"]["steps"]
+    one = seconds["evaluation"]
+    result = {
+        "size": list(content.shape[-2:]), "threads": torch.get_num_threads(), "weights": vgg.weights_info.label,
+        "one evaluation s": one, "fast preset evaluations": fast_steps, "fast preset s": fast_steps * one, "networks": [],
+    }  # fmt: skip
+    for name, net in networks.items():
+        eager, ort = seconds[f"{name} pytorch"], seconds[f"{name} onnx runtime"]
+        row = {"name": name, "network": f"width {net.config['width']}, {net.config['blocks']} blocks",
+               "parameters": sum(p.numel() for p in net.parameters()), "pytorch s": eager, "onnx runtime s": ort,
+               "x one evaluation": eager / one, "x faster than the fast preset": fast_steps * one / eager,
+               "onnx runtime / pytorch": ort / eager}  # fmt: skip
+        result["networks"].append(row)
+        print(f"{name}: {json.dumps(row)}", flush=True)
+    return result
+
+
+def stylisation_table(result: dict) -> str:
+    """The section's numbers as the Markdown table of docs/performance.md."""
+    h, w = result["size"]
+    lines = [
+        f"CPU, {result['threads']} threads, {w}x{h} px: one loss-and-gradient evaluation of the optimisation "
+        f"{1e3 * result['one evaluation s']:.0f} ms; the fast preset ({result['fast preset evaluations']} evaluations) "
+        f"{result['fast preset s']:.1f} s.",
+        "",
+        "| network | parameters | PyTorch per image | x one evaluation (target <= 0.1) | faster than the fast preset (target >= 500) "
+        "| ONNX Runtime per image | ORT / PyTorch (target <= 1) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]  # fmt: skip
+    for r in result["networks"]:
+        lines.append(
+            f"| {r['name']} ({r['network']}) | {r['parameters']:,} | {1e3 * r['pytorch s']:.1f} ms | {r['x one evaluation']:.3f} "
+            f"| {r['x faster than the fast preset']:.0f}x | {1e3 * r['onnx runtime s']:.1f} ms | {r['onnx runtime / pytorch']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS = {"stylisation": stylisation_section}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
+    parser.add_argument("--weights", default="random", help="random (default: no download needed), imagenet, auto or a file")
+    parser.add_argument("--size", type=int, default=256, help="stylisation: the image's longer side (default 256)")
+    parser.add_argument("--repeats", type=int, default=7, help="stylisation: timed runs per network (the median is kept)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch and ONNX Runtime (default: PyTorch's)")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"# CPU {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    results = {}
+    for name in args.sections:
+        if name == "stylisation":
+            results[name] = stylisation_section(args.weights, size=args.size, repeats=args.repeats)
+            print(stylisation_table(results[name]))
+        else:
+            results[name] = SECTIONS[name]()
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
