@@ -57,7 +57,7 @@ prior weighs about 0.1, a few per cent of the total; it removes the speckle a yo
 # benchmarks/realtime.py). "johnson": Johnson et al.'s run (256 px crops, batch 4, 40,000 steps, two epochs of
 # COCO), for a GPU and a large folder of photos.
 PRESETS = {
-    "cpu": {"size": 128, "batch": 2, "steps": 300, **DEFAULT},
+    "cpu": {"size": 128, "batch": 2, "steps": 250, **DEFAULT},
     "johnson": {"size": 256, "batch": 4, "steps": 40_000, "width": 1.0, "blocks": 5},
 }
 
