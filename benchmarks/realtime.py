@@ -1,7 +1,7 @@
-"""Real time (issue 15): stylising with a trained network against the paper's optimisation, measured on this machine.
+"""Real time (issue 15): training a style network, and stylising with it against the paper's optimisation, on this machine.
 
     python benchmarks/realtime.py                               # every section, random weights, the CPU
-    python benchmarks/realtime.py --sections stylisation        # one section
+    python benchmarks/realtime.py --sections stylisation        # one section (or training)
     python benchmarks/realtime.py --size 128 --repeats 3        # smaller and quicker
 
 Each section is one function returning a dict of numbers (printed as JSON lines, then as a table); nothing here is
@@ -16,6 +16,14 @@ preset (``PRESETS["fast"]["steps"]`` such evaluations), and one image through th
 and in ONNX Runtime on the CPU (the same network exported with ``export_onnx``, the same number of threads). Each is
 timed once per round, in turn, for ``repeats`` rounds after two of warm-up; the medians are kept. Targets: the default network at most 0.1 x one
 evaluation, at least 500 x faster than the fast preset per image, and ONNX Runtime at least as fast as PyTorch.
+
+``training_section()``: the CPU training preset (``tutorial_style.realtime.train.PRESETS["cpu"]``): wall-clock
+time from the call to the returned network (VGG19 already loaded), the training loss at the end (mean of the last
+10 steps' batch means), and the loss of the held-out photos (never trained on) through the untrained network, the
+trained one, and the photo itself (the identity, for scale), each scored with the training objective at 128 px.
+Then peak memory of training, per network size, each in a fresh process running a few steps: resident memory from
+``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (the process's peak, so torch's allocations are counted, unlike
+tracemalloc), with the same process's peak after VGG19 was loaded, before training, for the share training adds.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import argparse
 import json
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tutorial_style as ts  # noqa: E402
 from tutorial_style.objective import Objective  # noqa: E402
+from tutorial_style.realtime import data as rt_data, train as rt_train  # noqa: E402
 from tutorial_style.realtime.network import DEFAULT, JOHNSON  # noqa: E402
 
 SLIM = {"width": 0.5, "blocks": 3}  # a candidate for a slimmer default, measured next to it
@@ -124,7 +134,63 @@ def stylisation_table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTIONS = {"stylisation": stylisation_section}
+def held_out_loss(network, style: str, vgg, size: int) -> float:
+    """Mean total training loss (alpha L_content(relu2_2) + beta L_style + tv L_tv) of ``network`` on the held-out
+    photos at ``size`` px; ``network=None`` scores the photos themselves."""
+    totals = []
+    for photo in rt_data.held_out_photos(size=size).values():
+        objective = Objective.for_images(
+            vgg, photo, ts.load_image(style, size=size), content_layers=rt_train.JOHNSON_CONTENT_LAYERS,
+            style_layers=ts.PAPER_STYLE_LAYERS, alpha=rt_train.ALPHA, beta=rt_train.BETA, tv_weight=rt_train.TV_WEIGHT,
+        )  # fmt: skip
+        with torch.no_grad():
+            image = photo if network is None else network.eval()(photo)
+            totals.append(float(objective(image)["total"]))
+    return sum(totals) / len(totals)
+
+
+def peak_training_rss_mb(preset: dict, steps: int, weights: str) -> dict:
+    """Peak resident memory (MB) of a fresh process training ``steps`` steps with ``preset``, and before training."""
+    code = (
+        "import resource, sys, tutorial_style as ts;"
+        f"vgg = ts.get_vgg({weights!r}, device='cpu');"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
+        f"ts.train_network('mosaic', weights=vgg, device='cpu', progress=False, **{dict(preset, steps=steps)!r});"
+        "print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, peak = map(float, out.stdout.strip().splitlines()[-1].split())
+    return {"peak MB": round(peak), "before training MB": round(before), "training adds MB": round(peak - before)}
+
+
+def training_section(weights: str = "random", style: str = "mosaic", steps: int | None = None, memory_steps: int = 3) -> dict:
+    """The CPU preset's time and losses, and the peak memory of training at the default and at Johnson's size."""
+    preset = dict(rt_train.PRESETS["cpu"], **({"steps": steps} if steps else {}))
+    vgg = ts.get_vgg(weights, device="cpu")
+    size = preset["size"]
+    torch.manual_seed(0)
+    untrained = ts.StyleNetwork(width=preset["width"], blocks=preset["blocks"])
+    start = time.perf_counter()
+    network, history = ts.train_network(style, weights=vgg, device="cpu", progress=False, **preset)
+    seconds = time.perf_counter() - start
+    last = [row["total"] for row in history[-10:]]
+    result = {
+        "preset": preset, "weights": vgg.weights_info.label, "threads": torch.get_num_threads(),
+        "seconds": round(seconds, 1), "seconds per step": round(seconds / len(history), 3),
+        "training loss, first step": round(history[0]["total"], 3), "training loss, last 10 steps": round(sum(last) / len(last), 3),
+        "held-out loss, untrained network": round(held_out_loss(untrained, style, vgg, size), 3),
+        "held-out loss, trained network": round(held_out_loss(network, style, vgg, size), 3),
+        "held-out loss, the photo itself": round(held_out_loss(None, style, vgg, size), 3),
+    }  # fmt: skip
+    print(f"training preset: {json.dumps(result)}", flush=True)
+    for name, config in (("default network", rt_train.PRESETS["cpu"]), ("Johnson's network", rt_train.PRESETS["johnson"])):
+        label = f"peak memory, {name}, {config['size']} px, batch {config['batch']}"
+        result[label] = peak_training_rss_mb(config, memory_steps, weights)
+        print(f"{label}: {json.dumps(result[label])}", flush=True)
+    return result
+
+
+SECTIONS = {"stylisation": stylisation_section, "training": training_section}
 
 
 def main(argv=None) -> int:
@@ -134,6 +200,7 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=256, help="stylisation: the image's longer side (default 256)")
     parser.add_argument("--repeats", type=int, default=7, help="stylisation: timed runs per network (the median is kept)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch and ONNX Runtime (default: PyTorch's)")
+    parser.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's; fewer for a quick look)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.threads:
@@ -145,7 +212,7 @@ def main(argv=None) -> int:
             results[name] = stylisation_section(args.weights, size=args.size, repeats=args.repeats)
             print(stylisation_table(results[name]))
         else:
-            results[name] = SECTIONS[name]()
+            results[name] = training_section(args.weights, steps=args.steps)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

@@ -20,16 +20,12 @@ def test_the_gpu_script_runs_every_section_and_writes_its_tables(tmp_path):
     results = json.loads((tmp_path / "gpu.json").read_text())
     sections = [k for k, v in results.items() if isinstance(v, dict)]
     assert len(sections) == 8
-    # ts.train_network comes with issue 15's training code (branch realtime-core): until that is in this checkout,
-    # the training section reports its absence, and only it; with it, every section runs
-    training = "real time: training, images per second"
-    expected_failures = [] if hasattr(ts, "train_network") else [training]
-    assert [k for k in sections if "error" in results[k]] == expected_failures, results
+    assert [k for k in sections if "error" in results[k]] == [], results  # every section ran
     assert results["Fig. 3 grid, 512 px, 500 evaluations"]["cells"] == "5 x 4"
     table = (tmp_path / "gpu.md").read_text()
-    assert "| 32 px |" in table and ("Sections that failed" in table) == bool(expected_failures)
+    assert "| 32 px |" in table and "Sections that failed" not in table
     assert "| 40 px | default |" in table and "| 48 px | Johnson |" in table  # real-time stylisation
-    assert ("| Johnson | 32 px | 2 |" in table) == (not expected_failures)  # real-time training
+    assert "| Johnson | 32 px | 2 |" in table  # real-time training
     # the precision section: bf16 and the fp32 yardsticks, from both starts
     assert "| coarse-to-fine 24 px → 48 px | 2 + 1 |" in table
     assert "| content | bf16 |" in table and "| noise | fp32, rounding changed (channels_last) |" in table

@@ -57,7 +57,7 @@ prior weighs about 0.1, a few per cent of the total; it removes the speckle a yo
 # benchmarks/realtime.py). "johnson": Johnson et al.'s run (256 px crops, batch 4, 40,000 steps, two epochs of
 # COCO), for a GPU and a large folder of photos.
 PRESETS = {
-    "cpu": {"size": 128, "batch": 2, "steps": 300, **DEFAULT},
+    "cpu": {"size": 128, "batch": 2, "steps": 250, **DEFAULT},
     "johnson": {"size": 256, "batch": 4, "steps": 40_000, "width": 1.0, "blocks": 5},
 }
 
@@ -112,6 +112,9 @@ def train_network(
         dataset = _dataset(data, args["size"], args["batch"] * world, seed)
         start, net, opt_state, history = _start(args, network)
         style_image, style_name = _style(style, args["size"], device)
+        if args["resume_meta"].get("style_digest", _digest(style_image)) != _digest(style_image):
+            raise ValueError(f"checkpoint {str(checkpoint)!r} was trained on another style "
+                             f"({args['resume_meta'].get('style')!r}); resume it with that style, or train a new network")  # fmt: skip
         net = net.to(device).train()
         vgg = _vgg(weights, device, quiet=rank != 0)
         objective = Objective.for_images(
@@ -120,9 +123,6 @@ def train_network(
             beta=args["beta"], tv_weight=args["tv_weight"],
         )  # fmt: skip
         meta = _meta(args, style_image, style_name, vgg, net, dataset, data)
-        if args["resume_meta"].get("style_digest", meta["style_digest"]) != meta["style_digest"]:
-            raise ValueError(f"checkpoint {str(checkpoint)!r} was trained on another style "
-                             f"({args['resume_meta'].get('style')!r}); resume it with that style, or train a new network")  # fmt: skip
         model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
         optimizer = torch.optim.Adam(net.parameters(), lr=args["lr"])
         if opt_state is not None:
@@ -321,7 +321,6 @@ def _style(style, size: int, device: torch.device) -> tuple[torch.Tensor, str]:
 
 def _meta(args: dict, style_image, style_name: str, vgg, net, dataset, data) -> dict:
     """What made the network, for its checkpoint (``load_network(path).meta``)."""
-    t = style_image.detach().to("cpu", torch.float32).contiguous()
     if data is None:
         described = "default photos"
     elif isinstance(data, (str, os.PathLike)):
@@ -329,10 +328,15 @@ def _meta(args: dict, style_image, style_name: str, vgg, net, dataset, data) -> 
     else:
         described = type(data).__name__
     return {
-        "style": style_name, "style_digest": hashlib.sha256(t.numpy().tobytes()).hexdigest()[:16],
+        "style": style_name, "style_digest": _digest(style_image),
         "alpha": args["alpha"], "beta": args["beta"], "tv_weight": args["tv_weight"],
         "content_layers": list(args["content_layers"]), "style_layers": list(args["style_layers"]),
         "weights": vgg.weights_info.label, "pretrained": bool(vgg.weights_info.pretrained),
         "size": args["size"], "batch": args["batch"], "lr": float(args["lr"]), "seed": args["seed"],
         "data": described, "photos": len(getattr(dataset, "photos", dataset)), **net.config,
     }  # fmt: skip
+
+
+def _digest(image: torch.Tensor) -> str:
+    """A short sha256 of an image's values: which artwork a network was trained on."""
+    return hashlib.sha256(image.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()).hexdigest()[:16]
