@@ -53,8 +53,9 @@ TV_WEIGHT = 1e-3
 """Total-variation weight, on squared differences of [0, 1] pixels: a 128 px photo's L_tv is about 100, so the
 prior weighs about 0.1, a few per cent of the total; it removes the speckle a young network makes."""
 
-# Named training settings. "cpu": a usable network in at most 10 minutes on a 2-core laptop at 128 px (measured in
-# benchmarks/realtime.py). "johnson": Johnson et al.'s run (256 px crops, batch 4, 40,000 steps, two epochs of
+# Named training settings. "cpu": meant to give a usable network within 10 minutes on a 2-core laptop at 128 px: one
+# step takes about 2.0 s on 2 idle cores, so 250 steps take about 8.5 minutes (benchmarks/realtime.py; see
+# docs/performance.md for what it reaches). "johnson": Johnson et al.'s run (256 px crops, batch 4, 40,000 steps, two epochs of
 # COCO), for a GPU and a large folder of photos.
 PRESETS = {
     "cpu": {"size": 128, "batch": 2, "steps": 250, **DEFAULT},
