@@ -20,7 +20,6 @@ Runs unchanged under ``torchrun --nproc_per_node=K -m tutorial_style train ...``
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import os
 import sys
@@ -33,7 +32,7 @@ import torch
 from ..images import load_image, resize_to
 from ..layers import PAPER_STYLE_LAYERS, check_layer_list, min_input_size
 from ..objective import Objective
-from ..settings import _factor, _whole
+from ..settings import _digest, _factor, _whole
 from ..vgg import check_device, get_vgg, on_device, VGG19Features
 from ..weights import RandomWeightsWarning
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -336,8 +335,3 @@ def _meta(args: dict, style_image, style_name: str, vgg, net, dataset, data) -> 
         "size": args["size"], "batch": args["batch"], "lr": float(args["lr"]), "seed": args["seed"],
         "data": described, "photos": len(getattr(dataset, "photos", dataset)), **net.config,
     }  # fmt: skip
-
-
-def _digest(image: torch.Tensor) -> str:
-    """A short sha256 of an image's values: which artwork a network was trained on."""
-    return hashlib.sha256(image.detach().to("cpu", torch.float32).contiguous().numpy().tobytes()).hexdigest()[:16]
