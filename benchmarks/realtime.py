@@ -20,7 +20,9 @@ evaluation, at least 500 x faster than the fast preset per image, and ONNX Runti
 ``training_section()``: the CPU training preset (``tutorial_style.realtime.train.PRESETS["cpu"]``): wall-clock
 time from the call to the returned network (VGG19 already loaded), the training loss at the end (mean of the last
 10 steps' batch means), and the loss of the held-out photos (never trained on) through the untrained network, the
-trained one, and the photo itself (the identity, for scale), each scored with the training objective at 128 px.
+trained one, and the photo itself (the identity, for scale), each scored with the training objective at 128 px;
+and Johnson et al.'s comparison: the optimisation from white noise with the same loss on the same held-out photos,
+and after how many evaluations it first reaches the network's loss.
 Then peak memory of training, per network size, each in a fresh process running a few steps: resident memory from
 ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (the process's peak, so torch's allocations are counted, unlike
 tracemalloc), with the same process's peak after VGG19 was loaded, before training, for the share training adds.
@@ -134,19 +136,37 @@ def stylisation_table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+TRAINING_LOSS = {"alpha": rt_train.ALPHA, "beta": rt_train.BETA, "tv_weight": rt_train.TV_WEIGHT,
+                 "content_layers": rt_train.JOHNSON_CONTENT_LAYERS, "style_layers": ts.PAPER_STYLE_LAYERS}
+
+
 def held_out_loss(network, style: str, vgg, size: int) -> float:
     """Mean total training loss (alpha L_content(relu2_2) + beta L_style + tv L_tv) of ``network`` on the held-out
     photos at ``size`` px; ``network=None`` scores the photos themselves."""
+    from tutorial_style.notebook.realtime import score
+
+    artwork = ts.load_image(style, size=size)
     totals = []
     for photo in rt_data.held_out_photos(size=size).values():
-        objective = Objective.for_images(
-            vgg, photo, ts.load_image(style, size=size), content_layers=rt_train.JOHNSON_CONTENT_LAYERS,
-            style_layers=ts.PAPER_STYLE_LAYERS, alpha=rt_train.ALPHA, beta=rt_train.BETA, tv_weight=rt_train.TV_WEIGHT,
-        )  # fmt: skip
         with torch.no_grad():
             image = photo if network is None else network.eval()(photo)
-            totals.append(float(objective(image)["total"]))
+        totals += score(vgg, image, photo, artwork, **TRAINING_LOSS)
     return sum(totals) / len(totals)
+
+
+def catch_up(network, style: str, vgg, size: int, evaluations: int) -> dict:
+    """Johnson et al.'s comparison on the held-out photos: the optimisation (``stylize`` from white noise, the same
+    loss) against the trained network; after how many evaluations it first reaches the network's loss."""
+    from tutorial_style.notebook.realtime import compare_with_optimisation
+
+    artwork = ts.load_image(style, size=size)
+    rows = {}
+    for name, photo in rt_data.held_out_photos(size=size).items():
+        c = compare_with_optimisation(vgg, network, photo, artwork, steps=evaluations, **TRAINING_LOSS)
+        rows[name] = {"network loss": round(c.network_loss[0], 3), f"optimisation loss after {evaluations}": round(c.optimisation_loss[0], 3),
+                      "optimisation first reaches the network at evaluation": c.reached[0],
+                      "network s": round(c.seconds[0], 3), "optimisation s": round(c.seconds[1], 1)}  # fmt: skip
+    return rows
 
 
 def peak_training_rss_mb(preset: dict, steps: int, weights: str) -> dict:
@@ -163,8 +183,10 @@ def peak_training_rss_mb(preset: dict, steps: int, weights: str) -> dict:
     return {"peak MB": round(peak), "before training MB": round(before), "training adds MB": round(peak - before)}
 
 
-def training_section(weights: str = "random", style: str = "mosaic", steps: int | None = None, memory_steps: int = 3) -> dict:
-    """The CPU preset's time and losses, and the peak memory of training at the default and at Johnson's size."""
+def training_section(weights: str = "random", style: str = "mosaic", steps: int | None = None, memory_steps: int = 3,
+                     evaluations: int = 200) -> dict:  # fmt: skip
+    """The CPU preset's time and losses, the optimisation's catch-up on the held-out photos, and the peak memory of
+    training at the default and at Johnson's size."""
     preset = dict(rt_train.PRESETS["cpu"], **({"steps": steps} if steps else {}))
     vgg = ts.get_vgg(weights, device="cpu")
     size = preset["size"]
@@ -183,6 +205,8 @@ def training_section(weights: str = "random", style: str = "mosaic", steps: int 
         "held-out loss, the photo itself": round(held_out_loss(None, style, vgg, size), 3),
     }  # fmt: skip
     print(f"training preset: {json.dumps(result)}", flush=True)
+    result["catch-up"] = catch_up(network, style, vgg, size, evaluations)
+    print(f"catch-up: {json.dumps(result['catch-up'])}", flush=True)
     for name, config in (("default network", rt_train.PRESETS["cpu"]), ("Johnson's network", rt_train.PRESETS["johnson"])):
         label = f"peak memory, {name}, {config['size']} px, batch {config['batch']}"
         result[label] = peak_training_rss_mb(config, memory_steps, weights)
@@ -201,6 +225,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=7, help="stylisation: timed runs per network (the median is kept)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch and ONNX Runtime (default: PyTorch's)")
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's; fewer for a quick look)")
+    parser.add_argument("--evaluations", type=int, default=200, help="training: the optimisation's evaluations in the catch-up comparison")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     if args.threads:
@@ -212,7 +237,7 @@ def main(argv=None) -> int:
             results[name] = stylisation_section(args.weights, size=args.size, repeats=args.repeats)
             print(stylisation_table(results[name]))
         else:
-            results[name] = training_section(args.weights, steps=args.steps)
+            results[name] = training_section(args.weights, steps=args.steps, evaluations=args.evaluations)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0
