@@ -39,7 +39,7 @@ import torch
 import tutorial_style as ts
 from tutorial_style.tradeoff import RATIOS, layer_sets
 
-__all__ = ["PROFILES", "SETTINGS", "Profile", "Work", "choose", "work"]
+__all__ = ["PROFILES", "SETTINGS", "LongWork", "Profile", "Work", "choose", "say_if_interrupted", "work"]
 
 PROFILES = ("quick", "laptop", "paper")
 PROFILE_VAR = "TUTORIAL_STYLE_PROFILE"
@@ -88,6 +88,8 @@ SETTINGS: dict[str, dict[str, dict]] = {
              DEMO_SIZE=128),
         DEMO_STEPS=3,
     ),  # fmt: skip
+    # 07: the 2017 controls; most runs start from the photo with the fast preset's 70 steps, the panels run on buttons.
+    "07": _by_profile(dict(SIZE=48, STEPS=8), dict(SIZE=192, STEPS=_FAST["steps"]), dict(SIZE=512, STEPS=_PAPER["steps"])),
 }
 
 
@@ -155,6 +157,24 @@ def work(notebook: str, s: Mapping) -> list[Work]:
             Work("5. the layer chooser's first Run", grid["size"], grid["steps"], runs=1 if has_paper_cell else 2),
             Work("the layer chooser, each Run", grid["size"], grid["steps"], on_click=True),
         ]
+    if notebook == "07":
+        size, steps = s["SIZE"], s["STEPS"]
+        fine_steps = max(1, steps // 4)  # the pyramid's steps at the full size (section 5)
+        return [
+            Work("1. total variation: without and with the prior", size, steps, runs=2),
+            Work("2. colour: the luminance-only run", size, steps),
+            Work("2. the colour panel, each Run (three runs)", size, steps, runs=3, on_click=True),
+            Work("3. the region panel, each Run", size, steps, on_click=True),
+            Work("3. two regions in code", size, steps),
+            Work("4. the blend panel, each Run", size, steps, on_click=True),
+            Work("4. three blends", size, steps, runs=3),
+            Work("5. the coarse-to-fine panel, each Run (both runs)", size // 2, steps, on_click=True),  # the pyramid ...
+            Work("5. the coarse-to-fine panel, each Run (both runs)", size, fine_steps, on_click=True),
+            Work("5. the coarse-to-fine panel, each Run (both runs)", size, steps + fine_steps, on_click=True),  # ... and one run at full size
+            Work("5. coarse-to-fine", size // 2, steps),
+            Work("5. coarse-to-fine", size, fine_steps),
+            Work("5. mixing scales: the mixed style, then the photo in it", size, steps, runs=2),
+        ]
     raise ValueError(f"notebook {notebook!r} is not one of {', '.join(SETTINGS)}")
 
 
@@ -208,9 +228,48 @@ class Profile:
         lines.append(f"  {'Run All':<{width}}{_about(self.run_all_seconds(notebook, **values))}")
         return "\n".join(lines)
 
-    def explain(self, notebook: str, **values) -> None:
-        """Print :meth:`describe`."""
+    def cell_limit(self) -> float:
+        """Seconds a cell may take here before it asks: :data:`CELL_MINUTES` on a :data:`LAPTOP_CORES`-core laptop,
+        scaled to this CPU's threads (the laptop profile is sized to stay under it); :data:`CELL_MINUTES` on a GPU."""
+        if self.device.type != "cpu":
+            return CELL_MINUTES * 60
+        return CELL_MINUTES * 60 * max(1.0, LAPTOP_CORES / torch.get_num_threads())
+
+    def long_cells(self, notebook: str, **values) -> list[tuple[str, float]]:
+        """``(cell, seconds)`` of the cells Run All would run that are estimated over :meth:`cell_limit`."""
+        limit = self.cell_limit()
+        return [(cell, s) for cell, s, on_click in self.estimate(notebook, **values) if not on_click and s > limit]
+
+    def explain(self, notebook: str, *, long_runs: bool = True, **values) -> None:
+        """Print :meth:`describe`. With ``long_runs=False`` (the notebook's ``LONG_RUNS`` parameter), then stop with
+        one line, before any work, if a cell would take longer than :meth:`cell_limit`: the learner asks for long
+        work by setting ``LONG_RUNS = True``."""
         print(self.describe(notebook, **values))
+        long = self.long_cells(notebook, **values)
+        if long and not long_runs:
+            cells = "; ".join(f"{cell}: {_about(seconds)}" for cell, seconds in long)
+            raise LongWork(
+                f"Stopped before the long work ({cells}, more than about {_about(self.cell_limit())} here). "
+                "To run it anyway, set LONG_RUNS = True in this cell; or make SIZE or STEPS smaller. Then run the notebook again."
+            )  # fmt: skip
+
+
+class LongWork(Exception):
+    """Raised by :meth:`Profile.explain` before work the learner has not asked for; Jupyter shows its one line."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+def say_if_interrupted(*results) -> bool:
+    """Print one line if any of ``results`` (of ``ts.stylize``) was interrupted (the ■ button, or I, I): each kept
+    its best image so far. Returns True if one was, so that a check can say so instead of printing False."""
+    stopped = [r for r in results if r.interrupted]
+    if stopped:
+        steps = ", ".join(str(len(r.history)) for r in stopped)
+        print(f"interrupted: {len(stopped)} of {len(results)} run(s) stopped early (after {steps} evaluations) and kept"
+              " the best image so far; run the cell again for the whole run.")  # fmt: skip
+    return bool(stopped)
 
 
 _PURPOSE = {
