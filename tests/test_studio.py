@@ -7,6 +7,7 @@ explorer must answer from the precomputed grid without ever calling ``stylize``.
 import datetime
 import io
 import threading
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
@@ -182,6 +183,28 @@ def test_studio_saves_the_result(studio, tmp_path):
     assert saved.shape == result.image.shape
     torch.testing.assert_close(saved, result.image, atol=1 / 255 + 1e-6, rtol=0)
     assert [p.name for p in target.parent.iterdir()] == ["mine.png"]  # atomic: no temporary file left
+
+
+def test_studio_saves_a_bare_name_into_outputs_and_never_overwrites(studio, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the notebook's folder
+    studio.run.click()
+    result = studio.wait(timeout=120)
+    assert studio.filename.value == "stylized.png"
+    studio.save.click()
+    first = Path("outputs", "stylized.png")
+    assert studio.status_text.startswith(f"done · saved {first} (32x") and "exists" not in studio.status_text
+    before = first.read_bytes()
+    studio.save.click()  # again: the first file stays, the new one goes next to it, and the status says so
+    second = Path("outputs", "stylized-1.png")
+    assert studio.status_text.startswith(f"done · saved {second} ") and f"{first} exists: kept it" in studio.status_text
+    assert first.read_bytes() == before and load_image(second).shape == result.image.shape
+    assert sorted(p.name for p in Path("outputs").iterdir()) == ["stylized-1.png", "stylized.png"]
+    assert not Path("stylized.png").exists()  # nothing next to the notebooks, where it would be committed
+
+
+def test_outputs_are_git_ignored():
+    root = Path(__file__).resolve().parent.parent
+    assert "outputs/" in (root / ".gitignore").read_text().splitlines()
 
 
 def test_studio_save_before_run_and_bad_names_are_clear(studio, tmp_path):
