@@ -77,7 +77,7 @@ def colour_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "m
         "steps": _steps_slider(steps, max_steps),
         "run": w.Button(description="Run the three", button_style="primary", icon="play"),
     }
-    view = image_view("100%")
+    view = image_view("100%", "the three results appear here when you press Run the three")
     panel = Panel("Colour: keep the photo's colours", controls, [view], vgg.weights_info)
     panel.view, panel.results = view, {}
 
@@ -122,7 +122,7 @@ def region_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[s
     scale = canvas_size / max(h, wd)
     width, height = round(wd * scale), round(h * scale)
     canvas = Canvas(width=width, height=height, layout=w.Layout(width=f"{width}px", height=f"{height}px"))
-    layers_view, result_view = image_view("100%"), image_view("320px")
+    layers_view, result_view = image_view("100%"), image_view("320px", "the result appears here when you press Run two regions")
     views = [
         w.HBox([
             w.VBox([w.HTML("<b>paint region 1 (red) with the mouse</b>"), canvas]),
@@ -278,7 +278,7 @@ def blend_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[st
         "steps": _steps_slider(steps, max_steps),
         "run": w.Button(description="Run the blend", button_style="primary", icon="play"),
     }
-    result_view = image_view("100%")
+    result_view = image_view("100%", "the blend appears here when you press Run the blend")
     panel = Panel("Two styles, one blend", controls, [result_view], vgg.weights_info, rows=[["style_1", "style_2"], ["blend", "steps", "run"]])
     photo = load_image(content, size=size)
     panel.result = None
@@ -312,7 +312,7 @@ def coarse_to_fine_panel(vgg: VGG19Features, content: str = "astronaut", style: 
     ``panel.table`` holds ``{"pyramid": (seconds, loss), "single": (seconds, loss)}``.
     """
     controls = {"run": w.Button(description="Run both", button_style="primary", icon="play")}
-    view, numbers = image_view("100%"), w.HTML()
+    view, numbers = image_view("100%", "both results appear here when you press Run both"), w.HTML()
     panel = Panel("Coarse-to-fine against one run at full size", controls, [numbers, view], vgg.weights_info)
     panel.table = {}
 

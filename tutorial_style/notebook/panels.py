@@ -161,8 +161,49 @@ def figure_png(fig, dpi: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def image_view(width: str = "auto") -> w.Image:
-    return w.Image(format="png", layout=w.Layout(width=width, max_width="100%", object_fit="contain"))
+def room_for_label(control: w.Widget) -> w.Widget:
+    """Give ``control``'s label its whole text: ipywidgets cuts descriptions longer than a fixed width ("maps sho…"),
+    and a button's text at its fixed width ("upload conten…"). Returns ``control``."""
+    if isinstance(control, (w.Button, w.FileUpload)):
+        if not control.layout.width:
+            control.layout.width = "auto"
+    elif getattr(control, "description", "") and hasattr(getattr(control, "style", None), "description_width"):
+        control.style.description_width = "initial"
+    return control
+
+
+PLACEHOLDER = "the picture appears here when it is ready"
+
+
+def image_view(width: str = "auto", placeholder: str = PLACEHOLDER) -> w.Image:
+    """An image widget ``width`` wide that shows ``placeholder`` (what will appear) until its first picture: an
+    empty image widget would show the browser's broken-image icon."""
+    return w.Image(value=placeholder_png(placeholder), format="png", layout=w.Layout(width=width, max_width="100%", object_fit="contain"))
+
+
+def placeholder_png(text: str, width: int = 360, height: int = 90) -> bytes:
+    """A light grey PNG with ``text`` in it, wrapped to fit: what an image widget shows before its first picture.
+
+    >>> PILImage.open(io.BytesIO(placeholder_png("the result appears here"))).size
+    (360, 90)
+    """
+    from PIL import ImageDraw, ImageFont
+
+    pil = PILImage.new("RGB", (width, height), (236, 236, 236))
+    draw = ImageDraw.Draw(pil)
+    font = ImageFont.load_default(size=15)
+    lines, line = [], ""
+    for word in text.split():  # wrap between words, never inside one
+        trial = f"{line} {word}".strip()
+        if line and draw.textlength(trial, font=font) > width - 24:
+            lines.append(line)
+            trial = word
+        line = trial
+    lines.append(line)
+    draw.multiline_text((width / 2, height / 2), "\n".join(lines), fill=(90, 90, 90), font=font, anchor="mm", align="center", spacing=5)
+    buffer = io.BytesIO()
+    pil.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def as_images(images, size: int | None) -> dict[str, torch.Tensor]:
@@ -201,6 +242,7 @@ class Panel(w.VBox):
             if hasattr(w.VBox, name):
                 raise ValueError(f"control name {name!r} clashes with an attribute of ipywidgets.VBox")
             setattr(self, name, control)
+            room_for_label(control)
         rows = rows if rows is not None else [list(self.controls)]
         heading = f"<b>{html.escape(title)}</b>"
         if weights is not None:
@@ -324,7 +366,8 @@ class LiveView:
     """
 
     def __init__(self, weights: WeightsInfo, steps: int, alpha: float = 1e-3, beta: float = 1.0, *, panel: Panel | None = None, label: str = "", stop=None, min_interval: float = 0.3):
-        self.preview_view, self.plot_view = image_view("300px"), image_view("400px")
+        self.preview_view = image_view("300px", "the current image appears here while the run goes")
+        self.plot_view = image_view("400px", "the loss curves appear here while the run goes")
         self.preview = LivePreview(self.preview_view, panel, steps, label, min_interval=min_interval)
         self.plot = LiveLossPlot(self.plot_view, weights, steps, alpha, beta, min_interval=max(1.0, 3 * min_interval))
         self.stop = stop
