@@ -151,7 +151,7 @@ def png_bytes(image: torch.Tensor, min_side: int = 256, gap: int = 4) -> bytes:
     return buffer.getvalue()
 
 
-def figure_png(fig, dpi: int = 90) -> bytes:
+def figure_png(fig, dpi: int = 100) -> bytes:
     """PNG bytes of a matplotlib figure, which is then closed."""
     buffer = io.BytesIO()
     try:
@@ -173,6 +173,7 @@ def room_for_label(control: w.Widget) -> w.Widget:
 
 
 PLACEHOLDER = "the picture appears here when it is ready"
+LOSS_PLOT_IN = (4.2, 3.6)  # the live loss plot's size in inches: shown at 100 dpi, 420 px wide, beside a 300 px preview
 
 
 def image_view(width: str = "auto", placeholder: str = PLACEHOLDER) -> w.Image:
@@ -352,8 +353,8 @@ class LiveLossPlot:
         """Draw ``history`` (e.g. the finished run's) now."""
         if not history:
             return
-        fig = plots.loss_curves_figure({"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title)
-        self.view.value = figure_png(fig, dpi=80)
+        fig = plots.loss_curves_figure({"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title, size=LOSS_PLOT_IN)
+        self.view.value = figure_png(fig)  # LOSS_PLOT_IN at 100 dpi: the view's width, so the text is not shrunk
         self.redraws += 1
 
 
@@ -367,7 +368,7 @@ class LiveView:
 
     def __init__(self, weights: WeightsInfo, steps: int, alpha: float = 1e-3, beta: float = 1.0, *, panel: Panel | None = None, label: str = "", stop=None, min_interval: float = 0.3):
         self.preview_view = image_view("300px", "the current image appears here while the run goes")
-        self.plot_view = image_view("400px", "the loss curves appear here while the run goes")
+        self.plot_view = image_view(f"{round(100 * LOSS_PLOT_IN[0])}px", "the loss curves appear here while the run goes")
         self.preview = LivePreview(self.preview_view, panel, steps, label, min_interval=min_interval)
         self.plot = LiveLossPlot(self.plot_view, weights, steps, alpha, beta, min_interval=max(1.0, 3 * min_interval))
         self.stop = stop
