@@ -66,7 +66,9 @@ def test_every_table_entry_is_a_notebook_with_the_same_parameters_in_every_profi
 @pytest.mark.parametrize("key", KEYS)
 def test_the_parameters_cell_takes_the_laptop_profile_on_a_cpu_and_says_so(key, learner, monkeypatch, capsys):
     namespace = run_parameters_cell(key, monkeypatch)
-    printed = capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert all(len(line) <= 100 for line in shown.splitlines()), shown  # wrapped between words, not by the browser
+    printed = " ".join(shown.split())
     profile = namespace["PROFILE"]
     assert profile.name == "laptop" and profile.device.type == "cpu"
     assert laptop_values(key, namespace) == profiles.SETTINGS[key]["laptop"]
@@ -251,3 +253,17 @@ def test_the_limit_is_the_laptop_cell_budget_scaled_to_this_cpu(threads):
     threads(8)
     assert profiles.choose("laptop", device="cpu").cell_limit() == profiles.CELL_MINUTES * 60
     assert profiles.choose("paper", device="cuda").cell_limit() == profiles.CELL_MINUTES * 60
+
+
+# --- Interrupts: one line that says what was kept ----------------------------------------------------------------
+
+
+def test_an_interrupted_run_is_said_in_one_line_and_a_finished_one_says_nothing(capsys):
+    from types import SimpleNamespace
+
+    done = SimpleNamespace(interrupted=False, history=[{}] * 8)
+    stopped = SimpleNamespace(interrupted=True, history=[{}] * 3)
+    assert profiles.say_if_interrupted(done, done) is False and capsys.readouterr().out == ""
+    assert profiles.say_if_interrupted(done, stopped) is True
+    printed = capsys.readouterr().out
+    assert printed == "interrupted after 3 evaluations: kept the best image so far; run the cell again for the whole run.\n"

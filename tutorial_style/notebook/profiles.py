@@ -214,9 +214,9 @@ class Profile:
     def describe(self, notebook: str, **values) -> str:
         """What the parameters cell prints: the profile, why, how to change it, and the time of the heavy cells."""
         lines = [
-            f"Profile: {self.name} ({_PURPOSE[self.name]}), because {self.reason}.",
-            f'To change it: set {PROFILE_VAR}=quick, laptop or paper before starting Jupyter, or write profiles.choose("paper") '
-            "in this cell; or edit the values in this cell. Then run the notebook again from the top.",
+            _wrap(f"Profile: {self.name} ({_PURPOSE[self.name]}), because {self.reason}."),
+            _wrap(f'To change it: set {PROFILE_VAR}=quick, laptop or paper before starting Jupyter, or write profiles.choose("paper") '
+                  "in this cell; or edit the values in this cell. Then run the notebook again from the top."),
         ]  # fmt: skip
         estimate = self.estimate(notebook, **values)
         if not estimate:
@@ -266,9 +266,8 @@ def say_if_interrupted(*results) -> bool:
     its best image so far. Returns True if one was, so that a check can say so instead of printing False."""
     stopped = [r for r in results if r.interrupted]
     if stopped:
-        steps = ", ".join(str(len(r.history)) for r in stopped)
-        print(f"interrupted: {len(stopped)} of {len(results)} run(s) stopped early (after {steps} evaluations) and kept"
-              " the best image so far; run the cell again for the whole run.")  # fmt: skip
+        steps = " and ".join(str(len(r.history)) for r in stopped)
+        print(f"interrupted after {steps} evaluations: kept the best image so far; run the cell again for the whole run.")
     return bool(stopped)
 
 
@@ -305,6 +304,13 @@ def choose(name: str | None = None, *, device: str | torch.device | None = None)
     if name not in PROFILES:
         raise ValueError(f"{where}: {name!r} is not a profile; use quick, laptop or paper")
     return Profile(name, reason, device)
+
+
+def _wrap(text: str) -> str:
+    """A long line wrapped between words (Jupyter's text outputs break long lines anywhere, even inside a word)."""
+    import textwrap
+
+    return textwrap.fill(text, 100, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
 
 
 def _device_text(device: torch.device) -> str:
