@@ -7,6 +7,7 @@ CPU with no environment variables set, so a notebook that ignores its profile fa
 
 import functools
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -267,3 +268,47 @@ def test_an_interrupted_run_is_said_in_one_line_and_a_finished_one_says_nothing(
     assert profiles.say_if_interrupted(done, stopped) is True
     printed = capsys.readouterr().out
     assert printed == "interrupted after 3 evaluations: kept the best image so far; run the cell again for the whole run.\n"
+
+
+def shown_by_ipython(code: str, namespace: dict, capsys) -> str:
+    """What Jupyter's kernel shows when ``code`` runs in a cell (IPython's own shell, its traceback rendering)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(namespace)
+    capsys.readouterr()
+    result = shell.run_cell(code)
+    assert not result.success  # the cell ends in error, so Run All stops there
+    return capsys.readouterr().out
+
+
+def test_an_interrupt_in_a_long_cell_is_one_line_in_jupyter_not_a_traceback(capsys):
+    def grid_interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # tradeoff_grid re-raises it after caching the finished rows
+
+    (path,) = NOTEBOOKS.glob("06_*.ipynb")
+    cells = nbformat.read(path, as_version=4).cells
+    cell = next(c.source for c in cells if c.cell_type == "code" and "tradeoff.default_grid(CONTENT" in c.source)
+    namespace = dict(time=time, profiles=profiles, tradeoff=type("T", (), {"default_grid": staticmethod(grid_interrupted)}),
+                     CONTENT="astronaut", STYLE="mosaic", vgg=None, GRID={})  # fmt: skip
+    shown = shown_by_ipython(cell, namespace, capsys)
+    assert shown.strip() == ("Interrupted: the rows finished so far are in the cache; run this cell again to continue"
+                             " from there")  # fmt: skip
+    assert "Traceback" not in shown
+
+
+def test_on_interrupt_keeps_other_errors_and_is_still_an_interrupt():
+    with pytest.raises(profiles.Interrupted, match="^kept: x$") as caught:
+        with profiles.on_interrupt("kept: x"):
+            raise KeyboardInterrupt
+    assert isinstance(caught.value, KeyboardInterrupt)
+    with pytest.raises(ValueError, match="not an interrupt"):
+        with profiles.on_interrupt("kept: x"):
+            raise ValueError("not an interrupt")
+
+
+def test_long_work_is_one_line_in_jupyter(threads, capsys):
+    threads(2)
+    shown = shown_by_ipython('PROFILE.explain("07", long_runs=False)', {"PROFILE": profiles.choose("paper", device="cpu")}, capsys)
+    last = shown.strip().splitlines()[-1]
+    assert last.startswith("LongWork: Stopped before the long work (") and "Traceback" not in shown

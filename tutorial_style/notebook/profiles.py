@@ -29,6 +29,7 @@ is the longer side), so the estimate is an upper bound for other shapes.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from dataclasses import dataclass
@@ -39,7 +40,9 @@ import torch
 import tutorial_style as ts
 from tutorial_style.tradeoff import RATIOS, layer_sets
 
-__all__ = ["PROFILES", "SETTINGS", "LongWork", "Profile", "Work", "choose", "say_if_interrupted", "work"]
+__all__ = [
+    "PROFILES", "SETTINGS", "Interrupted", "LongWork", "Profile", "Work", "choose", "on_interrupt", "say_if_interrupted", "work",
+]  # fmt: skip
 
 PROFILES = ("quick", "laptop", "paper")
 PROFILE_VAR = "TUTORIAL_STYLE_PROFILE"
@@ -259,6 +262,26 @@ class LongWork(Exception):
 
     def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
         return [f"{type(self).__name__}: {self}"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """The learner's interrupt (■, or I, I), said in one line: what was kept. Still a ``KeyboardInterrupt``, so Run
+    All stops there as it does for any interrupt; Jupyter shows the line instead of a traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [f"Interrupted: {self}"]
+
+
+@contextlib.contextmanager
+def on_interrupt(kept: str):
+    """Turn an interrupt inside the ``with`` block into :class:`Interrupted` with the line ``kept`` (what was kept
+    and how to go on), for cells whose work is not a ``stylize`` run (which keeps its best image by itself)."""
+    try:
+        yield
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted(kept) from None
 
 
 def say_if_interrupted(*results) -> bool:
