@@ -41,8 +41,11 @@ _CUT_OFF_JS = """els => els.filter(e => e.offsetParent !== null && e.scrollWidth
 # JavaScript: the visible images that show nothing (no picture yet, or one the browser cannot decode: the broken icon).
 _BROKEN_JS = """imgs => imgs.filter(i => i.offsetParent !== null && !(i.complete && i.naturalWidth > 0))
   .map(i => (i.getAttribute('src') || '(no src)').slice(0, 60) + ` (alt: ${i.alt || 'none'})`)"""
-# Widget labels, buttons and slider readouts in the notebook's outputs: what a learner reads on a control.
-LABELS = ", ".join(f".jp-OutputArea {sel}" for sel in (".widget-label", ".widget-label-basic", "button.jupyter-button", ".widget-readout"))
+# Widget labels, buttons and slider readouts in the notebook's outputs: what a learner reads on a control; and
+# HTML widgets (tables such as notebook 06's, status lines), whose text must not run out of their box.
+LABELS = ", ".join(
+    f".jp-OutputArea {sel}" for sel in (".widget-label", ".widget-label-basic", "button.jupyter-button", ".widget-readout", ".widget-html-content")
+)
 
 
 class NotebookPage:
