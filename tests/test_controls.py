@@ -102,6 +102,19 @@ def test_a_luminance_run_keeps_the_photos_i_and_q(images, vgg):
     assert not torch.allclose(yiq[:, :1], photo[:, :1], atol=1e-3)  # while the luminance was stylised
 
 
+def test_a_luminance_run_from_noise_starts_from_grey_noise(images):
+    """The network sees grey images in luminance mode; the start is grey too (coloured noise would spend steps on
+    chrominance that the result throws away)."""
+    from tutorial_style.optimize import _initial_image
+
+    content = images[0]
+    x = _initial_image("noise", ts.Settings(preserve_colors="luminance", init="noise"), content, None, "cpu")
+    assert torch.equal(x[:, 0], x[:, 1]) and torch.equal(x[:, 1], x[:, 2])  # grey: three equal channels
+    assert x.std() > 0.1  # and still noise
+    plain = _initial_image("noise", ts.Settings(init="noise"), content, None, "cpu")
+    assert not torch.equal(plain[:, 0], plain[:, 1])  # without the mode, white noise in colour as the paper's
+
+
 def test_histogram_matching_changes_only_the_style_image(images, vgg):
     content, style, _ = images
     result = run(content, style, vgg, preserve_colors="histogram", steps=2)

@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 
-from .controls.colour import prepare_colours
+from .controls.colour import luminance, prepare_colours
 from .controls.masks import check_masks
 from .cost import warn_if_costly
 from .files import caller_stacklevel
@@ -345,6 +345,8 @@ def _initial_image(init, settings: Settings, content: torch.Tensor, style: torch
     if init == "noise":
         generator = torch.Generator().manual_seed(settings.seed)
         noise = torch.rand(1, 3, h, w, generator=generator)  # white noise, the same for each image of a batch
+        if settings.preserve_colors == "luminance":  # the network sees grey images: start from grey noise too
+            noise = luminance(noise).expand(-1, 3, -1, -1)
         return noise.to(device).expand(batch, -1, -1, -1).clone()
     if init == "style" and style is None:
         raise ValueError("init='style' needs a style image")
