@@ -78,7 +78,7 @@ def colour_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "m
         "run": w.Button(description="Run the three", button_style="primary", icon="play"),
     }
     view = image_view("100%", "the three results appear here when you press Run the three")
-    panel = Panel("Colour: keep the photo's colours", controls, [view], vgg.weights_info)
+    panel = Panel("Colour: keep the photo's colours", controls, [view], vgg.weights_info, rows=[["content", "style"], ["steps", "run"]])
     panel.view, panel.results = view, {}
 
     def run():

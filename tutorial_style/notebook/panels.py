@@ -167,6 +167,7 @@ def room_for_label(control: w.Widget) -> w.Widget:
     if isinstance(control, (w.Button, w.FileUpload)):
         if not control.layout.width:
             control.layout.width = "auto"
+        control.layout.min_width = "fit-content"  # a full row squeezes its widgets: never below the text
     elif getattr(control, "description", "") and hasattr(getattr(control, "style", None), "description_width"):
         control.style.description_width = "initial"
     return control
