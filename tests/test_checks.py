@@ -171,8 +171,10 @@ MISTAKES = [
 def test_typical_mistakes_are_named(checker, fn, words):
     result = checker(fn)
     assert result.status == "wrong" and not result
-    assert result.message.startswith("❌")
+    assert result.message.startswith("❌ not quite: ")  # the mark with a word: fonts without emoji show a box
     assert words in result.message, result.message
+    shown = repr(result).splitlines()  # what the notebook shows: wrapped between words, never inside one
+    assert all(len(line) <= checks.WRAP for line in shown) and " ".join(shown) == " ".join(result.message.split())
 
 
 def test_an_error_in_the_learners_code_is_reported_not_raised():

@@ -107,3 +107,42 @@ def test_the_figures_name_their_weights(vgg):
     fig = plots.mask_propagation_figure(widgets.ready_mask("centre disc", 32, 32), "relu2_1")
     assert "Geometry only" in fig._suptitle.get_text()
     plots.close(fig)
+
+
+# --- The notebook, interrupted -------------------------------------------------------------------------------
+
+
+def test_notebook_07_interrupted_everywhere_says_so_and_never_prints_false(monkeypatch, capsys):
+    """Run notebook 07's cells (quick mode) as if the learner pressed ■ during every run: each run keeps its best
+    image, each cell that ran one says so in one line, no cell raises, and no check prints False."""
+    from pathlib import Path
+
+    import matplotlib
+    import nbformat
+
+    matplotlib.use("Agg")
+    stylize = ts.stylize
+
+    def interrupted_at_step_2(*args, callback=None, **kwargs):
+        def stop(step, image, losses):
+            if step == 1:
+                raise KeyboardInterrupt  # what the kernel's interrupt does during the loop
+            return callback(step, image, losses) if callback else None
+
+        return stylize(*args, callback=stop, **kwargs)
+
+    monkeypatch.setattr(ts, "stylize", interrupted_at_step_2)
+    path = next((Path(__file__).resolve().parent.parent / "notebooks").glob("07_*.ipynb"))
+    namespace: dict = {}
+    said = []
+    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type != "code":
+            continue
+        exec(compile(cell.source, f"{path.name}, cell {i}", "exec"), namespace)
+        out = capsys.readouterr().out
+        if "ts.stylize(" in cell.source:
+            said.append(i)
+            assert "evaluations: kept the best image so far; run the cell again" in out, (i, out)
+        if "nbval-check-output" in cell.metadata.get("tags", []):
+            assert "False" not in out, (i, out)
+    assert len(said) >= 6  # the runs of sections 1 to 5

@@ -7,6 +7,7 @@ explorer must answer from the precomputed grid without ever calling ``stylize``.
 import datetime
 import io
 import threading
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
@@ -16,6 +17,7 @@ from PIL import Image
 import tutorial_style.optimize
 import tutorial_style.tradeoff as tradeoff
 from tutorial_style import checks, get_vgg, load_image, plots, widgets
+from tutorial_style.notebook.panels import placeholder_png
 
 GRID = dict(size=32, steps=3, ratios=(1e-4, 1e-3, 1e-1), layer_sets=[("relu1_1",), tuple(tutorial_style.PAPER_STYLE_LAYERS)])
 
@@ -88,14 +90,14 @@ def test_studio_runs_with_the_chosen_settings(studio, monkeypatch):
     studio.init.value = "style"
     studio.optimizer.value = "adam"
     studio.steps.value = 3
-    before = studio.preview.value
+    before, curves_before = studio.preview.value, studio.live.plot_view.value
     studio.run.click()
     result = studio.wait(timeout=120)
     assert studio.status_text.startswith("done ·"), studio.status_text
     assert "3 of 3 steps" in studio.status_text and "relu2_2" in studio.status_text
     assert result is studio.result and len(result.history) == 3 and not result.interrupted
     assert studio.preview.value != before and png_size(studio.preview.value)[0] > 0
-    assert studio.live.plot_view.value  # the loss curves were drawn
+    assert studio.live.plot_view.value != curves_before  # the loss curves were drawn over the placeholder
     assert seen["alpha"] == pytest.approx(1e-2) and seen["beta"] == 1.0
     assert seen["content_layers"] == ("relu2_2",)
     assert seen["style_layers"] == ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
@@ -184,6 +186,28 @@ def test_studio_saves_the_result(studio, tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["mine.png"]  # atomic: no temporary file left
 
 
+def test_studio_saves_a_bare_name_into_outputs_and_never_overwrites(studio, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the notebook's folder
+    studio.run.click()
+    result = studio.wait(timeout=120)
+    assert studio.filename.value == "stylized.png"
+    studio.save.click()
+    first = Path("outputs", "stylized.png")
+    assert studio.status_text.startswith(f"done · saved {first} (32x") and "exists" not in studio.status_text
+    before = first.read_bytes()
+    studio.save.click()  # again: the first file stays, the new one goes next to it, and the status says so
+    second = Path("outputs", "stylized-1.png")
+    assert studio.status_text.startswith(f"done · saved {second} ") and f"{first} exists: kept it" in studio.status_text
+    assert first.read_bytes() == before and load_image(second).shape == result.image.shape
+    assert sorted(p.name for p in Path("outputs").iterdir()) == ["stylized-1.png", "stylized.png"]
+    assert not Path("stylized.png").exists()  # nothing next to the notebooks, where it would be committed
+
+
+def test_outputs_are_git_ignored():
+    root = Path(__file__).resolve().parent.parent
+    assert "outputs/" in (root / ".gitignore").read_text().splitlines()
+
+
 def test_studio_save_before_run_and_bad_names_are_clear(studio, tmp_path):
     studio.save.click()
     assert studio.status_text.startswith("error ·") and "press Run" in studio.status_text
@@ -236,7 +260,9 @@ def test_live_view_updates_and_stops_on_request(net):
 
     result = tutorial_style.stylize(content, style, steps=50, weights=net, callback=callback, progress=False)
     assert result.interrupted and len(result.history) == 3
-    assert live.preview_view.value and live.plot_view.value and live.plot.redraws >= 1
+    placeholders = (placeholder_png("the current image appears here while the run goes"),
+                    placeholder_png("the loss curves appear here while the run goes"))  # fmt: skip
+    assert live.preview_view.value != placeholders[0] and live.plot_view.value != placeholders[1] and live.plot.redraws >= 1
     live.finish(result)
     assert png_size(live.preview_view.value)[0] >= 256
 

@@ -14,6 +14,7 @@ from PIL import Image
 import tutorial_style as ts
 from tutorial_style import widgets
 from tutorial_style.notebook import reconstruct
+from tutorial_style.notebook.panels import placeholder_png
 from tutorial_style.weights import WeightsInfo
 
 
@@ -114,13 +115,14 @@ def test_gram_viewer_compares_two_images(images, vgg):
 def test_content_panel_runs_on_click_with_a_live_preview(images, vgg):
     panel = widgets.content_reconstruction_panel(images["astronaut"], vgg, steps=2)
     assert panel.status_text.startswith("ready · layer relu4_2 · press Reconstruct")
-    assert panel.preview.value == b""
+    placeholder = panel.preview.value  # what shows before the first run, not the browser's broken-image icon
+    assert is_png(placeholder) and placeholder == placeholder_png("the result appears here when you press Reconstruct")
     panel.layer.value = "relu2_2"
-    assert panel.preview.value == b""  # choosing does not run anything
+    assert panel.preview.value == placeholder  # choosing does not run anything
     panel.run.click()
     assert panel.status_text.startswith("done · content from relu2_2 · 2 steps · loss ")
     assert panel.status_text.endswith("weights: RANDOM")
-    assert is_png(panel.preview.value)
+    assert is_png(panel.preview.value) and panel.preview.value != placeholder
     assert list(panel.results) == [("relu2_2", 2)]
     assert not panel.run.disabled and not panel.layer.disabled  # re-enabled after the run
 

@@ -7,9 +7,10 @@
   Playwright for Python. Playwright's own browser download (``playwright install``) is never needed.
 - ``page``: a fresh browser context per test; the notebook's kernels are shut down afterwards.
 
-When a test fails, its screenshot(s), the browser console log, every output's text and the server log are
-saved in the test's own ``tmp_path`` (pytest names it; ``--basetemp DIR`` puts it under DIR, or set
-``TUTORIAL_STYLE_BROWSER_ARTIFACTS=DIR``), and the report says where.
+Every notebook's test keeps a screenshot (fixture ``artifacts``). When a test fails, its screenshot(s), the
+browser console log, every output's text and the server log are saved in the test's own ``tmp_path`` (pytest
+names it; ``--basetemp DIR`` puts it under DIR, or set ``TUTORIAL_STYLE_BROWSER_ARTIFACTS=DIR``), and the report
+says where.
 
 Waits are generous (60 s per expected change, ``TUTORIAL_STYLE_BROWSER_TIMEOUT`` seconds to change it): on
 two busy cores a notebook's widgets can be slow, and a wait ends as soon as its marker appears.
@@ -41,6 +42,8 @@ NOTEBOOKS = REPO / "notebooks"
 
 # Playwright waits this long (ms) for a marker by default; generous, because 2 busy cores are slow.
 EXPECT_TIMEOUT_MS = int(float(os.environ.get("TUTORIAL_STYLE_BROWSER_TIMEOUT", "60")) * 1000)
+# JupyterLab's default look in a 1280 x 800 window, where issue 16 found cut-off labels and small figures.
+VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -235,7 +238,7 @@ def browser():
 @pytest.fixture
 def page(browser, lab, tmp_path, request):
     """A fresh browser tab (own context) with its console log recorded; kernels are stopped afterwards."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(EXPECT_TIMEOUT_MS)
     tab = context.new_page()
     console: list[str] = []
@@ -251,6 +254,16 @@ def page(browser, lab, tmp_path, request):
             lab.shutdown_kernels()
         except OSError:
             pass
+
+
+@pytest.fixture
+def artifacts(tmp_path) -> Path:
+    """Where a test keeps what it saw (screenshots): ``$TUTORIAL_STYLE_BROWSER_ARTIFACTS`` (CI sets it and keeps the
+    folder), else the test's own ``tmp_path``."""
+    chosen = os.environ.get("TUTORIAL_STYLE_BROWSER_ARTIFACTS", "").strip()
+    folder = Path(chosen) if chosen else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.hookimpl(hookwrapper=True)

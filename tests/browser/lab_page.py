@@ -35,6 +35,19 @@ _CELLS_JS = """cells => cells.map(c => {
 })"""
 
 
+# JavaScript: the visible elements among those given whose text does not fit (the browser cuts it, often with "…").
+_CUT_OFF_JS = """els => els.filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+  .map(e => `"${(e.textContent || '').trim()}" (${e.scrollWidth} px of text in ${e.clientWidth} px)`)"""
+# JavaScript: the visible images that show nothing (no picture yet, or one the browser cannot decode: the broken icon).
+_BROKEN_JS = """imgs => imgs.filter(i => i.offsetParent !== null && !(i.complete && i.naturalWidth > 0))
+  .map(i => (i.getAttribute('src') || '(no src)').slice(0, 60) + ` (alt: ${i.alt || 'none'})`)"""
+# Widget labels, buttons and slider readouts in the notebook's outputs: what a learner reads on a control; and
+# HTML widgets (tables such as notebook 06's, status lines), whose text must not run out of their box.
+LABELS = ", ".join(
+    f".jp-OutputArea {sel}" for sel in (".widget-label", ".widget-label-basic", "button.jupyter-button", ".widget-readout", ".widget-html-content")
+)
+
+
 class NotebookPage:
     """One notebook open in JupyterLab in ``page``. ``source`` is the .ipynb that the server serves."""
 
@@ -135,6 +148,23 @@ class NotebookPage:
         for text in self.page.locator('.ts-status[data-state="error"]').all_inner_texts():
             found.append(f"panel error: {text}")
         return found
+
+    def cut_off_labels(self) -> list[str]:
+        """Widget labels and buttons whose text is cut off (``scrollWidth > clientWidth``): "maps sho…"."""
+        return self.page.eval_on_selector_all(LABELS, _CUT_OFF_JS)
+
+    def broken_images(self, settle_s: float = 10) -> list[str]:
+        """Images in the outputs that show no picture (the broken-image icon), after up to ``settle_s`` for loading."""
+        deadline = time.monotonic() + settle_s
+        while True:
+            broken = self.page.eval_on_selector_all(".jp-OutputArea img", _BROKEN_JS)
+            if not broken or time.monotonic() > deadline:
+                return broken
+            self.page.wait_for_timeout(250)
+
+    def looks_finished(self) -> list[str]:
+        """What a learner would see as unfinished: cut-off labels and broken images."""
+        return [f"cut-off label: {t}" for t in self.cut_off_labels()] + [f"broken image: {t}" for t in self.broken_images()]
 
     # --- widgets ---------------------------------------------------------------------------------------
 

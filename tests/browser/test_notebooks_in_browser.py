@@ -186,13 +186,20 @@ def notebooks() -> list[str]:
 
 
 @pytest.mark.parametrize("name", notebooks())
-def test_notebook_runs_and_its_widget_works(name, page, lab, request):
+def test_notebook_runs_and_its_widget_works(name, page, lab, request, artifacts):
+    """Run All in quick mode at 1280 x 800: no error, no cut-off widget label, no broken image; then the main
+    widget works. A screenshot of the notebook at its main widget is kept in ``artifacts`` (CI keeps that folder)."""
     nb = NotebookPage(page, lab, name).open()
     nb.run_all()
     errors = nb.errors()
     assert not errors, f"{name} shows errors after Run All:\n" + "\n".join(errors)
+    unfinished = nb.looks_finished()
+    assert not unfinished, f"{name} after Run All, at {page.viewport_size}:\n" + "\n".join(unfinished)
     interaction = next((f for prefix, f in INTERACTIONS.items() if name.startswith(prefix)), None)
     if interaction is not None:
         interaction(nb, lambda locator: request.node._browser["focus"].append(locator))
         errors = nb.errors()
         assert not errors, f"{name} shows errors after using its widget:\n" + "\n".join(errors)
+        unfinished = nb.looks_finished()
+        assert not unfinished, f"{name} after using its widget:\n" + "\n".join(unfinished)
+    page.screenshot(path=str(artifacts / f"{Path(name).stem}.png"))

@@ -20,6 +20,7 @@ reference and a list of ``(message, wrong_function)`` mistakes.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 CORRECT, WRONG, NOT_ATTEMPTED = "correct", "wrong", "not attempted"
+WRAP = 100  # characters of a check's message a line: JupyterLab's output holds about 110 in a 1280 px window
 Mistake = tuple[str, Callable[..., torch.Tensor]]
 
 
@@ -57,7 +59,9 @@ class CheckResult:
         return self.status == CORRECT
 
     def __repr__(self) -> str:
-        return self.message
+        """The message, wrapped between words at :data:`WRAP` characters: Jupyter shows text outputs in a ``<pre>``
+        that breaks long lines anywhere, even inside a word."""
+        return textwrap.fill(self.message, WRAP, break_long_words=False, break_on_hyphens=False)
 
 
 def seeded(seed: int, *shape: int, positive: bool = False) -> torch.Tensor:
@@ -91,7 +95,7 @@ def check_function(
     """
     name = getattr(fn, "__name__", type(fn).__name__)
     if not callable(fn):
-        return CheckResult(name, WRONG, f"❌ pass the function itself, e.g. check(my_function), not its result ({type(fn).__name__}).")
+        return CheckResult(name, WRONG, f"❌ not quite: pass the function itself, e.g. check(my_function), not its result ({type(fn).__name__}).")
     for number, args in enumerate(cases):
         shapes = ", ".join(str(tuple(a.shape)) if isinstance(a, torch.Tensor) else repr(a) for a in args)
         where = f"(input shapes {shapes})"
@@ -102,7 +106,7 @@ def check_function(
             got = None
         except Exception as e:  # the learner's code: any error is an answer to explain
             hint = _exception_hint(e)
-            return CheckResult(name, WRONG, f"❌ {name} raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} {where}.{hint}")
+            return CheckResult(name, WRONG, f"❌ not quite: {name} raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} {where}.{hint}")
         if got is None:
             if number == 0:
                 return CheckResult(
@@ -111,22 +115,22 @@ def check_function(
                     f"⏳ {name} is not written yet (it returns None). No problem: the notebook goes on with "
                     f"{reference_name}. Fill in the ✏️ EXERCISE cell above and run this check again.",
                 )
-            return CheckResult(name, WRONG, f"❌ {name} returned None {where}; it should return a tensor ({expected}).")
+            return CheckResult(name, WRONG, f"❌ not quite: {name} returned None {where}; it should return a tensor ({expected}).")
         changed = [i for i, (a, m) in enumerate(zip(args, mine)) if isinstance(a, torch.Tensor) and not torch.equal(a, m.detach())]
         if changed:
-            return CheckResult(name, WRONG, f"❌ {name} changed its input (argument {changed[0] + 1}) in place; compute a new tensor instead (no x.sub_(), x -= ...).")
+            return CheckResult(name, WRONG, f"❌ not quite: {name} changed its input (argument {changed[0] + 1}) in place; compute a new tensor instead (no x.sub_(), x -= ...).")
         if isinstance(got, (int, float)):
-            return CheckResult(name, WRONG, f"❌ {name} returned a Python number ({type(got).__name__}); return a torch.Tensor ({expected}). Did you call .item()?")
+            return CheckResult(name, WRONG, f"❌ not quite: {name} returned a Python number ({type(got).__name__}); return a torch.Tensor ({expected}). Did you call .item()?")
         if not isinstance(got, torch.Tensor):
-            return CheckResult(name, WRONG, f"❌ {name} returned a {type(got).__name__}; return a torch.Tensor ({expected}).")
+            return CheckResult(name, WRONG, f"❌ not quite: {name} returned a {type(got).__name__}; return a torch.Tensor ({expected}).")
         with torch.no_grad():
             want = reference(*args)
         verdict = _compare(got.detach().float(), want.float(), args, mistakes, expected, rtol, atol)
         if verdict:
-            return CheckResult(name, WRONG, f"❌ {name}: {verdict} {where}")
+            return CheckResult(name, WRONG, f"❌ not quite: {name}: {verdict} {where}")
         if needs_grad and not got.requires_grad:
             return CheckResult(
-                name, WRONG, f"❌ {name} gives the right numbers, but they carry no gradient: avoid .detach(), .item(), "
+                name, WRONG, f"❌ not quite: {name} gives the right numbers, but they carry no gradient: avoid .detach(), .item(), "
                 "numpy and torch.no_grad() inside, so the optimiser can differentiate it."
             )  # fmt: skip
     return CheckResult(name, CORRECT, f"✅ correct: {name} matches {reference_name} on {len(cases)} test inputs.")

@@ -77,8 +77,8 @@ def colour_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "m
         "steps": _steps_slider(steps, max_steps),
         "run": w.Button(description="Run the three", button_style="primary", icon="play"),
     }
-    view = image_view("100%")
-    panel = Panel("Colour: keep the photo's colours", controls, [view], vgg.weights_info)
+    view = image_view("100%", "the three results appear here when you press Run the three")
+    panel = Panel("Colour: keep the photo's colours", controls, [view], vgg.weights_info, rows=[["content", "style"], ["steps", "run"]])
     panel.view, panel.results = view, {}
 
     def run():
@@ -115,25 +115,14 @@ def region_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[s
     ``style_2``, ``steps``, ``run``. ``panel.canvas`` is the ipycanvas drawing surface (mouse: paint);
     ``panel.paint(x, y)`` paints at canvas coordinates as a mouse does; ``panel.mask`` is the mask (H, W).
     """
-    from ipycanvas import Canvas, hold_canvas  # imported here: only this panel draws on a canvas
+    from ipycanvas import Canvas  # imported here: only this panel draws on a canvas
 
     photo = load_image(content, size=size)
     h, wd = photo.shape[-2:]
     scale = canvas_size / max(h, wd)
-    canvas = Canvas(width=round(wd * scale), height=round(h * scale), layout=w.Layout(width=f"{round(wd * scale)}px", height=f"{round(h * scale)}px"))
-    pixels = (resize_to(photo, (canvas.height, canvas.width))[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    choices = _style_choices()
-    controls = {
-        "ready": w.Dropdown(options=[*READY_MASKS, "paint"], value=READY_MASKS[0], description="mask", layout=w.Layout(width="220px")),
-        "brush": w.IntSlider(value=max(2, round(min(h, wd) / 10)), min=1, max=max(4, min(h, wd) // 3), description="brush (px)"),
-        "layer": w.Dropdown(options=list(PAPER_STYLE_LAYERS), value="relu3_1", description="layer", layout=w.Layout(width="200px")),
-        "propagation": w.Dropdown(options=list(MASK_METHODS), value="simple", description="propagation", layout=w.Layout(width="220px")),
-        "style_1": w.Dropdown(options=choices, value=styles[0], description="style 1", layout=w.Layout(width="220px")),
-        "style_2": w.Dropdown(options=choices, value=styles[1], description="style 2", layout=w.Layout(width="220px")),
-        "steps": _steps_slider(steps, max_steps),
-        "run": w.Button(description="Run two regions", button_style="primary", icon="play"),
-    }
-    layers_view, result_view = image_view("100%"), image_view("320px")
+    width, height = round(wd * scale), round(h * scale)
+    canvas = Canvas(width=width, height=height, layout=w.Layout(width=f"{width}px", height=f"{height}px"))
+    layers_view, result_view = image_view("100%"), image_view("320px", "the result appears here when you press Run two regions")
     views = [
         w.HBox([
             w.VBox([w.HTML("<b>paint region 1 (red) with the mouse</b>"), canvas]),
@@ -142,83 +131,122 @@ def region_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[s
         layers_view,
     ]  # fmt: skip
     rows = [["ready", "brush"], ["layer", "propagation"], ["style_1", "style_2"], ["steps", "run"]]
-    panel = Panel("Two styles, two regions", controls, views, vgg.weights_info, rows=rows)
+    panel = Panel("Two styles, two regions", _region_controls(h, wd, styles, steps, max_steps), views, vgg.weights_info, rows=rows)
     panel.canvas, panel.photo, panel.result = canvas, photo, None
-    panel.mask = ready_mask(READY_MASKS[0], h, wd)
-    state = {"down": False}
+    regions = _Regions(panel, vgg, size, scale, layers_view, result_view)
+    panel.paint = regions.paint
+    canvas.on_mouse_down(_xy(panel, regions.on_down))
+    canvas.on_mouse_move(_xy(panel, regions.on_move))
+    canvas.on_mouse_up(_xy(panel, regions.on_up))
+    panel.ready.observe(panel.handler(regions.use_ready), names="value")
+    panel.layer.observe(panel.handler(regions.show_layer), names="value")
+    panel.run.on_click(panel.handler(regions.run))
+    regions.use_ready()
+    return panel
 
-    def draw_canvas():
-        overlay = pixels.copy()
-        big = resize_to(panel.mask[None, None].expand(1, 3, -1, -1), (canvas.height, canvas.width))[0, 0].numpy()[..., None]
-        overlay = (overlay * (1 - 0.45 * big) + np.array([230, 30, 30]) * 0.45 * big).astype(np.uint8)
+
+def _region_controls(h: int, wd: int, styles: tuple[str, str], steps: int, max_steps: int) -> dict[str, w.Widget]:
+    """The region panel's controls, by name (see :func:`region_panel`); the brush is sized to the photo."""
+    choices = _style_choices()
+    return {
+        "ready": w.Dropdown(options=[*READY_MASKS, "paint"], value=READY_MASKS[0], description="mask", layout=w.Layout(width="220px")),
+        "brush": w.IntSlider(value=max(2, round(min(h, wd) / 10)), min=1, max=max(4, min(h, wd) // 3), description="brush (px)"),
+        "layer": w.Dropdown(options=list(PAPER_STYLE_LAYERS), value="relu3_1", description="layer", layout=w.Layout(width="200px")),
+        "propagation": w.Dropdown(options=list(MASK_METHODS), value="simple", description="propagation", layout=w.Layout(width="220px")),
+        "style_1": w.Dropdown(options=choices, value=styles[0], description="style 1", layout=w.Layout(width="220px")),
+        "style_2": w.Dropdown(options=choices, value=styles[1], description="style 2", layout=w.Layout(width="220px")),
+        "steps": _steps_slider(steps, max_steps),
+        "run": w.Button(description="Run two regions", button_style="primary", icon="play"),
+    }  # fmt: skip
+
+
+class _Regions:
+    """What the region panel does: keep ``panel.mask`` (region 1, (H, W) on the photo's pixels), draw it over the
+    photo on the canvas, show it at a layer, paint with the mouse, and run two styles in the two regions."""
+
+    OVERLAY = np.array([230, 30, 30])  # region 1 is shown in red, at 45 % over the photo
+
+    def __init__(self, panel: Panel, vgg: VGG19Features, size: int, scale: float, layers_view: w.Image, result_view: w.Image):
+        self.panel, self.vgg, self.size, self.scale = panel, vgg, size, scale
+        self.layers_view, self.result_view = layers_view, result_view
+        self.h, self.wd = panel.photo.shape[-2:]
+        canvas = panel.canvas
+        self.pixels = (resize_to(panel.photo, (canvas.height, canvas.width))[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        self.down = False  # the mouse button, while painting
+        panel.mask = ready_mask(READY_MASKS[0], self.h, self.wd)
+
+    # --- the mask: drawn on the canvas, shown at a layer, described ---
+
+    def draw_canvas(self) -> None:
+        from ipycanvas import hold_canvas
+
+        canvas, mask = self.panel.canvas, self.panel.mask
+        big = resize_to(mask[None, None].expand(1, 3, -1, -1), (canvas.height, canvas.width))[0, 0].numpy()[..., None]
+        overlay = (self.pixels * (1 - 0.45 * big) + self.OVERLAY * 0.45 * big).astype(np.uint8)
         with hold_canvas():
             canvas.put_image_data(overlay, 0, 0)
 
-    def show_layers():
-        fig = plots.mask_propagation_figure(panel.mask, panel.layer.value)
-        layers_view.value = figure_png(fig)
+    def show_layers(self) -> None:
+        self.layers_view.value = figure_png(plots.mask_propagation_figure(self.panel.mask, self.panel.layer.value))
 
-    def describe() -> str:
-        share = float(panel.mask.mean())
-        return f"region 1 covers {share:.0%} of the photo · masks at {panel.layer.value}"
+    def describe(self) -> str:
+        return f"region 1 covers {float(self.panel.mask.mean()):.0%} of the photo · masks at {self.panel.layer.value}"
 
-    def paint(x: float, y: float) -> None:
+    def show_layer(self) -> None:
+        """The layer changed: show the masks there."""
+        self.show_layers()
+        self.panel.set_status(f"{self.describe()} · {self.panel.weights_text()}")
+
+    def use_ready(self) -> None:
+        """The mask menu changed: a ready mask, or an empty one to paint."""
+        ready = self.panel.ready.value
+        self.panel.mask = torch.zeros(self.h, self.wd) if ready == "paint" else ready_mask(ready, self.h, self.wd)
+        self.draw_canvas()
+        self.show_layers()
+        self.panel.set_status(f"{self.describe()} · paint, then press Run · {self.panel.weights_text()}")
+
+    # --- painting with the mouse ---
+
+    def paint(self, x: float, y: float) -> None:
         """Paint region 1 at canvas coordinates (x, y) with the brush."""
-        cy, cx = y / scale, x / scale
-        r = panel.brush.value
-        yy, xx = torch.meshgrid(torch.arange(h) + 0.5, torch.arange(wd) + 0.5, indexing="ij")
-        panel.mask = torch.where((yy - cy) ** 2 + (xx - cx) ** 2 <= r * r, torch.ones(()), panel.mask)
-        canvas.fill_style = "rgba(230, 30, 30, 0.45)"
-        canvas.fill_circle(x, y, r * scale)
+        cy, cx, r = y / self.scale, x / self.scale, self.panel.brush.value
+        yy, xx = torch.meshgrid(torch.arange(self.h) + 0.5, torch.arange(self.wd) + 0.5, indexing="ij")
+        self.panel.mask = torch.where((yy - cy) ** 2 + (xx - cx) ** 2 <= r * r, torch.ones(()), self.panel.mask)
+        self.panel.canvas.fill_style = "rgba(230, 30, 30, 0.45)"
+        self.panel.canvas.fill_circle(x, y, r * self.scale)
 
-    def use_ready():
-        if panel.ready.value == "paint":
-            panel.mask = torch.zeros(h, wd)
-        else:
-            panel.mask = ready_mask(panel.ready.value, h, wd)
-        draw_canvas()
-        show_layers()
-        panel.set_status(f"{describe()} · paint, then press Run · {panel.weights_text()}")
+    def on_down(self, x: float, y: float) -> None:
+        self.down = True
+        self.paint(x, y)
 
-    def on_down(x, y):
-        state["down"] = True
-        paint(x, y)
+    def on_move(self, x: float, y: float) -> None:
+        if self.down:
+            self.paint(x, y)
 
-    def on_move(x, y):
-        if state["down"]:
-            paint(x, y)
+    def on_up(self, x: float, y: float) -> None:
+        if self.down:
+            self.down = False
+            self.show_layers()
+            self.panel.set_status(f"painted · {self.describe()} · press Run · {self.panel.weights_text()}")
 
-    def on_up(x, y):
-        if state["down"]:
-            state["down"] = False
-            show_layers()
-            panel.set_status(f"painted · {describe()} · press Run · {panel.weights_text()}")
+    # --- the transfer ---
 
-    def run():
-        if not float(panel.mask.max()) > 0:
+    def run(self) -> None:
+        panel, mask = self.panel, self.panel.mask
+        if not float(mask.max()) > 0:
             raise ValueError("region 1 is empty: paint it on the photo, or choose a ready mask")
-        if float(panel.mask.min()) >= 1:
+        if float(mask.min()) >= 1:
             raise ValueError("region 1 covers the whole photo, so region 2 is empty: leave some of the photo unpainted")
         started = time.perf_counter()
-        s1, s2 = (load_image(panel.style_1.value, size=size), load_image(panel.style_2.value, size=size))
+        s1, s2 = (load_image(panel.style_1.value, size=self.size), load_image(panel.style_2.value, size=self.size))
         n = int(panel.steps.value)
         label = f"{panel.style_1.value} in region 1, {panel.style_2.value} in region 2 · {panel.propagation.value}"
-        preview = LivePreview(result_view, panel, n, label)
+        preview = LivePreview(self.result_view, panel, n, label)
         with panel.busy():
-            panel.result = optimize.stylize(photo, [s1, s2], content_masks=[panel.mask, 1 - panel.mask], weights=vgg, init="content",
+            panel.result = optimize.stylize(panel.photo, [s1, s2], content_masks=[mask, 1 - mask], weights=self.vgg, init="content",
                                             steps=n, mask_propagation=panel.propagation.value, callback=preview, progress=False)  # fmt: skip
-        result_view.value = png_bytes(panel.result.image)
+        self.result_view.value = png_bytes(panel.result.image)
         _finish(panel, panel.result, label, started)
-
-    panel.paint = paint
-    canvas.on_mouse_down(_xy(panel, on_down))
-    canvas.on_mouse_move(_xy(panel, on_move))
-    canvas.on_mouse_up(_xy(panel, on_up))
-    panel.ready.observe(panel.handler(use_ready), names="value")
-    panel.layer.observe(panel.handler(lambda: (show_layers(), panel.set_status(f"{describe()} · {panel.weights_text()}"))), names="value")
-    panel.run.on_click(panel.handler(run))
-    use_ready()
-    return panel
 
 
 def _xy(panel: Panel, fn):
@@ -250,7 +278,7 @@ def blend_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[st
         "steps": _steps_slider(steps, max_steps),
         "run": w.Button(description="Run the blend", button_style="primary", icon="play"),
     }
-    result_view = image_view("100%")
+    result_view = image_view("100%", "the blend appears here when you press Run the blend")
     panel = Panel("Two styles, one blend", controls, [result_view], vgg.weights_info, rows=[["style_1", "style_2"], ["blend", "steps", "run"]])
     photo = load_image(content, size=size)
     panel.result = None
@@ -284,7 +312,7 @@ def coarse_to_fine_panel(vgg: VGG19Features, content: str = "astronaut", style: 
     ``panel.table`` holds ``{"pyramid": (seconds, loss), "single": (seconds, loss)}``.
     """
     controls = {"run": w.Button(description="Run both", button_style="primary", icon="play")}
-    view, numbers = image_view("100%"), w.HTML()
+    view, numbers = image_view("100%", "both results appear here when you press Run both"), w.HTML()
     panel = Panel("Coarse-to-fine against one run at full size", controls, [numbers, view], vgg.weights_info)
     panel.table = {}
 

@@ -33,7 +33,7 @@ def _breakdown_html(grid, row: int, col: int) -> str:
     logs = {name: math.log10(max(e, 1e-30)) for name, e in values.items()}
     low, high = min(logs.values()), max(logs.values())
     lines = [
-        "<table style='font-family:monospace;font-size:12px'>",
+        "<table style='font-family:monospace;font-size:12px;white-space:nowrap'>",  # one line a layer, never wrapped
         "<tr><th style='text-align:left'>layer</th><th>in this row's L_style</th><th style='text-align:right'>E_l</th><th>(log scale)</th></tr>",
     ]
     for name, e in values.items():
@@ -67,13 +67,13 @@ def tradeoff_explorer(grid) -> Panel:
     content_view.value = png_bytes(grid.content_image, min_side=200)
     style_view.value = png_bytes(resize_to(grid.style_image, hw), min_side=200)
     breakdown = w.HTML()
-    views = w.HBox([
+    images = w.HBox([
         w.VBox([w.HTML("<b>content</b>"), content_view]),
         w.VBox([w.HTML("<b>style</b>"), style_view]),
         w.VBox([w.HTML("<b>result</b>"), cell_view]),
-        w.VBox([w.HTML("<b>style loss per layer (E_l, eq. 4)</b>"), breakdown]),
     ])  # fmt: skip
-    panel = Panel("The α/β trade-off, cell by cell", controls, [views], grid.weights, rows=[["row"], ["col"]])
+    table = w.VBox([w.HTML("<b>style loss per layer (E_l, eq. 4)</b>"), breakdown])  # below: beside, it would wrap at 1280 px
+    panel = Panel("The α/β trade-off, cell by cell", controls, [images, table], grid.weights, rows=[["row"], ["col"]])
     panel.cell_view, panel.breakdown = cell_view, breakdown
     panel.pngs = {(r, c): png_bytes(grid.cell(r, c), min_side=300) for r in range(rows) for c in range(cols)}
     panel.grid = grid

@@ -152,7 +152,7 @@ def png_bytes(image: torch.Tensor, min_side: int = 256, gap: int = 4) -> bytes:
     return buffer.getvalue()
 
 
-def figure_png(fig, dpi: int = 90) -> bytes:
+def figure_png(fig, dpi: int = 100) -> bytes:
     """PNG bytes of a matplotlib figure, which is then closed."""
     buffer = io.BytesIO()
     try:
@@ -162,8 +162,51 @@ def figure_png(fig, dpi: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def image_view(width: str = "auto") -> w.Image:
-    return w.Image(format="png", layout=w.Layout(width=width, max_width="100%", object_fit="contain"))
+def room_for_label(control: w.Widget) -> w.Widget:
+    """Give ``control``'s label its whole text: ipywidgets cuts descriptions longer than a fixed width ("maps sho…"),
+    and a button's text at its fixed width ("upload conten…"). Returns ``control``."""
+    if isinstance(control, (w.Button, w.FileUpload)):
+        if not control.layout.width:
+            control.layout.width = "auto"
+        control.layout.min_width = "fit-content"  # a full row squeezes its widgets: never below the text
+    elif getattr(control, "description", "") and hasattr(getattr(control, "style", None), "description_width"):
+        control.style.description_width = "initial"
+    return control
+
+
+PLACEHOLDER = "the picture appears here when it is ready"
+LOSS_PLOT_IN = (4.2, 3.6)  # the live loss plot's size in inches: shown at 100 dpi, 420 px wide, beside a 300 px preview
+
+
+def image_view(width: str = "auto", placeholder: str = PLACEHOLDER) -> w.Image:
+    """An image widget ``width`` wide that shows ``placeholder`` (what will appear) until its first picture: an
+    empty image widget would show the browser's broken-image icon."""
+    return w.Image(value=placeholder_png(placeholder), format="png", layout=w.Layout(width=width, max_width="100%", object_fit="contain"))
+
+
+def placeholder_png(text: str, width: int = 360, height: int = 90) -> bytes:
+    """A light grey PNG with ``text`` in it, wrapped to fit: what an image widget shows before its first picture.
+
+    >>> PILImage.open(io.BytesIO(placeholder_png("the result appears here"))).size
+    (360, 90)
+    """
+    from PIL import ImageDraw, ImageFont
+
+    pil = PILImage.new("RGB", (width, height), (236, 236, 236))
+    draw = ImageDraw.Draw(pil)
+    font = ImageFont.load_default(size=15)
+    lines, line = [], ""
+    for word in text.split():  # wrap between words, never inside one
+        trial = f"{line} {word}".strip()
+        if line and draw.textlength(trial, font=font) > width - 24:
+            lines.append(line)
+            trial = word
+        line = trial
+    lines.append(line)
+    draw.multiline_text((width / 2, height / 2), "\n".join(lines), fill=(90, 90, 90), font=font, anchor="mm", align="center", spacing=5)
+    buffer = io.BytesIO()
+    pil.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def as_images(images, size: int | None) -> dict[str, torch.Tensor]:
@@ -202,6 +245,7 @@ class Panel(w.VBox):
             if hasattr(w.VBox, name):
                 raise ValueError(f"control name {name!r} clashes with an attribute of ipywidgets.VBox")
             setattr(self, name, control)
+            room_for_label(control)
         rows = rows if rows is not None else [list(self.controls)]
         heading = f"<b>{html.escape(title)}</b>"
         if weights is not None:
@@ -328,8 +372,8 @@ class LiveLossPlot:
         """Draw ``history`` (e.g. the finished run's) now."""
         if not history:
             return
-        fig = plots.loss_curves_figure({"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title)
-        self.view.value = figure_png(fig, dpi=80)
+        fig = plots.loss_curves_figure({"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title, size=LOSS_PLOT_IN)
+        self.view.value = figure_png(fig)  # LOSS_PLOT_IN at 100 dpi: the view's width, so the text is not shrunk
         self.redraws += 1
 
 
@@ -342,7 +386,8 @@ class LiveView:
     """
 
     def __init__(self, weights: WeightsInfo, steps: int, alpha: float = 1e-3, beta: float = 1.0, *, panel: Panel | None = None, label: str = "", stop=None, min_interval: float = 0.3):
-        self.preview_view, self.plot_view = image_view("300px"), image_view("400px")
+        self.preview_view = image_view("300px", "the current image appears here while the run goes")
+        self.plot_view = image_view(f"{round(100 * LOSS_PLOT_IN[0])}px", "the loss curves appear here while the run goes")
         self.preview = LivePreview(self.preview_view, panel, steps, label, min_interval=min_interval)
         self.plot = LiveLossPlot(self.plot_view, weights, steps, alpha, beta, min_interval=max(1.0, 3 * min_interval))
         self.stop = stop

@@ -33,6 +33,14 @@ __all__ = [
 ]
 
 
+# Readable at a glance in JupyterLab's default width (a 1280 x 800 window: outputs about 860 px wide). An inline
+# figure is drawn at 100 dpi, so TEXT_PT-point text shows at about 10 pt as long as the figure is at most
+# MAX_WIDTH_IN inches wide (wider ones are shrunk to fit, and their text with them): at most PER_ROW images a row.
+TEXT_PT = 10
+MAX_WIDTH_IN = 8.6
+PER_ROW = 3
+
+
 def subplots(*args, **kwargs):
     """``plt.subplots`` in the main thread; in any other thread the same, on a figure pyplot does not track."""
     if threading.current_thread() is threading.main_thread():
@@ -66,12 +74,15 @@ def to_numpy_image(image: torch.Tensor):
     return image.detach().float().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
 
 
-def show_images(images: Sequence[torch.Tensor], titles: Sequence[str], weights: WeightsInfo | None, *, size: float = 3.0, suptitle: str = ""):
-    """A row of images with titles; ``weights`` (or None for plain photos) is named under the title."""
-    fig, axes = subplots(1, len(images), figsize=(size * len(images), size * 1.1), squeeze=False)
-    for ax, image, title in zip(axes[0], images, titles):
+def show_images(images: Sequence[torch.Tensor], titles: Sequence[str], weights: WeightsInfo | None, *, size: float = 2.8, suptitle: str = ""):
+    """Images with titles, at most :data:`PER_ROW` a row; ``weights`` (or None for plain photos) is named under the title."""
+    ncols = min(len(images), PER_ROW)
+    nrows = -(-len(images) // ncols)
+    fig, axes = subplots(nrows, ncols, figsize=(size * ncols, (size * 1.1 + 0.2) * nrows), squeeze=False)
+    for ax, image, title in zip(axes.flat, images, titles):
         ax.imshow(to_numpy_image(image))
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=TEXT_PT)
+    for ax in axes.flat:
         ax.axis("off")
     _suptitle(fig, suptitle, weights)
     return fig
@@ -79,10 +90,13 @@ def show_images(images: Sequence[torch.Tensor], titles: Sequence[str], weights: 
 
 def _suptitle(fig, suptitle: str, weights: WeightsInfo | None) -> None:
     """The figure's title and, under it, the weights caption (red for random weights); then tight layout."""
+    import textwrap
+
     caption = weights_caption(weights) if weights is not None else ""
-    text = "\n".join(t for t in (suptitle, caption) if t)
+    width = max(40, int(min(fig.get_figwidth(), MAX_WIDTH_IN) * 12))  # characters of TEXT_PT text the figure holds
+    text = "\n".join(textwrap.fill(t, width) for t in (suptitle, caption) if t)
     if text:
-        fig.suptitle(text, fontsize=10, color="black" if weights is None or weights.pretrained else "crimson")
+        fig.suptitle(text, fontsize=TEXT_PT, color="black" if weights is None or weights.pretrained else "crimson")
     fig.tight_layout()
 
 
@@ -115,13 +129,13 @@ def show_receptive_field(image: torch.Tensor, layer: str, x: float = 0.5, y: flo
     ax.set_title(
         f"{layer}: position ({i}, {j}) of {rows}x{cols} (red, one position = {info.stride}x{info.stride} px)\n"
         f"sees a {rf}x{rf} px square of the input (yellow)" + (f", more than the whole {h}x{w} image" if rf >= max(h, w) else ""),
-        fontsize=9,
+        fontsize=TEXT_PT,
     )
     _suptitle(fig, "Geometry only (no weights involved)", None)
     return fig
 
 
-def show_feature_maps(features: torch.Tensor, channels: Sequence[int], layer: str, weights: WeightsInfo, *, image: torch.Tensor | None = None, ncols: int = 6, size: float = 1.8):
+def show_feature_maps(features: torch.Tensor, channels: Sequence[int], layer: str, weights: WeightsInfo, *, image: torch.Tensor | None = None, ncols: int = 4, size: float = 2.0):
     """A grid of feature maps of one image, (1, N, H, W), at ``channels``, on one colour scale.
 
     One colour scale (0 to the largest value shown) makes strong and weak maps comparable. ``image``,
@@ -139,11 +153,11 @@ def show_feature_maps(features: torch.Tensor, channels: Sequence[int], layer: st
     if image is not None:
         ax = next(cells)
         ax.imshow(to_numpy_image(image))
-        ax.set_title("input", fontsize=8)
+        ax.set_title("input", fontsize=TEXT_PT)
     for c, m in zip(channels, maps):
         ax = next(cells)
         ax.imshow(m.numpy(), cmap="viridis", vmin=0, vmax=vmax)
-        ax.set_title(f"ch {c} (mean {float(m.mean()):.2g})", fontsize=8)
+        ax.set_title(f"ch {c} (mean {float(m.mean()):.2g})", fontsize=TEXT_PT)
     for ax in axes.flat:
         ax.axis("off")
     n, h, w = F.shape
@@ -170,11 +184,11 @@ def show_gram_matrices(grams: Sequence[torch.Tensor], titles: Sequence[str], wei
             axes[0, k].axis("off")
         ax = axes[-1, k]
         shown = ax.imshow(g.clamp_min(vmax * 1e-4).numpy(), cmap="magma", norm=norm)
-        ax.set_title(f"{title}\n({g.shape[0]}x{g.shape[1]})", fontsize=9)
-        ax.set_xlabel("feature map j", fontsize=8)
+        ax.set_title(f"{title}\n({g.shape[0]}x{g.shape[1]})", fontsize=TEXT_PT)
+        ax.set_xlabel("feature map j", fontsize=TEXT_PT)
         if k == 0:
-            ax.set_ylabel("feature map i", fontsize=8)
-        ax.tick_params(labelsize=7)
+            ax.set_ylabel("feature map i", fontsize=TEXT_PT)
+        ax.tick_params(labelsize=TEXT_PT)
     _suptitle(fig, suptitle, weights)
     fig.colorbar(shown, ax=list(axes[-1]), shrink=0.8, label="G_ij (log colour scale)")  # after the layout
     return fig
@@ -182,23 +196,30 @@ def show_gram_matrices(grams: Sequence[torch.Tensor], titles: Sequence[str], wei
 
 def plot_layer_statistics(layers: Sequence[str], statistics: dict, weights: WeightsInfo, *, suptitle: str = ""):
     """One bar chart per statistic over layers: ``statistics`` maps a statistic's name to one number per layer."""
-    fig, axes = subplots(1, len(statistics), figsize=(4.5 * len(statistics), 3.4), squeeze=False)
-    for ax, (name, values) in zip(axes[0], statistics.items()):
+    ncols = min(len(statistics), 2)  # two charts a row: the layer names need the width
+    nrows = -(-len(statistics) // ncols)
+    fig, axes = subplots(nrows, ncols, figsize=(4.2 * ncols, 3.6 * nrows), squeeze=False)
+    for ax, (name, values) in zip(axes.flat, statistics.items()):
         ax.bar(range(len(layers)), values, color="tab:blue")
-        ax.set_xticks(range(len(layers)), layers, rotation=60, fontsize=7)
-        ax.set_title(name, fontsize=9)
+        ax.set_xticks(range(len(layers)), layers, rotation=90, fontsize=TEXT_PT)
+        ax.tick_params(labelsize=TEXT_PT)
+        ax.set_title(name, fontsize=TEXT_PT)
+    for ax in axes.flat[len(statistics):]:
+        ax.axis("off")
     _suptitle(fig, suptitle, weights)
     return fig
 
 
-def plot_loss_curves(curves: dict, weights: WeightsInfo, *, ylabel: str = "loss", suptitle: str = ""):
-    """Loss against step on a log scale, one line per run: ``curves`` maps a label to a list of values."""
-    fig, ax = subplots(figsize=(6, 3.4))
+def plot_loss_curves(curves: dict, weights: WeightsInfo, *, ylabel: str = "loss", suptitle: str = "", size=(6, 3.6)):
+    """Loss against step on a log scale, one line per run: ``curves`` maps a label to a list of values.
+    ``size``: (width, height) in inches."""
+    fig, ax = subplots(figsize=size)
     for label, values in curves.items():
         ax.semilogy(range(1, len(values) + 1), values, label=label)
-    ax.set_xlabel("step (loss-and-gradient evaluations)")
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    ax.set_xlabel("step (loss-and-gradient evaluations)", fontsize=TEXT_PT)
+    ax.set_ylabel(ylabel, fontsize=TEXT_PT)
+    ax.tick_params(labelsize=TEXT_PT)
+    ax.legend(fontsize=TEXT_PT)
     _suptitle(fig, suptitle, weights)
     return fig
 
@@ -219,11 +240,12 @@ def loss_curves_figure(
     beta: float = 1.0,
     index: int = 0,
     title: str = "",
+    size=(6, 3.6),
 ):
     """The loss curves of one or more runs (:func:`plot_loss_curves`): α·L_content, β·L_style and the total.
 
     ``histories`` maps a label to a ``StyleTransferResult.history``; ``index`` picks the image of a batched
-    run. A term that is off (alpha or beta = 0) is left out. The figure names ``weights``.
+    run. A term that is off (alpha or beta = 0) is left out. The figure names ``weights``; ``size`` in inches.
     """
     curves = {}
     for label, history in histories.items():
@@ -234,10 +256,10 @@ def loss_curves_figure(
             if key != "total" and not any(v > 0 for v in values):
                 continue
             curves[prefix + name] = [v if v > 0 else float("nan") for v in values]  # a log scale has no 0
-    return plot_loss_curves(curves, weights, suptitle=title)
+    return plot_loss_curves(curves, weights, suptitle=title, size=size)
 
 
-def grid_figure(grid, *, cell: float = 1.6):
+def grid_figure(grid, *, cell: float = 1.3):
     """A trade-off grid (``tradeoff.TradeoffGrid``) as one figure, like the paper's: rows of style-layer sets,
     columns of alpha/beta, the weights named."""
     rows, cols = grid.shape
@@ -249,9 +271,9 @@ def grid_figure(grid, *, cell: float = 1.6):
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(f"α/β = {grid.ratios[c]:.0e}", fontsize=9)
+                ax.set_title(f"α/β = {grid.ratios[c]:.0e}", fontsize=TEXT_PT)
             if c == 0:
-                ax.set_ylabel(grid.row_label(r).replace(" ... ", "\n... "), fontsize=8)
+                ax.set_ylabel(grid.row_label(r).replace(" ... ", "\n... "), fontsize=TEXT_PT)
     size = tuple(grid.images.shape[-2:])
     title = f"Style layers (rows) against α/β (columns), {size[1]}x{size[0]} px, {grid.settings.get('steps')} steps"
     _suptitle(fig, title, grid.weights)
@@ -265,7 +287,7 @@ def colour_figure(content: torch.Tensor, style: torch.Tensor, results: Mapping, 
     images = [content, style, *results.values()]
     titles = ["photo", "artwork", *(f"{names.get(m, m)}\n(preserve_colors={m!r})" for m in results)]
     run = f", {steps} steps from the photo" if steps is not None else ""
-    return show_images(images, titles, weights, size=2.6, suptitle=f"Colour control (Gatys et al. 2017, section 5){run}")
+    return show_images(images, titles, weights, suptitle=f"Colour control (Gatys et al. 2017, section 5){run}")
 
 
 def mask_propagation_figure(mask: torch.Tensor, layer: str):
@@ -275,13 +297,13 @@ def mask_propagation_figure(mask: torch.Tensor, layer: str):
     from ..layers import LAYER_INFO
 
     info = LAYER_INFO[layer]
-    fig, axes = subplots(1, 4, figsize=(11, 3.2), squeeze=False)
+    fig, axes = subplots(1, 4, figsize=(MAX_WIDTH_IN - 0.2, 2.9), squeeze=False)
     axes[0, 0].imshow(mask.detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1)
-    axes[0, 0].set_title(f"mask, {mask.shape[1]}x{mask.shape[0]} px", fontsize=9)
+    axes[0, 0].set_title(f"mask, {mask.shape[1]}x{mask.shape[0]} px", fontsize=TEXT_PT)
     for ax, method in zip(axes[0, 1:], MASK_METHODS):
         m = propagate_mask(mask, layer, method)
         ax.imshow(m.cpu().numpy(), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"{method}: {m.shape[1]}x{m.shape[0]}, mean {float(m.mean()):.2f}", fontsize=9)
+        ax.set_title(f"{method}: {m.shape[1]}x{m.shape[0]}\nmean {float(m.mean()):.2f}", fontsize=TEXT_PT)
     for ax in axes.flat:
         ax.axis("off")
     _suptitle(fig, f"The mask at {layer} (stride {info.stride}, receptive field {info.receptive_field} px). Geometry only (no weights involved)", None)

@@ -29,6 +29,7 @@ is the longer side), so the estimate is an upper bound for other shapes.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from dataclasses import dataclass
@@ -39,7 +40,9 @@ import torch
 import tutorial_style as ts
 from tutorial_style.tradeoff import RATIOS, layer_sets
 
-__all__ = ["PROFILES", "SETTINGS", "Profile", "Work", "choose", "work"]
+__all__ = [
+    "PROFILES", "SETTINGS", "Interrupted", "LongWork", "Profile", "Work", "choose", "on_interrupt", "say_if_interrupted", "work",
+]  # fmt: skip
 
 PROFILES = ("quick", "laptop", "paper")
 PROFILE_VAR = "TUTORIAL_STYLE_PROFILE"
@@ -88,6 +91,8 @@ SETTINGS: dict[str, dict[str, dict]] = {
              DEMO_SIZE=128),
         DEMO_STEPS=3,
     ),  # fmt: skip
+    # 07: the 2017 controls; most runs start from the photo with the fast preset's 70 steps, the panels run on buttons.
+    "07": _by_profile(dict(SIZE=48, STEPS=8), dict(SIZE=160, STEPS=_FAST["steps"]), dict(SIZE=512, STEPS=_PAPER["steps"])),
     # 08: a feed-forward network trained once per style (Johnson et al. 2016). SPEED_*: section 1 times a few
     # evaluations of the optimisation; TRAIN_*: the network's training (MORE_STEPS: the "Train more" button);
     # COMPARE_*: the optimisation from white noise on the held-out photos, against the network (section 4).
@@ -167,6 +172,24 @@ def work(notebook: str, s: Mapping) -> list[Work]:
             Work("5. the layer chooser's first Run", grid["size"], grid["steps"], runs=1 if has_paper_cell else 2),
             Work("the layer chooser, each Run", grid["size"], grid["steps"], on_click=True),
         ]
+    if notebook == "07":
+        size, steps = s["SIZE"], s["STEPS"]
+        fine_steps = max(1, steps // 4)  # the pyramid's steps at the full size (section 5)
+        return [
+            Work("1. total variation: without and with the prior", size, steps, runs=2),
+            Work("2. colour: the luminance-only run", size, steps),
+            Work("2. the colour panel, each Run (three runs)", size, steps, runs=3, on_click=True),
+            Work("3. the region panel, each Run", size, steps, on_click=True),
+            Work("3. two regions in code", size, steps),
+            Work("4. the blend panel, each Run", size, steps, on_click=True),
+            Work("4. three blends", size, steps, runs=3),
+            Work("5. the coarse-to-fine panel, each Run (both runs)", size // 2, steps, on_click=True),  # the pyramid ...
+            Work("5. the coarse-to-fine panel, each Run (both runs)", size, fine_steps, on_click=True),
+            Work("5. the coarse-to-fine panel, each Run (both runs)", size, steps + fine_steps, on_click=True),  # ... and one run at full size
+            Work("5. coarse-to-fine", size // 2, steps),
+            Work("5. coarse-to-fine", size, fine_steps),
+            Work("5. mixing scales: the mixed style, then the photo in it", size, steps, runs=2),
+        ]
     if notebook == "08":
         # One training step costs about one evaluation of the optimisation on the batch (VGG19 forward and backward
         # on BATCH images; measured 0.3 s for 2 images of 128 px on 2 cores, as ts.estimate_cost says).
@@ -215,9 +238,9 @@ class Profile:
     def describe(self, notebook: str, **values) -> str:
         """What the parameters cell prints: the profile, why, how to change it, and the time of the heavy cells."""
         lines = [
-            f"Profile: {self.name} ({_PURPOSE[self.name]}), because {self.reason}.",
-            f'To change it: set {PROFILE_VAR}=quick, laptop or paper before starting Jupyter, or write profiles.choose("paper") '
-            "in this cell; or edit the values in this cell. Then run the notebook again from the top.",
+            _wrap(f"Profile: {self.name} ({_PURPOSE[self.name]}), because {self.reason}."),
+            _wrap(f'To change it: set {PROFILE_VAR}=quick, laptop or paper before starting Jupyter, or write profiles.choose("paper") '
+                  "in this cell; or edit the values in this cell. Then run the notebook again from the top."),
         ]  # fmt: skip
         estimate = self.estimate(notebook, **values)
         if not estimate:
@@ -229,9 +252,67 @@ class Profile:
         lines.append(f"  {'Run All':<{width}}{_about(self.run_all_seconds(notebook, **values))}")
         return "\n".join(lines)
 
-    def explain(self, notebook: str, **values) -> None:
-        """Print :meth:`describe`."""
+    def cell_limit(self) -> float:
+        """Seconds a cell may take here before it asks: :data:`CELL_MINUTES` on a :data:`LAPTOP_CORES`-core laptop,
+        scaled to this CPU's threads (the laptop profile is sized to stay under it); :data:`CELL_MINUTES` on a GPU."""
+        if self.device.type != "cpu":
+            return CELL_MINUTES * 60
+        return CELL_MINUTES * 60 * max(1.0, LAPTOP_CORES / torch.get_num_threads())
+
+    def long_cells(self, notebook: str, **values) -> list[tuple[str, float]]:
+        """``(cell, seconds)`` of the cells Run All would run that are estimated over :meth:`cell_limit`."""
+        limit = self.cell_limit()
+        return [(cell, s) for cell, s, on_click in self.estimate(notebook, **values) if not on_click and s > limit]
+
+    def explain(self, notebook: str, *, long_runs: bool = True, **values) -> None:
+        """Print :meth:`describe`. With ``long_runs=False`` (the notebook's ``LONG_RUNS`` parameter), then stop with
+        one line, before any work, if a cell would take longer than :meth:`cell_limit`: the learner asks for long
+        work by setting ``LONG_RUNS = True``."""
         print(self.describe(notebook, **values))
+        long = self.long_cells(notebook, **values)
+        if long and not long_runs:
+            cells = "; ".join(f"{cell}: {_about(seconds)}" for cell, seconds in long)
+            raise LongWork(
+                f"Stopped before the long work ({cells}, more than about {_about(self.cell_limit())} here). "
+                "To run it anyway, set LONG_RUNS = True in this cell; or make SIZE or STEPS smaller. Then run the notebook again."
+            )  # fmt: skip
+
+
+class LongWork(Exception):
+    """Raised by :meth:`Profile.explain` before work the learner has not asked for; Jupyter shows its one line."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """The learner's interrupt (■, or I, I), said in one line: what was kept. Still a ``KeyboardInterrupt``, so Run
+    All stops there as it does for any interrupt; Jupyter shows the line instead of a traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [f"Interrupted: {self}"]
+
+
+@contextlib.contextmanager
+def on_interrupt(kept: str):
+    """Turn an interrupt inside the ``with`` block into :class:`Interrupted` with the line ``kept`` (what was kept
+    and how to go on), for cells whose work is not a ``stylize`` run (which keeps its best image by itself)."""
+    try:
+        yield
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted(kept) from None
+
+
+def say_if_interrupted(*results) -> bool:
+    """Print one line if any of ``results`` (of ``ts.stylize``) was interrupted (the ■ button, or I, I): each kept
+    its best image so far. Returns True if one was, so that a check can say so instead of printing False."""
+    stopped = [r for r in results if r.interrupted]
+    if stopped:
+        steps = " and ".join(str(len(r.history)) for r in stopped)
+        print(f"interrupted after {steps} evaluations: kept the best image so far; run the cell again for the whole run.")
+    return bool(stopped)
 
 
 _PURPOSE = {
@@ -267,6 +348,13 @@ def choose(name: str | None = None, *, device: str | torch.device | None = None)
     if name not in PROFILES:
         raise ValueError(f"{where}: {name!r} is not a profile; use quick, laptop or paper")
     return Profile(name, reason, device)
+
+
+def _wrap(text: str) -> str:
+    """A long line wrapped between words (Jupyter's text outputs break long lines anywhere, even inside a word)."""
+    import textwrap
+
+    return textwrap.fill(text, 100, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
 
 
 def _device_text(device: torch.device) -> str:

@@ -39,7 +39,7 @@ def _run_panel(
         "steps": w.IntSlider(value=steps, min=1, max=max(max_steps, steps), description="steps", continuous_update=False),
         "run": w.Button(description=run_label, button_style="primary", icon="play"),
     }
-    target_view, result_view = image_view("280px"), image_view("280px")
+    target_view, result_view = image_view("280px"), image_view("280px", f"the result appears here when you press {run_label}")
     target_view.value = png_bytes(target)
     views = w.HBox([
         w.VBox([w.HTML(f"<b>{html.escape(target_label)}</b>"), target_view]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import ipywidgets as w
 
@@ -37,7 +38,7 @@ def studio(
     ``use_relu1_1`` ... (style-layer checkboxes) with ``weight_relu1_1`` ... (their w_l, renormalised over the
     ticked layers so that they sum to 1, as the paper's w_l do), ``size``, ``preset`` (``PRESETS``: choosing one
     sets ``steps`` and ``init``), ``steps``, ``init``, ``optimizer``; buttons ``run``, ``stop``, ``save`` and the
-    file name ``filename``. It opens on the ``fast`` preset (start from the content image); ``steps`` given here
+    file name ``filename`` (a bare name is saved in ``outputs/``, never over an existing file). It opens on the ``fast`` preset (start from the content image); ``steps`` given here
     overrides the preset's.
 
     The optimisation runs in a background thread, so the notebook stays responsive and Stop can be
@@ -90,6 +91,29 @@ _ROWS = [
     ["optimizer"],
     ["run", "stop", "filename", "save"],
 ]
+
+
+OUTPUTS = "outputs"  # where a bare file name is saved, next to the notebook; git-ignored (.gitignore)
+
+
+def output_path(name: str) -> Path:
+    """Where the studio saves ``name``: a bare file name goes into ``outputs/`` (next to the notebook, git-ignored, so a
+    result is never committed by mistake); a name with a folder is used as it is.
+
+    >>> str(output_path("stylized.png")), str(output_path("/tmp/a.png"))
+    ('outputs/stylized.png', '/tmp/a.png')
+    """
+    path = Path(name).expanduser()
+    return Path(OUTPUTS, path) if path.parent == Path(".") else path
+
+
+def free_path(path: Path) -> Path:
+    """``path`` if no file is there, else the first free ``stem-1``, ``stem-2``, ... next to it: never overwrite."""
+    candidate, n = path, 0
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
 class Studio(Panel):
@@ -196,9 +220,11 @@ class Studio(Panel):
         name = self.filename.value.strip()
         if not name:
             raise ValueError("give a file name ending in .png or .jpg")
-        path = save_image(self.result.image, name)
+        wanted = output_path(name)
+        path = save_image(self.result.image, free_path(wanted))
         h, wd = self.result.image.shape[-2:]
-        self.set_status(f"saved {path} ({wd}x{h} px) · {self.weights_text()}", "done")
+        kept = f" ({wanted} exists: kept it, saved next to it)" if path != wanted else ""
+        self.set_status(f"saved {path} ({wd}x{h} px){kept} · {self.weights_text()}", "done")
 
     def wait(self, timeout: float | None = None):
         """Wait for the current run (if any) to finish; returns ``panel.result``."""
