@@ -9,7 +9,8 @@ Sources, chosen with the ``weights`` argument (default ``"auto"``, or ``$TUTORIA
     :class:`WeightsUnavailableError` says how to fix it.
 a path
     a state-dict file: a whole torchvision ``vgg19`` or only its ``features`` (e.g. written by
-    ``python -m tutorial_style fetch-weights --slim FILE``). Keys and shapes are checked before use.
+    ``python -m tutorial_style fetch-weights --slim FILE``). Keys and shapes are checked before use. A string
+    under the key ``"label"`` in the file names it on figures (else the file's name does).
 ``"random"``
     He-initialised random weights from a fixed seed: the same on every machine run, and labelled
     "RANDOM" wherever they are shown. Good for testing code, not for looking at results.
@@ -53,6 +54,9 @@ __all__ = [
 
 RANDOM_SEED = 0
 ENV_VAR = "TUTORIAL_STYLE_WEIGHTS"
+# A weights file may say what it is: a string under this key becomes its label on every figure (the
+# development stand-in of benchmarks/standin.py says it is one); other files are labelled by their name.
+LABEL_KEY = "label"
 
 
 # torchvision's VGG19_Weights.IMAGENET1K_V1.url, written out so that importing the package does not import
@@ -230,9 +234,12 @@ def _load_file_cached(path: str, size: int, mtime: int, source: str) -> tuple[di
         raise WeightsError(f"weights file {path!r} is empty (0 bytes). {refetch}")
     _check_checksum(Path(path), source, refetch)
     raw = load_tensors(path, WeightsError, "weights file", refetch)
+    said = raw.pop(LABEL_KEY, None) if isinstance(raw, dict) else None
     state = _features_state(raw, path, refetch)
     if source == "imagenet":
         label = "ImageNet (torchvision VGG19_Weights.IMAGENET1K_V1)"
+    elif isinstance(said, str) and said.strip():
+        label = f"{said.strip()[:120]}, file {Path(path).name}"
     else:
         label = f"file {Path(path).name}"
     return state, WeightsInfo(source, label, True, _digest(state), path)
