@@ -5,15 +5,15 @@ One module per concept, each named after what it is in the paper: ``layers`` (VG
 table), ``weights`` (where weights come from), ``normalization`` (the paper's normalised network), ``vgg`` (the
 feature extractor), ``gram`` (eq. 3), ``losses`` (eqs. 1, 4, 5), ``objective`` (eq. 7, composed once),
 ``settings`` (one run's settings, validated once), ``lbfgs`` (the batched optimiser), ``optimize`` (the
-algorithm), ``controls`` (what the 2017 follow-up adds: colour, masks, several styles, scale; and total
-variation), ``realtime`` (what came next: a network trained once per style, one forward pass per image), ``tradeoff``
-(notebook 06's grid), ``cost`` (time and memory estimates), ``images`` and ``files``,
-``cli`` (the command line). Notebook support (widgets, plots, exercise checks) lives in ``tutorial_style.notebook``
+algorithm), ``controls`` (what the 2017 follow-up adds: colour, masks, several styles; and total
+variation), ``scale`` (its scale control, built on the algorithm), ``realtime`` (what came next: a network
+trained once per style, one forward pass per image), ``tradeoff`` (notebook 06's grid), ``cost`` (time and memory
+estimates), ``images`` and ``files``, ``cli`` (the command line). Notebook support (widgets, plots, exercise checks) lives in ``tutorial_style.notebook``
 and is imported only when a notebook asks for it.
 """
 
 from .controls import (
-    guided_gram_matrix, luminance, match_color, match_luminance, mix_scales, propagate_mask, rgb_to_yiq, tv_loss, yiq_to_rgb,
+    guided_gram_matrix, luminance, match_color, match_luminance, propagate_mask, rgb_to_yiq, tv_loss, yiq_to_rgb,
 )  # fmt: skip
 from .cost import SizeWarning, estimate_cost
 from .gram import gram_matrix
@@ -23,6 +23,7 @@ from .losses import content_loss, style_layer_loss, style_loss
 from .objective import Objective
 from .realtime import CheckpointError, StyleNetwork, load_network, train_network
 from .optimize import StyleTransferResult, minimize, reconstruct_content, reconstruct_style, stylize
+from .scale import mix_scales
 from .settings import PRESETS, Settings
 from .vgg import VGG19Features, default_device, get_vgg
 from .weights import RandomWeightsWarning, WeightsError, WeightsUnavailableError, fetch_imagenet_weights, load_weights

@@ -111,20 +111,19 @@ def _nvidia_driver() -> bool:
 def _device() -> Check:
     import torch
 
-    from .notebook.profiles import choose
+    from .machine import PROFILE_VAR, choose_profile
 
     try:
-        profile = choose()
+        profile, reason, device = choose_profile()
     except ValueError as e:  # an unknown TUTORIAL_STYLE_PROFILE: every notebook would stop at its first cell
-        return Check("device", False, str(e), "set TUTORIAL_STYLE_PROFILE to quick, laptop or paper, or unset it")
-    device = profile.device
+        return Check("device", False, str(e), f"set {PROFILE_VAR} to quick, laptop or paper, or unset it")
     if device.type == "cuda":
         found = f"CUDA GPU: {torch.cuda.get_device_name(device)}"
     elif device.type == "mps":
         found = "Apple GPU (MPS)"
     else:
         found = f"CPU only ({os.cpu_count()} cores)"
-    return Check("device", True, f"{found}; the notebooks take the {profile.name} profile, because {profile.reason}", essential=False)
+    return Check("device", True, f"{found}; the notebooks take the {profile} profile, because {reason}", essential=False)
 
 
 def _weights(probe_network: bool) -> Check:

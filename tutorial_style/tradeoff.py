@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -30,6 +29,7 @@ import torch
 from .files import cache_dir, load_cache, save_cache
 from .images import load_image
 from .layers import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layers
+from .machine import quick_mode
 from .objective import Objective
 from .optimize import StyleTransferResult, stylize
 from .settings import Settings
@@ -80,7 +80,7 @@ def grid_settings(quick: bool | None = None) -> dict:
     (512, 500, 5, 5)
     """
     if quick is None:
-        quick = os.environ.get("TUTORIAL_STYLE_QUICK", "").strip() not in ("", "0")
+        quick = quick_mode()
     rows = layer_sets()
     if quick:  # the two most different rows and every other column: a 2 x 3 grid in seconds
         return dict(size=64, steps=20, ratios=RATIOS[::2], layer_sets=[rows[0], rows[-1]])

@@ -31,22 +31,19 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 from dataclasses import dataclass
 from typing import Mapping
 
 import torch
 
 import tutorial_style as ts
+from tutorial_style.machine import PROFILE_VAR, PROFILES, QUICK_VAR, choose_profile, device_text
 from tutorial_style.tradeoff import RATIOS, layer_sets
 
 __all__ = [
     "PROFILES", "SETTINGS", "Interrupted", "LongWork", "Profile", "Work", "choose", "on_interrupt", "say_if_interrupted", "work",
 ]  # fmt: skip
 
-PROFILES = ("quick", "laptop", "paper")
-PROFILE_VAR = "TUTORIAL_STYLE_PROFILE"
-QUICK_VAR = "TUTORIAL_STYLE_QUICK"
 
 # The laptop profile's budget, on a CPU laptop with LAPTOP_CORES cores: Run All of one notebook, and one cell.
 LAPTOP_CORES = 4
@@ -245,7 +242,7 @@ class Profile:
         estimate = self.estimate(notebook, **values)
         if not estimate:
             return "\n".join(lines + ["Nothing in this notebook optimises: every cell takes seconds."])
-        lines.append(f"Estimated time on this machine ({_device_text(self.device)}), a rough estimate from the settings:")
+        lines.append(f"Estimated time on this machine ({device_text(self.device)}), a rough estimate from the settings:")
         width = max(len(cell) for cell, _, _ in estimate) + 2
         for cell, seconds, on_click in estimate:
             lines.append(f"  {cell:<{width}}{_about(seconds)}{', when you press it' if on_click else ''}")
@@ -324,30 +321,13 @@ _PURPOSE = {
 
 def choose(name: str | None = None, *, device: str | torch.device | None = None) -> Profile:
     """The profile for this machine: ``name`` if given, else quick when ``$TUTORIAL_STYLE_QUICK`` is set, else
-    ``$TUTORIAL_STYLE_PROFILE``, else paper on a GPU and laptop on a CPU. ``device``: where the notebook runs
-    (default ``ts.default_device()``, the fastest here).
+    ``$TUTORIAL_STYLE_PROFILE``, else paper on a GPU and laptop on a CPU (``tutorial_style.machine``, where the
+    choice is made). ``device``: where the notebook runs (default ``ts.default_device()``, the fastest here).
 
     >>> choose("quick", device="cpu").reason
     'it was chosen in this notebook: profiles.choose("quick")'
     """
-    device = torch.device(device) if device is not None else ts.default_device()
-    quick = os.environ.get(QUICK_VAR, "").strip()
-    chosen = os.environ.get(PROFILE_VAR, "").strip()
-    if name is not None:
-        reason = f'it was chosen in this notebook: profiles.choose("{name}")'
-        where = "profiles.choose()"
-    elif quick not in ("", "0"):  # the tests' switch wins over a profile left in the environment
-        name, where = "quick", QUICK_VAR
-        reason = f"{QUICK_VAR}={quick} is set (what the tests use)" + (f"; it wins over {PROFILE_VAR}={chosen}" if chosen else "")
-    elif chosen:
-        name, where, reason = chosen, PROFILE_VAR, f"{PROFILE_VAR}={chosen} is set"
-    elif device.type in ("cuda", "mps"):
-        name, where, reason = "paper", "", f"this machine has a GPU ({_device_text(device)})"
-    else:
-        name, where, reason = "laptop", "", "this machine has no GPU (PyTorch sees only the CPU)"
-    if name not in PROFILES:
-        raise ValueError(f"{where}: {name!r} is not a profile; use quick, laptop or paper")
-    return Profile(name, reason, device)
+    return Profile(*choose_profile(name, device=device))
 
 
 def _wrap(text: str) -> str:
@@ -355,14 +335,6 @@ def _wrap(text: str) -> str:
     import textwrap
 
     return textwrap.fill(text, 100, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
-
-
-def _device_text(device: torch.device) -> str:
-    if device.type == "cpu":
-        return f"CPU, {torch.get_num_threads()} threads"
-    if device.type == "cuda" and torch.cuda.is_available():
-        return f"CUDA GPU: {torch.cuda.get_device_name(device)}"
-    return {"cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}.get(device.type, str(device))
 
 
 def _about(seconds: float) -> str:

@@ -11,14 +11,17 @@ Two things depend on scale:
   *fine* texture of another. Start from the coarse artwork and match only the fine artwork's Gram matrices on the
   shallow layers (small receptive fields: fine texture); the deep structure of the start survives. The result
   is then used as an ordinary style image.
+
+This module sits above ``optimize.py`` (mixing scales is a run of the optimisation), not in ``controls/``, which
+holds the loss terms and image transforms that the optimisation itself is built from.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from ..images import load_image, resize_to
-from ..optimize import StyleTransferResult, reconstruct_style
+from .images import load_image, resize_to
+from .optimize import StyleTransferResult, reconstruct_style
 
 __all__ = ["mix_scales", "FINE_LAYERS"]
 
