@@ -147,3 +147,30 @@ def test_the_old_notebook_module_names_still_work():
     assert widgets.studio is tutorial_style.notebook.studio.studio
     with pytest.raises(AttributeError):
         tutorial_style.no_such_module
+
+
+# Each default has one home: Settings' fields (and PRESETS) for a run, train.py's constants for a style network's
+# training. The modules that show or restate a default read it from there (settings.default, default_ratio).
+RESTATED = {1e-3, 1e-4, 0.02, "avg", "simple", "lbfgs"}  # alpha, train.ALPHA and LR, ADAM_LR, pooling, masks, optimizer
+READERS = ("cli", "notebook.studio", "notebook.explorers", "notebook.panels", "notebook.plots", "notebook.realtime",
+           "notebook.controls")  # fmt: skip
+
+
+def literals(path: Path) -> list[tuple[int, object]]:
+    """The numbers and strings written in ``path``'s code (docstrings left out), with their line."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value) for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+        and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }  # fmt: skip
+    return [(n.lineno, n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant) and id(n) not in docstrings]
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_defaults_are_read_from_their_one_home_not_written_again(name):
+    path = MODULES[f"tutorial_style.{name}"]
+    found = [(line, value) for line, value in literals(path) if not isinstance(value, bool) and value in RESTATED]
+    if name == "notebook.plots":  # a colour scale's floor, not a loss weight
+        found = [(line, value) for line, value in found if "vmax" not in path.read_text().splitlines()[line - 1]]
+    assert not found, f"{path.name} restates defaults (line, value): {found}; read them from Settings or train.py"

@@ -14,12 +14,14 @@ from pathlib import Path
 
 from .controls.colour import COLOR_MODES
 from .controls.masks import MASK_METHODS
-from .settings import ADAM_LR, INITS, OPTIMIZERS, PRECISIONS, PRESETS, Settings
+from .layers import POOLINGS
+from .settings import ADAM_LR, INITS, OPTIMIZERS, PRECISIONS, PRESETS, Settings, default
 
 __all__ = ["main", "build_parser"]
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+STYLIZE_SIZE = 256  # stylize's image size unless --size or --sizes says: the fast preset's size
 # The stylize flags that are settings: left at None, they take the preset's value or Settings' default.
 SETTING_FLAGS = (
     "steps", "alpha", "beta", "init", "optimizer", "lr", "pooling", "seed", "precision", "tv_weight", "preserve_colors",
@@ -56,19 +58,19 @@ def _stylize_command(commands) -> None:
     p.add_argument("-o", "--output", required=True, help="where to write the result (.png or .jpg; with --network a folder for a folder, a video for a video)")
     p.add_argument("--network", metavar="NET.pt", default=None, help="a trained style network (`train` writes one): stylise in one pass, without STYLE")
     p.add_argument("--size", type=int, default=None,
-                   help="longer side of the result in pixels (default 256, the paper used about 512; with --network: the photo's own size)")  # fmt: skip
+                   help=f"longer side of the result in pixels (default {STYLIZE_SIZE}, the paper used about 512; with --network: the photo's own size)")  # fmt: skip
     presets = "; ".join(f"{name}: {p['steps']} evaluations from {p['init']}" for name, p in PRESETS.items())
     p.add_argument("--preset", choices=list(PRESETS), default=None,
-                   help=f"default fast, about a minute at 256 px on a laptop ({presets}); --steps and --init override it")  # fmt: skip
+                   help=f"default fast, about a minute at {STYLIZE_SIZE} px on a laptop ({presets}); --steps and --init override it")  # fmt: skip
     p.add_argument("--steps", type=int, nargs="+", default=None, help="loss-and-gradient evaluations (default: the preset's); with --sizes, one per size")
-    p.add_argument("--alpha", type=float, default=None, help=f"content weight alpha (default {_default('alpha')})")
-    p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {_default('beta')}; the paper's alpha/beta = 1e-3)")
+    p.add_argument("--alpha", type=float, default=None, help=f"content weight alpha (default {default('alpha')})")
+    p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {default('beta')}; the paper's alpha/beta = 1e-3)")
     p.add_argument("--init", choices=list(INITS), default=None, help="start image (default: the preset's)")
-    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help=f"default: {_default('optimizer')}, the paper's")
+    p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help=f"default: {default('optimizer')}, the paper's")
     p.add_argument("--lr", type=float, default=None, help=f"Adam's learning rate (with --optimizer adam; default {ADAM_LR})")
     _add_weights_and_device(p)
-    p.add_argument("--pooling", choices=["avg", "max"], default=None, help="avg (the paper's, default) or max")
-    p.add_argument("--seed", type=int, default=None, help=f"seed of the noise image (default {_default('seed')})")
+    p.add_argument("--pooling", choices=list(POOLINGS), default=None, help=f"avg (the paper's) or max; default {default('pooling')}")
+    p.add_argument("--seed", type=int, default=None, help=f"seed of the noise image (default {default('seed')})")
     p.add_argument("--precision", choices=list(PRECISIONS), default=None,
                    help="bf16 runs the convolutions in bfloat16: faster per step on CPUs and GPUs with bf16 units, but it ends at a "
                         "higher loss, and from the content image (the fast preset) it may return that image unchanged")  # fmt: skip
@@ -78,10 +80,10 @@ def _stylize_command(commands) -> None:
     p.add_argument("--style-blend", type=float, nargs="+", metavar="W", default=None, help="weights of several STYLE images (default equal)")
     p.add_argument("--mask", action="extend", nargs="+", metavar="FILE", default=None,
                    help="one mask image per STYLE (white = the region of the photo that takes that style)")  # fmt: skip
-    p.add_argument("--mask-propagation", choices=list(MASK_METHODS), default=None, help="how masks reach the layers (default simple)")
+    p.add_argument("--mask-propagation", choices=list(MASK_METHODS), default=None, help=f"how masks reach the layers (default {default('mask_propagation')})")
     p.add_argument("--sizes", type=int, nargs="+", metavar="PX", default=None,
                    help="coarse-to-fine: run at each size in turn (e.g. 256 512), each started from the previous result; replaces --size")  # fmt: skip
-    p.add_argument("--tv-weight", type=float, default=None, help="weight of a total-variation prior (default 0, the paper's: none)")
+    p.add_argument("--tv-weight", type=float, default=None, help=f"weight of a total-variation prior (default {default('tv_weight'):g}; the paper has none)")
     p.set_defaults(run=_stylize)
 
 
@@ -102,13 +104,14 @@ def _precompute_command(commands) -> None:
         help="compute notebook 06's trade-off grid into the cache ahead of a workshop",
         description="Compute the alpha/beta trade-off grid of notebook 06 into the tutorial's cache, so the "
         "notebook opens without computing anything. It asks for the same grid as the notebook: the paper's settings "
-        "(512 px, 500 steps, 5 x 5; hours on a CPU), or quick mode's small grid with --quick or TUTORIAL_STYLE_QUICK=1.",
+        f"(512 px, {PRESETS['paper']['steps']} steps, 5 x 5; hours on a CPU), or quick mode's small grid with --quick or "
+        "TUTORIAL_STYLE_QUICK=1.",
     )
     p.add_argument("--content", default="astronaut", help="content image: a file or a bundled name (default astronaut, the notebook's)")
     p.add_argument("--style", default="mosaic", help="style image: a file or a bundled name (default mosaic, the notebook's)")
     p.add_argument("--quick", action="store_true", help="quick mode's small grid, as the notebook with TUTORIAL_STYLE_QUICK=1 (default: follow that variable)")
     p.add_argument("--size", type=int, default=None, help="longer side in pixels (default 512, or quick mode's)")
-    p.add_argument("--steps", type=int, default=None, help="steps per row (default 500, or quick mode's)")
+    p.add_argument("--steps", type=int, default=None, help=f"steps per row (default {PRESETS['paper']['steps']}, or quick mode's)")
     _add_weights_and_device(p)
     p.set_defaults(run=_precompute)
 
@@ -125,7 +128,7 @@ def _doctor_command(commands) -> None:
 
 
 def _train_command(commands) -> None:
-    from .realtime.train import PRESETS as TRAINING
+    from .realtime import train
 
     p = commands.add_parser(
         "train",
@@ -137,19 +140,20 @@ def _train_command(commands) -> None:
     p.add_argument("style", help="style image: a file or a bundled name (see `images`)")
     p.add_argument("-o", "--output", required=True, help="the network checkpoint to write (e.g. net.pt)")
     p.add_argument("--data", metavar="DIR", default=None, help="a folder of your photos, searched recursively (default: the bundled photos)")
-    presets = "; ".join(f"{n}: {v['steps']} steps of {v['batch']} x {v['size']} px, width {v['width']}" for n, v in TRAINING.items())
-    p.add_argument("--preset", choices=list(TRAINING), default="cpu", help=f"default cpu, minutes on a laptop ({presets})")
+    presets = "; ".join(f"{n}: {v['steps']} steps of {v['batch']} x {v['size']} px, width {v['width']}" for n, v in train.PRESETS.items())
+    p.add_argument("--preset", choices=list(train.PRESETS), default="cpu", help=f"default cpu, minutes on a laptop ({presets})")
     p.add_argument("--steps", type=int, default=None, help="training steps in all (default: the preset's); with --resume, the total to reach")
     p.add_argument("--size", type=int, default=None, help="side of the square training crops in pixels (default: the preset's)")
     p.add_argument("--batch", type=int, default=None, help="photos per step, per process (default: the preset's)")
-    p.add_argument("--lr", type=float, default=None, help="Adam's learning rate (default 1e-3, Johnson et al.'s)")
-    p.add_argument("--alpha", type=float, default=None, help="content weight alpha (default 1e-4, on relu2_2)")
-    p.add_argument("--beta", type=float, default=None, help="style weight beta (default 1)")
-    p.add_argument("--tv-weight", type=float, default=None, help="total-variation weight (default 1e-3)")
+    p.add_argument("--lr", type=float, default=None, help=f"Adam's learning rate (default {train.LR:g}, Johnson et al.'s)")
+    content = ", ".join(train.JOHNSON_CONTENT_LAYERS)
+    p.add_argument("--alpha", type=float, default=None, help=f"content weight alpha (default {train.ALPHA:g}, on {content})")
+    p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {train.BETA:g})")
+    p.add_argument("--tv-weight", type=float, default=None, help=f"total-variation weight (default {train.TV_WEIGHT:g})")
     p.add_argument("--width", type=float, default=None, help="channel width of the network (default: the preset's; 1.0 is Johnson's)")
     p.add_argument("--blocks", type=int, default=None, help="residual blocks (default: the preset's; Johnson's 5)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the network's start, the photos' order and crops (default 0)")
-    p.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (default 100)")
+    p.add_argument("--seed", type=int, default=None, help=f"seed of the network's start, the photos' order and crops (default {train.SEED})")
+    p.add_argument("--checkpoint-every", type=int, default=train.CHECKPOINT_EVERY, help=f"steps between checkpoints (default {train.CHECKPOINT_EVERY})")
     p.add_argument("--resume", action="store_true", help="continue training OUTPUT: its step count and optimiser state")
     _add_weights_and_device(p)
     p.set_defaults(run=_train)
@@ -158,11 +162,6 @@ def _train_command(commands) -> None:
 def _add_weights_and_device(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default="auto", help="auto (default), imagenet, random, or a weights file")
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
-
-
-def _default(name: str):
-    """A setting's default, read from :class:`~tutorial_style.Settings` (the one place it is declared)."""
-    return Settings.__dataclass_fields__[name].default
 
 
 def _given(args: argparse.Namespace, *names: str) -> dict:
@@ -202,7 +201,7 @@ def _stylize(args) -> int:
     if args.steps is not None and len(args.steps) == 1:
         args.steps = args.steps[0]
     settings = Settings(**{**PRESETS[args.preset or "fast"], **_given(args, *SETTING_FLAGS)})  # checked before any work
-    size = (256 if args.size is None else args.size) if settings.sizes is None else settings.sizes[-1]
+    size = (STYLIZE_SIZE if args.size is None else args.size) if settings.sizes is None else settings.sizes[-1]
     content = load_image(args.content, size=size)
     style = [load_image(name, size=size) for name in args.style]
     style = style[0] if len(style) == 1 else style

@@ -33,6 +33,7 @@ __all__ = [
     "check_layers",
     "check_layer_list",
     "check_network_options",
+    "POOLINGS",
     "min_input_size",
     "make_layers",
 ]
@@ -147,9 +148,12 @@ def min_input_size(layers: Iterable[str]) -> int:
     return max(LAYER_INFO[n].stride for n in check_layers(layers))
 
 
+POOLINGS = ("avg", "max")  # the paper's average pooling, torchvision's max pooling
+
+
 def check_network_options(pooling: str, normalize: str | None) -> None:
     """Validate the two network options shared by VGG19Features and stylize."""
-    if pooling not in ("avg", "max"):
+    if pooling not in POOLINGS:
         raise ValueError(f"pooling must be 'avg' (the paper's) or 'max' (torchvision's), got {pooling!r}")
     if normalize not in ("paper", None):
         raise ValueError(f"normalize must be 'paper' or None, got {normalize!r}")

@@ -26,7 +26,7 @@ from .controls.colour import COLOR_MODES
 from .controls.masks import MASK_METHODS
 from .layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layer_list, check_network_options, min_input_size
 
-__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "with_settings"]
+__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "with_settings", "default", "default_ratio"]
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("noise", "content", "style")
@@ -228,6 +228,27 @@ class Settings:
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.as_dict().items() if v != _DEFAULTS.get(k)}
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+
+def default(name: str):
+    """A setting's default, read from :class:`Settings`, the one place it is declared: the command line's help, the
+    studio's controls and the figures ask here instead of writing the value again.
+
+    >>> default("pooling"), default("mask_propagation")
+    ('avg', 'simple')
+    """
+    if name not in _DEFAULTS:
+        raise ValueError(f"unknown setting {name!r}; the settings are: {', '.join(_DEFAULTS)}")
+    return _DEFAULTS[name]
+
+
+def default_ratio() -> float:
+    """The default alpha / beta (the paper's ratio): where a panel or a figure speaks of "the paper's α/β".
+
+    >>> default_ratio() == default("alpha") / default("beta")
+    True
+    """
+    return default("alpha") / default("beta")
 
 
 def with_settings(fn):

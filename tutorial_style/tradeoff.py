@@ -1,7 +1,7 @@
 """The alpha/beta trade-off grid (arXiv Fig. 3, CVPR Fig. 4): style-layer sets down, alpha/beta across.
 
 Rows are growing style-layer sets, {relu1_1}, {relu1_1, relu2_1}, ... up to relu1_1 ... relu5_1; columns are
-the ratio alpha/beta = 1e-5 ... 1e-1 (beta = 1). Each row is **one** batched :func:`~tutorial_style.stylize`
+the ratio alpha/beta = 1e-5 ... 1e-1 (beta is ``Settings``' default). Each row is **one** batched :func:`~tutorial_style.stylize`
 call with ``alpha`` a tensor: the images of a row start from the same noise and are optimised side by side,
 each independently (see ``lbfgs.py``), so a row gives the same images as separate runs.
 
@@ -32,7 +32,7 @@ from .layers import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_
 from .machine import quick_mode
 from .objective import Objective
 from .optimize import StyleTransferResult, stylize
-from .settings import Settings
+from .settings import PRESETS, Settings, default
 from .vgg import VGG19Features, get_vgg
 from .weights import WeightsInfo
 
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 RATIOS: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
-"""The grid's columns, alpha/beta (beta = 1): from texture-like (1e-5) to little style (1e-1)."""
+"""The grid's columns, alpha/beta (beta: ``Settings``' default): from texture-like (1e-5) to little style (1e-1)."""
 
 CONTENT, STYLE = "astronaut", "mosaic"  # the grid's images unless others are given
 _VERSION = 3  # bump when what a row entry holds, or how it is computed, changes: old entries are then rebuilt
@@ -84,7 +84,7 @@ def grid_settings(quick: bool | None = None) -> dict:
     rows = layer_sets()
     if quick:  # the two most different rows and every other column: a 2 x 3 grid in seconds
         return dict(size=64, steps=20, ratios=RATIOS[::2], layer_sets=[rows[0], rows[-1]])
-    return dict(size=512, steps=500, ratios=RATIOS, layer_sets=rows)
+    return dict(size=512, steps=PRESETS["paper"]["steps"], ratios=RATIOS, layer_sets=rows)
 
 
 @dataclass
@@ -131,13 +131,14 @@ class TradeoffGrid:
 
 def tradeoff_row(content, style, style_layers: Sequence[str], ratios: Sequence[float] = RATIOS, settings: Settings | None = None,
                  **options) -> StyleTransferResult:  # fmt: skip
-    """One row of the grid: ONE batched ``stylize`` call with ``alpha = ratios``, ``beta = 1``.
+    """One row of the grid: ONE batched ``stylize`` call with ``beta`` = ``Settings``' default and ``alpha = ratios * beta``.
 
     ``options`` are ``stylize``'s other keywords (settings such as ``steps``, and ``weights``, ``callback`` ...).
     Returns ``stylize``'s result, whose ``image`` is (len(ratios), 3, H, W): image i is what
-    ``stylize(content, style, alpha=ratios[i], beta=1, ...)`` gives on its own, with the same seed.
+    ``stylize(content, style, alpha=ratios[i] * beta, beta=beta, ...)`` gives on its own, with the same seed.
     """
-    return stylize(content, style, settings, alpha=[float(r) for r in ratios], beta=1.0, style_layers=tuple(style_layers), **options)
+    beta = default("beta")
+    return stylize(content, style, settings, alpha=[float(r) * beta for r in ratios], beta=beta, style_layers=tuple(style_layers), **options)
 
 
 @torch.no_grad()
@@ -195,7 +196,7 @@ def tradeoff_grid(
 
     ``content``/``style``: anything ``load_image`` takes (a bundled name, a path, upload bytes, a tensor),
     resized so the longer side is ``size`` (None keeps the size). ``layer_sets``: the rows (default: growing
-    prefixes of the paper's style layers); ``ratios``: the columns, alpha/beta with beta = 1. ``options`` are the
+    prefixes of the paper's style layers); ``ratios``: the columns, alpha/beta with ``Settings``' default beta. ``options`` are the
     other settings of every cell (``steps``, ``init``, ``content_layers``, ``seed`` ..., see
     :class:`~tutorial_style.Settings`; default: the paper's). ``progress``: True for a tqdm bar over all the grid's
     steps, False for none, or a tqdm-like object with ``update(n)`` to use. ``cache=False`` neither reads nor
@@ -210,7 +211,7 @@ def tradeoff_grid(
     ratios = tuple(float(r) for r in ratios)
     if not ratios or any(not (r >= 0 and r != float("inf")) for r in ratios):
         raise ValueError(f"ratios must be a non-empty list of finite, non-negative alpha/beta values, got {ratios}")
-    run = Settings.fixing(settings, options, "tradeoff_grid", alpha=1e-3, beta=1.0, style_layers=sets[-1])
+    run = Settings.fixing(settings, options, "tradeoff_grid", alpha=default("alpha"), beta=default("beta"), style_layers=sets[-1])
     if not isinstance(run.init, str):
         raise ValueError(f"init must be 'noise', 'content' or 'style' for the grid, got {type(run.init).__name__}")
     if run.sizes is not None:  # coarse-to-fine cells: the images have the last size
@@ -224,7 +225,7 @@ def tradeoff_grid(
     # E_l on the paper's five layers (and any other a row uses), whatever the row optimised: this does not
     # depend on which rows are asked for, so adding a row leaves the others' cache entries valid.
     breakdown_layers = tuple(sorted(set(PAPER_STYLE_LAYERS).union(*sets), key=lambda n: LAYER_INFO[n].index))
-    varying = ("alpha", "beta", "style_layers")  # set per row and column; the key names rows and ratios itself
+    varying = ("alpha", "style_layers")  # set per row and column; the key names rows and ratios itself (beta: one for all)
     settings = {k: v for k, v in run.as_dict().items() if k not in varying}
     settings["breakdown_layers"] = list(breakdown_layers)
     steps = run.total_steps

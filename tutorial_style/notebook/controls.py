@@ -17,6 +17,7 @@ from .. import optimize  # optimize.stylize is looked up at each run (tests repl
 from ..controls.masks import MASK_METHODS
 from ..images import bundled_images, load_image, resize_to
 from ..layers import PAPER_STYLE_LAYERS
+from ..settings import default
 from ..vgg import VGG19Features
 from . import plots
 from .panels import LivePreview, Panel, figure_png, image_view, png_bytes
@@ -152,7 +153,7 @@ def _region_controls(h: int, wd: int, styles: tuple[str, str], steps: int, max_s
         "ready": w.Dropdown(options=[*READY_MASKS, "paint"], value=READY_MASKS[0], description="mask", layout=w.Layout(width="220px")),
         "brush": w.IntSlider(value=max(2, round(min(h, wd) / 10)), min=1, max=max(4, min(h, wd) // 3), description="brush (px)"),
         "layer": w.Dropdown(options=list(PAPER_STYLE_LAYERS), value="relu3_1", description="layer", layout=w.Layout(width="200px")),
-        "propagation": w.Dropdown(options=list(MASK_METHODS), value="simple", description="propagation", layout=w.Layout(width="220px")),
+        "propagation": w.Dropdown(options=list(MASK_METHODS), value=default("mask_propagation"), description="propagation", layout=w.Layout(width="220px")),
         "style_1": w.Dropdown(options=choices, value=styles[0], description="style 1", layout=w.Layout(width="220px")),
         "style_2": w.Dropdown(options=choices, value=styles[1], description="style 2", layout=w.Layout(width="220px")),
         "steps": _steps_slider(steps, max_steps),

@@ -10,7 +10,7 @@ import ipywidgets as w
 from .. import optimize  # optimize.stylize is looked up at each run (tests replace it)
 from ..images import resize_to
 from ..layers import LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
-from ..settings import Settings
+from ..settings import Settings, default, default_ratio
 from ..vgg import VGG19Features
 from .panels import LivePreview, Panel, image_view, png_bytes
 
@@ -99,7 +99,7 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
     """Pick the content and style layers freely and compare the result with the paper's choice, side by side.
 
     Uses the images and settings of ``grid`` (a ``tradeoff.TradeoffGrid`` made with the same ``vgg``).
-    The paper's choice (content relu4_2, style relu1_1 ... relu5_1, α/β = 1e-3) is taken from the grid when
+    The paper's choice (content relu4_2, style relu1_1 ... relu5_1, the default α/β) is taken from the grid when
     it holds that cell, else computed on the first Run. Controls: ``panel.content_layers`` and
     ``panel.style_layers`` (multiple choice), ``panel.ratio``, ``panel.steps``, ``panel.run``. Results are
     kept in ``panel.results``; the last is ``panel.result``.
@@ -109,7 +109,7 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
     controls = {
         "content_layers": w.SelectMultiple(options=LAYERS, value=("relu2_2",), description="content", rows=8),
         "style_layers": w.SelectMultiple(options=LAYERS, value=("relu1_1", "relu2_1", "relu3_1"), description="style", rows=8),
-        "ratio": w.FloatLogSlider(value=1e-3, base=10, min=-6, max=0, step=0.25, description="α/β", readout_format=".0e", continuous_update=False),
+        "ratio": w.FloatLogSlider(value=default_ratio(), base=10, min=-6, max=0, step=0.25, description="α/β", readout_format=".0e", continuous_update=False),
         "steps": w.IntSlider(value=steps, min=1, max=max(1000, steps), description="steps", continuous_update=False),
         "run": w.Button(description="Run", button_style="primary", icon="play"),
     }
@@ -122,17 +122,19 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
     panel = Panel("Choose the layers", controls, [views], vgg.weights_info, rows=[["content_layers", "style_layers"], ["ratio", "steps", "run"]])
     panel.paper_view, panel.preview, panel.results, panel.result = paper_view, mine_view, {}, None
     cell_settings = Settings.of(None, **{k: v for k, v in grid.settings.items() if k in Settings.__dataclass_fields__})
+    beta = cell_settings.beta  # the grid's: alpha = (alpha/beta) beta, as in its cells
 
     def show_paper(image, where: str) -> None:
         paper_view.value = png_bytes(image, min_side=280)
-        paper_caption.value = f"content relu4_2 · style relu1_1 … relu5_1 · α/β 1e-03 · {html.escape(where)}"
+        paper_caption.value = (f"content {', '.join(_PAPER[0])} · style {_PAPER[1][0]} … {_PAPER[1][-1]} · α/β {_ratio_label(_PAPER[2])}"
+                               f" · {html.escape(where)}")  # fmt: skip
 
     def compute(content_layers, style_layers, ratio, n_steps, label, view):
         """A result from ``panel.results``, or a new run with a live preview in ``view`` (kept unless interrupted)."""
         key = (tuple(content_layers), tuple(style_layers), ratio, n_steps)
         if key not in panel.results:
             result = optimize.stylize(
-                grid.content_image, grid.style_image, cell_settings, alpha=ratio, beta=1.0, content_layers=content_layers,
+                grid.content_image, grid.style_image, cell_settings, alpha=ratio * beta, beta=beta, content_layers=content_layers,
                 style_layers=style_layers, steps=n_steps, weights=vgg, callback=LivePreview(view, panel, n_steps, label),
                 progress=False,
             )  # fmt: skip
@@ -168,7 +170,7 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
     return panel
 
 
-_PAPER = (tuple(PAPER_CONTENT_LAYERS), tuple(PAPER_STYLE_LAYERS), 1e-3)  # the paper's content and style layers, α/β
+_PAPER = (tuple(PAPER_CONTENT_LAYERS), tuple(PAPER_STYLE_LAYERS), default_ratio())  # the paper's content and style layers, α/β
 
 
 def _check_same_network(grid, vgg: VGG19Features) -> None:
@@ -186,5 +188,5 @@ def _paper_cell(grid, steps: int):
     if tuple(grid.settings["content_layers"]) != _PAPER[0] or steps != grid.settings["steps"]:
         return None
     rows = [r for r, layers in enumerate(grid.layer_sets) if tuple(layers) == _PAPER[1]]
-    cols = [c for c, x in enumerate(grid.ratios) if abs(x - _PAPER[2]) < 1e-12]
+    cols = [c for c, x in enumerate(grid.ratios) if math.isclose(x, _PAPER[2], rel_tol=1e-9)]
     return grid.cell(rows[0], cols[0]) if rows and cols else None

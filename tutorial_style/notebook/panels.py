@@ -35,6 +35,7 @@ import torch
 from PIL import Image as PILImage
 
 from ..images import load_image
+from ..settings import default
 from ..vgg import VGG19Features
 from ..weights import WeightsInfo, imagenet_weights_path
 from . import plots
@@ -353,7 +354,8 @@ class LiveLossPlot:
     (and at the last step); between redraws it only records the losses. ``losses`` holds what it recorded.
     """
 
-    def __init__(self, view: w.Image, weights: WeightsInfo, steps: int, alpha: float = 1e-3, beta: float = 1.0, min_interval: float = 1.0, title: str = ""):
+    def __init__(self, view: w.Image, weights: WeightsInfo, steps: int, alpha: float = default("alpha"), beta: float = default("beta"),
+                 min_interval: float = 1.0, title: str = ""):  # fmt: skip
         self.view, self.weights, self.steps = view, weights, steps
         self.alpha, self.beta, self.min_interval, self.title = alpha, beta, min_interval, title
         self.losses: list[dict] = []
@@ -385,7 +387,8 @@ class LiveView:
     returns True and ``stylize`` stops, keeping the best image so far.
     """
 
-    def __init__(self, weights: WeightsInfo, steps: int, alpha: float = 1e-3, beta: float = 1.0, *, panel: Panel | None = None, label: str = "", stop=None, min_interval: float = 0.3):
+    def __init__(self, weights: WeightsInfo, steps: int, alpha: float = default("alpha"), beta: float = default("beta"), *,
+                 panel: Panel | None = None, label: str = "", stop=None, min_interval: float = 0.3):  # fmt: skip
         self.preview_view = image_view("300px", "the current image appears here while the run goes")
         self.plot_view = image_view(f"{round(100 * LOSS_PLOT_IN[0])}px", "the loss curves appear here while the run goes")
         self.preview = LivePreview(self.preview_view, panel, steps, label, min_interval=min_interval)

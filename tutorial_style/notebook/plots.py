@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from ..settings import default
 from ..weights import WeightsInfo
 
 __all__ = [
@@ -236,8 +237,8 @@ def loss_curves_figure(
     histories: Mapping[str, Sequence[Mapping]],
     weights: WeightsInfo,
     *,
-    alpha: float = 1e-3,
-    beta: float = 1.0,
+    alpha: float = default("alpha"),
+    beta: float = default("beta"),
     index: int = 0,
     title: str = "",
     size=(6, 3.6),

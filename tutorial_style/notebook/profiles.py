@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -38,6 +39,7 @@ import torch
 
 import tutorial_style as ts
 from tutorial_style.machine import PROFILE_VAR, PROFILES, QUICK_VAR, choose_profile, device_text
+from tutorial_style.settings import default_ratio
 from tutorial_style.tradeoff import RATIOS, layer_sets
 
 __all__ = [
@@ -160,7 +162,8 @@ def work(notebook: str, s: Mapping) -> list[Work]:
         grid = s["GRID"]
         rows, cols = len(grid["layer_sets"]), len(grid["ratios"])
         # The layer chooser shows the paper's choice from the grid when the grid has that cell, else runs it too.
-        has_paper_cell = tuple(ts.PAPER_STYLE_LAYERS) in map(tuple, grid["layer_sets"]) and 1e-3 in grid["ratios"]
+        paper_ratio = any(math.isclose(r, default_ratio(), rel_tol=1e-9) for r in grid["ratios"])
+        has_paper_cell = tuple(ts.PAPER_STYLE_LAYERS) in map(tuple, grid["layer_sets"]) and paper_ratio
         demo = "1. a row as one batched call (demonstration)"
         return [
             Work(demo, s["DEMO_SIZE"], s["DEMO_STEPS"], batch=cols),

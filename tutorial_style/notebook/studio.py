@@ -10,7 +10,7 @@ import ipywidgets as w
 from .. import optimize  # optimize.stylize is looked up at each run (tests replace it)
 from ..images import bundled_images, load_image, save_image
 from ..layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
-from ..settings import INITS, OPTIMIZERS, PRESETS
+from ..settings import INITS, OPTIMIZERS, PRESETS, default, default_ratio
 from ..vgg import VGG19Features, get_vgg
 from .features import RELU_LAYERS
 from .panels import LiveView, Panel, image_view, layer_dropdown, png_bytes, take_upload
@@ -66,7 +66,7 @@ def _controls(content, style, size, preset, opening, max_size, max_steps) -> dic
         "content_upload": w.FileUpload(accept="image/*", multiple=False, description="upload content"),
         "style": w.Dropdown(options=choices, value=style, description="style", layout=w.Layout(width="220px")),
         "style_upload": w.FileUpload(accept="image/*", multiple=False, description="upload style"),
-        "ratio": w.FloatLogSlider(value=1e-3, base=10, min=-6, max=0, step=0.25, description="α/β", readout_format=".0e", continuous_update=False),
+        "ratio": w.FloatLogSlider(value=default_ratio(), base=10, min=-6, max=0, step=0.25, description="α/β", readout_format=".0e", continuous_update=False),
         "content_layer": layer_dropdown(RELU_LAYERS, PAPER_CONTENT_LAYERS[0], "content at"),
         **per_layer,
         "size": w.IntSlider(value=size, min=32, max=max(max_size, size), step=16, description="size (px)", continuous_update=False),
@@ -74,7 +74,7 @@ def _controls(content, style, size, preset, opening, max_size, max_steps) -> dic
                                   tooltips=[f"{p['steps']} steps from {p['init']}" for p in PRESETS.values()]),
         "steps": w.IntSlider(value=opening["steps"], min=1, max=max(max_steps, opening["steps"]), description="steps", continuous_update=False),
         "init": w.Dropdown(options=list(INITS), value=opening["init"], description="start from", layout=w.Layout(width="200px")),
-        "optimizer": w.ToggleButtons(options=list(OPTIMIZERS), value="lbfgs", description="optimizer"),
+        "optimizer": w.ToggleButtons(options=list(OPTIMIZERS), value=default("optimizer"), description="optimizer"),
         "run": w.Button(description="Run", button_style="primary", icon="play"),
         "stop": w.Button(description="Stop", button_style="warning", icon="stop", disabled=True),
         "filename": w.Text(value="stylized.png", description="file", layout=w.Layout(width="260px")),
@@ -159,8 +159,9 @@ class Studio(Panel):
             self.set_status(f"uploaded {name} as the {which} image · press Run · {self.weights_text()}")
 
     def settings(self) -> dict:
-        """``stylize``'s arguments from the controls. The ticked layers' w_l are divided by their sum, so that
-        α/β means here what it means in ``stylize`` and in notebook 06's grid (whose w_l sum to 1)."""
+        """``stylize``'s arguments from the controls: β is ``Settings``' default and α = (α/β) β. The ticked layers' w_l
+        are divided by their sum, so that α/β means here what it means in ``stylize`` and in notebook 06's grid (whose
+        w_l sum to 1)."""
         layers = tuple(n for n in STUDIO_STYLE_LAYERS if self.style_layer_boxes[n].value)
         weights = {n: float(self.style_weight_sliders[n].value) for n in layers}
         total = sum(weights.values())
@@ -169,7 +170,7 @@ class Studio(Panel):
         return dict(
             content=load_image(self.source(self.content.value), size=self.size.value),
             style=load_image(self.source(self.style.value), size=self.size.value),
-            alpha=float(self.ratio.value), beta=1.0, content_layers=(self.content_layer.value,),
+            alpha=float(self.ratio.value) * default("beta"), beta=default("beta"), content_layers=(self.content_layer.value,),
             style_layers=layers, style_weights={n: v / total for n, v in weights.items()} if layers else None,
             steps=int(self.steps.value), init=self.init.value, optimizer=self.optimizer.value,
         )  # fmt: skip
@@ -177,7 +178,7 @@ class Studio(Panel):
     def describe(self, s: dict) -> str:
         layers = ", ".join(s["style_layers"]) or "none"
         return (
-            f"{self.content.value} in the style of {self.style.value} · α/β {s['alpha']:.0e} · content {s['content_layers'][0]}"
+            f"{self.content.value} in the style of {self.style.value} · α/β {s['alpha'] / s['beta']:.0e} · content {s['content_layers'][0]}"
             f" · style {layers} · {s['optimizer']} from {s['init']}"
         )
 

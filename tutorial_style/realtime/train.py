@@ -39,7 +39,7 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data import PhotoDataset, batches_per_epoch, folder_photos, photo_loader, training_photos
 from .network import DEFAULT, StyleNetwork
 
-__all__ = ["train_network", "History", "PRESETS", "JOHNSON_CONTENT_LAYERS", "ALPHA", "BETA", "TV_WEIGHT"]
+__all__ = ["train_network", "History", "PRESETS", "JOHNSON_CONTENT_LAYERS", "ALPHA", "BETA", "TV_WEIGHT", "LR", "CHECKPOINT_EVERY", "SEED"]
 
 JOHNSON_CONTENT_LAYERS = ("relu2_2",)
 ALPHA = 1e-4
@@ -51,6 +51,12 @@ BETA = 1.0
 TV_WEIGHT = 1e-3
 """Total-variation weight, on squared differences of [0, 1] pixels: a 128 px photo's L_tv is about 100, so the
 prior weighs about 0.1, a few per cent of the total; it removes the speckle a young network makes."""
+LR = 1e-3
+"""Adam's learning rate, Johnson et al.'s."""
+CHECKPOINT_EVERY = 100
+"""Training steps between two checkpoints."""
+SEED = 0
+"""The seed of the network's start, the photos' order and their crops."""
 
 # Named training settings. "cpu": meant to give a usable network within 10 minutes on a 2-core laptop at 128 px: one
 # step takes about 2.0 s on 2 idle cores, so 250 steps take about 8.5 minutes (benchmarks/realtime.py; see
@@ -78,11 +84,11 @@ class History(list):
 
 def train_network(
     style, *, data=None, steps: int = PRESETS["cpu"]["steps"], size: int = PRESETS["cpu"]["size"],
-    batch: int = PRESETS["cpu"]["batch"], lr: float = 1e-3, alpha: float = ALPHA, beta: float = BETA,
+    batch: int = PRESETS["cpu"]["batch"], lr: float = LR, alpha: float = ALPHA, beta: float = BETA,
     tv_weight: float = TV_WEIGHT, content_layers: Sequence[str] = JOHNSON_CONTENT_LAYERS,
     style_layers: Sequence[str] = PAPER_STYLE_LAYERS, width: float | None = None, blocks: int | None = None,
     network: StyleNetwork | None = None, weights="auto", device=None, callback: Callback | None = None,
-    checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 100, resume: bool = False, seed: int = 0,
+    checkpoint: str | os.PathLike | None = None, checkpoint_every: int = CHECKPOINT_EVERY, resume: bool = False, seed: int = SEED,
     progress: bool = True,
 ) -> tuple[StyleNetwork, History]:  # fmt: skip
     """Train a :class:`StyleNetwork` to render photos in the style of ``style``; returns ``(network, history)``.
@@ -234,7 +240,7 @@ def _checked(given: dict) -> dict:
         if isinstance(args[name], tuple):
             raise ValueError(f"{name} must be one number, got {given[name]!r}")
     if not (isinstance(given["lr"], (int, float)) and not isinstance(given["lr"], bool) and 0 < given["lr"] < math.inf):
-        raise ValueError(f"lr must be a positive number (Adam's learning rate; Johnson et al. use 1e-3), got {given['lr']!r}")
+        raise ValueError(f"lr must be a positive number (Adam's learning rate; Johnson et al. use {LR:g}), got {given['lr']!r}")
     if given["callback"] is not None and not callable(given["callback"]):
         raise ValueError(f"callback must be a function callback(step, losses, network), got {given['callback']!r}")
     if given["network"] is not None and (given["width"] is not None or given["blocks"] is not None):
