@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tutorial_style as ts  # noqa: E402
 from benchmarks.run import delivered_loss  # noqa: E402
+from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 
 
 def timed(content, style, vgg, **settings) -> tuple[float, int, float]:
@@ -42,9 +43,10 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--content", default="astronaut")
     parser.add_argument("--style", default="mosaic")
-    parser.add_argument("--weights", default="random", help="random (default: no download needed), imagenet, auto or a file")
+    parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     parser.add_argument("--reference-steps", type=int, default=500)
     args = parser.parse_args(argv)
+    args.weights = resolve_weights(args.weights)
 
     vgg = ts.get_vgg(args.weights, device="cpu")
     content, style = ts.load_image(args.content, size=args.size), ts.load_image(args.style, size=args.size)

@@ -46,6 +46,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tutorial_style as ts  # noqa: E402
+from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from tutorial_style.objective import Objective  # noqa: E402
 from tutorial_style.realtime import data as rt_data, train as rt_train  # noqa: E402
 from tutorial_style.realtime.network import DEFAULT, JOHNSON  # noqa: E402
@@ -220,7 +221,7 @@ SECTIONS = {"stylisation": stylisation_section, "training": training_section}
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
-    parser.add_argument("--weights", default="random", help="random (default: no download needed), imagenet, auto or a file")
+    parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     parser.add_argument("--size", type=int, default=256, help="stylisation: the image's longer side (default 256)")
     parser.add_argument("--repeats", type=int, default=7, help="stylisation: timed runs per network (the median is kept)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch and ONNX Runtime (default: PyTorch's)")
@@ -228,6 +229,7 @@ def main(argv=None) -> int:
     parser.add_argument("--evaluations", type=int, default=200, help="training: the optimisation's evaluations in the catch-up comparison")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
+    args.weights = resolve_weights(args.weights)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"# CPU {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")

@@ -26,12 +26,35 @@ from .controls.colour import COLOR_MODES
 from .controls.masks import MASK_METHODS
 from .layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layer_list, check_network_options, min_input_size
 
-__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "with_settings", "default", "default_ratio"]
+__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "ALPHA_AT_512", "default_alpha", "with_settings", "default"]
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("noise", "content", "style")
 PRECISIONS = ("fp32", "bf16")  # bf16: the network's convolutions in bfloat16; Gram matrices and losses stay float32
 ADAM_LR = 0.02  # Adam's learning rate unless told, in pixel units ([0, 1] images): about 5 grey levels per step
+
+# The content weight alpha when none is given (beta = 1), chosen by measurement with real ImageNet features
+# (benchmarks/alpha.py; docs/performance.md). Two things keep the paper's alpha/beta = 1e-3 from carrying over:
+# - The ratio belongs to the paper's own network, its normalised Caffe VGG19, which is no longer available. With
+#   ours (the same normalisation on torchvision's weights and the bundled images), alpha/beta = 1e-3 leaves the
+#   photo unchanged. The authors' later PyTorch code (leongatys/PytorchNeuralStyleTransfer) uses mean-squared
+#   errors with style weights 1e3 / N_l^2: in the paper's terms about alpha/beta = 7e-7 at 512 px, not 1e-3.
+# - L_content (eq. 1) is a sum over the content layer's positions and grows with the number of pixels, while E_l
+#   (eq. 4) is divided by M_l^2 and does not. One alpha therefore weighs content 4 x more at 512 px than at 256 px.
+# So the default is ALPHA_AT_512 for a 512 x 512 image (the paper's size) and scales with 1 / (pixel count):
+# default_alpha(h, w). The equations stay the paper's; an alpha given by the caller is used as it is.
+ALPHA_AT_512 = 6e-8
+REFERENCE_PIXELS = 512 * 512
+
+
+def default_alpha(height: int, width: int) -> float:
+    """The content weight used when ``alpha`` is not given, for an image of ``height`` x ``width`` px (beta = 1).
+
+    >>> default_alpha(512, 512) == ALPHA_AT_512, default_alpha(256, 256) == 4 * ALPHA_AT_512
+    (True, True)
+    """
+    return ALPHA_AT_512 * REFERENCE_PIXELS / (height * width)
+
 
 # Named settings for ``stylize(content, style, **PRESETS[name])``, the command line's ``--preset`` and the
 # studio's preset menu. "paper": the paper's run, 500 L-BFGS evaluations from white noise. "fast": a result to
@@ -49,8 +72,10 @@ class Settings:
     """The settings of one style-transfer run; the defaults are the paper's.
 
     alpha, beta
-        the weights of L_content and L_style (eq. 7); the paper's ratio alpha/beta is 1e-3. Either may be a
-        list or 1-D tensor of B numbers: one run then optimises B images side by side (a row of the trade-off).
+        the weights of L_content and L_style (eq. 7). Either may be a list or 1-D tensor of B numbers: one run
+        then optimises B images side by side (a row of the trade-off). ``alpha=None`` (the default) takes
+        :func:`default_alpha` of the image's size, measured with real ImageNet features; the paper's own
+        alpha/beta = 1e-3 belongs to its network and leaves the photo almost unchanged with ours (see above).
     content_layers, style_layers
         where content and style are matched: relu4_2, and relu1_1 ... relu5_1 (the paper's "conv4_2", ...).
     style_weights
@@ -92,7 +117,7 @@ class Settings:
     ValueError: steps must be a positive whole number of evaluations, got 0
     """
 
-    alpha: float | tuple[float, ...] = 1e-3
+    alpha: float | tuple[float, ...] | None = None
     beta: float | tuple[float, ...] = 1.0
     content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
     style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
@@ -113,7 +138,7 @@ class Settings:
 
     def __post_init__(self):
         put = object.__setattr__  # frozen: each field is normalised once, here
-        put(self, "alpha", _factor(self.alpha, "alpha"))
+        put(self, "alpha", None if self.alpha is None else _factor(self.alpha, "alpha"))
         put(self, "beta", _factor(self.beta, "beta"))
         put(self, "content_layers", check_layer_list(self.content_layers, "content_layers"))
         put(self, "style_layers", check_layer_list(self.style_layers, "style_layers"))
@@ -208,9 +233,14 @@ class Settings:
         """Every evaluation of the run, over all stages."""
         return sum(steps for _, steps in self.stages)
 
-    def factors(self, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """alpha and beta as float32 tensors of shape (batch,) on ``device``."""
-        return tuple(torch.tensor(v, dtype=torch.float32, device=device).expand(self.batch) for v in (self.alpha, self.beta))
+    def alpha_for(self, height: int, width: int) -> float | tuple[float, ...]:
+        """alpha for an image of ``height`` x ``width`` px: the one given, else :func:`default_alpha` of that size."""
+        return self.alpha if self.alpha is not None else default_alpha(height, width)
+
+    def factors(self, height: int, width: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """alpha (for an image of ``height`` x ``width`` px) and beta as float32 tensors of shape (batch,) on ``device``."""
+        values = (self.alpha_for(height, width), self.beta)
+        return tuple(torch.tensor(v, dtype=torch.float32, device=device).expand(self.batch) for v in values)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (tuples, strings, numbers), for a result's record and for cache keys (``json.dumps`` takes
@@ -240,15 +270,6 @@ def default(name: str):
     if name not in _DEFAULTS:
         raise ValueError(f"unknown setting {name!r}; the settings are: {', '.join(_DEFAULTS)}")
     return _DEFAULTS[name]
-
-
-def default_ratio() -> float:
-    """The default alpha / beta (the paper's ratio): where a panel or a figure speaks of "the paper's α/β".
-
-    >>> default_ratio() == default("alpha") / default("beta")
-    True
-    """
-    return default("alpha") / default("beta")
 
 
 def with_settings(fn):
