@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .files import atomic_write, load_tensors, reason
+from .files import atomic_write, digest, load_tensors, reason
 from .layers import LAYER_INFO, make_layers
 
 __all__ = [
@@ -212,7 +212,7 @@ def _random_weights() -> tuple[dict[str, torch.Tensor], WeightsInfo]:
             fan_out = module.out_channels * 9
             state[f"{name}.weight"] = torch.randn(module.weight.shape, generator=generator) * (2.0 / fan_out) ** 0.5
             state[f"{name}.bias"] = torch.zeros(module.out_channels)
-    info = WeightsInfo("random", f"RANDOM weights (seed {RANDOM_SEED}), not pretrained", False, _digest(state))
+    info = WeightsInfo("random", f"RANDOM weights (seed {RANDOM_SEED}), not pretrained", False, digest(state))
     return state, info
 
 
@@ -242,7 +242,7 @@ def _load_file_cached(path: str, size: int, mtime: int, source: str) -> tuple[di
         label = f"{said.strip()[:120]}, file {Path(path).name}"
     else:
         label = f"file {Path(path).name}"
-    return state, WeightsInfo(source, label, True, _digest(state), path)
+    return state, WeightsInfo(source, label, True, digest(state), path)
 
 
 def _check_checksum(path: Path, source: str, refetch: str) -> None:
@@ -252,14 +252,14 @@ def _check_checksum(path: Path, source: str, refetch: str) -> None:
     PyTorch's zip format carry a CRC-32 per tensor.
     """
     if source == "imagenet":
-        digest = hashlib.sha256()
+        sha = hashlib.sha256()
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        if not digest.hexdigest().startswith(IMAGENET_SHA256_PREFIX):
+                sha.update(block)
+        if not sha.hexdigest().startswith(IMAGENET_SHA256_PREFIX):
             raise WeightsError(
                 f"weights file {str(path)!r} is damaged or not the original: its sha256 starts with "
-                f"{digest.hexdigest()[:8]}, not {IMAGENET_SHA256_PREFIX} as torchvision's file does. {refetch}"
+                f"{sha.hexdigest()[:8]}, not {IMAGENET_SHA256_PREFIX} as torchvision's file does. {refetch}"
             )
     elif zipfile.is_zipfile(path):
         try:
@@ -301,9 +301,3 @@ def _features_state(raw, path: str, refetch: str) -> dict[str, torch.Tensor]:
     return {k: state[k].float() for k in expected}
 
 
-def _digest(state: dict[str, torch.Tensor]) -> str:
-    h = hashlib.sha256()
-    for key in sorted(state):
-        h.update(key.encode())
-        h.update(state[key].detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]

@@ -10,7 +10,7 @@ import ipywidgets as w
 from .. import optimize  # optimize.stylize is looked up at each run (tests replace it)
 from ..images import resize_to
 from ..layers import LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
-from ..settings import Settings, default, default_ratio
+from ..settings import Settings, default_ratio
 from ..vgg import VGG19Features
 from .panels import LivePreview, Panel, image_view, png_bytes
 
