@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .files import atomic_write, digest, load_tensors, reason
+from .files import atomic_write, check_input_file, digest, load_tensors, reason
 from .layers import LAYER_INFO, make_layers
 
 __all__ = [
@@ -133,12 +133,7 @@ def load_weights(weights: str | os.PathLike = "auto") -> tuple[dict[str, torch.T
             fetch_imagenet_weights()
         return _load_file(path, source="imagenet")
     if isinstance(weights, (str, os.PathLike)):
-        path = Path(weights).expanduser()
-        if not path.exists():
-            raise WeightsError(
-                f"weights {str(weights)!r}: no such file. Use 'imagenet', 'random', 'auto' or the path of a "
-                "VGG19 state-dict file (python -m tutorial_style fetch-weights --slim FILE writes one)."
-            )
+        path = check_input_file(weights, "weights file", WeightsError, _SOURCES)
         return _load_file(path, source="file")
     raise TypeError(f"weights must be 'auto', 'imagenet', 'random' or a file path, not {type(weights).__name__}")
 
@@ -217,21 +212,27 @@ def _random_weights() -> tuple[dict[str, torch.Tensor], WeightsInfo]:
 
 
 def _load_file(path: Path, source: str) -> tuple[dict[str, torch.Tensor], WeightsInfo]:
+    check_input_file(path, "weights file", WeightsError, _refetch(source))
     stat = path.stat()
     return _load_file_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns, source)
 
 
+def _refetch(source: str) -> str:
+    """What to do about a bad weights file: download torchvision's again, or make the slim file again."""
+    if source == "imagenet":
+        return "Delete it and run `python -m tutorial_style fetch-weights` to download it again."
+    return "Make it again, e.g. with `python -m tutorial_style fetch-weights --slim FILE`."
+
+
+_SOURCES = (
+    "Use 'imagenet', 'random', 'auto' or the path of a VGG19 state-dict file (python -m tutorial_style fetch-weights "
+    "--slim FILE writes one)."
+)
+
+
 @functools.lru_cache(maxsize=2)
 def _load_file_cached(path: str, size: int, mtime: int, source: str) -> tuple[dict[str, torch.Tensor], WeightsInfo]:
-    refetch = (
-        "Delete it and run `python -m tutorial_style fetch-weights` to download it again."
-        if source == "imagenet"
-        else "Make it again, e.g. with `python -m tutorial_style fetch-weights --slim FILE`."
-    )
-    if Path(path).is_dir():
-        raise WeightsError(f"weights {path!r} is a folder, not a weights file. {refetch}")
-    if size == 0:
-        raise WeightsError(f"weights file {path!r} is empty (0 bytes). {refetch}")
+    refetch = _refetch(source)
     _check_checksum(Path(path), source, refetch)
     raw = load_tensors(path, WeightsError, "weights file", refetch)
     said = raw.pop(LABEL_KEY, None) if isinstance(raw, dict) else None

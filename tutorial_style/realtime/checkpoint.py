@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from ..files import atomic_write, load_tensors
+from ..files import atomic_write, check_input_file, load_tensors
 from .network import StyleNetwork
 
 __all__ = ["FORMAT", "CheckpointError", "save_checkpoint", "load_checkpoint", "load_network"]
@@ -53,13 +53,7 @@ def save_checkpoint(
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint at ``path`` as saved (see the module's docstring), checked; :class:`CheckpointError` if not."""
-    path = Path(path)
-    if path.is_dir():
-        raise CheckpointError(f"checkpoint {str(path)!r} is a folder, not a checkpoint file. {_FIX}")
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {str(path)!r} does not exist. {_FIX}")
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"checkpoint {str(path)!r} is empty (0 bytes). {_FIX}")
+    path = check_input_file(path, "checkpoint", CheckpointError, _FIX)
     entry = load_tensors(path, CheckpointError, "checkpoint", _FIX)
     if not isinstance(entry, dict) or entry.get("format") != FORMAT:
         found = entry.get("format") if isinstance(entry, dict) else type(entry).__name__
