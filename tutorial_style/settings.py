@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import inspect
 import math
 from dataclasses import dataclass
@@ -24,9 +23,11 @@ import torch
 
 from .controls.colour import COLOR_MODES
 from .controls.masks import MASK_METHODS
+from .files import digest
 from .layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layer_list, check_network_options, min_input_size
 
-__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "ALPHA_AT_512", "default_alpha", "with_settings", "default"]
+__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "ALPHA_AT_512", "default_alpha", "with_settings",
+           "default", "check_factor", "check_whole"]  # fmt: skip
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("noise", "content", "style")
@@ -138,8 +139,8 @@ class Settings:
 
     def __post_init__(self):
         put = object.__setattr__  # frozen: each field is normalised once, here
-        put(self, "alpha", None if self.alpha is None else _factor(self.alpha, "alpha"))
-        put(self, "beta", _factor(self.beta, "beta"))
+        put(self, "alpha", None if self.alpha is None else check_factor(self.alpha, "alpha"))
+        put(self, "beta", check_factor(self.beta, "beta"))
         put(self, "content_layers", check_layer_list(self.content_layers, "content_layers"))
         put(self, "style_layers", check_layer_list(self.style_layers, "style_layers"))
         if not self.content_layers and not self.style_layers:
@@ -157,9 +158,9 @@ class Settings:
             if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not 0 < self.lr < math.inf:
                 raise ValueError(f"lr must be a positive number (Adam's learning rate, e.g. {ADAM_LR}), got {self.lr!r}")
             put(self, "lr", float(self.lr))
-        put(self, "seed", _whole(self.seed, "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1))
+        put(self, "seed", check_whole(self.seed, "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1))
         check_network_options(self.pooling, self.normalize)
-        put(self, "tv_weight", _factor(self.tv_weight, "tv_weight"))
+        put(self, "tv_weight", check_factor(self.tv_weight, "tv_weight"))
         if isinstance(self.tv_weight, tuple):
             raise ValueError(f"tv_weight must be one number, got {self.tv_weight!r}")
         if self.preserve_colors is not None:
@@ -249,7 +250,7 @@ class Settings:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, torch.Tensor):
-                value = "tensor " + _digest(value)
+                value = "tensor " + digest(value)
             elif isinstance(value, Mapping):
                 value = dict(value)
             out[f.name] = value
@@ -285,7 +286,13 @@ def with_settings(fn):
     return fn
 
 
-def _factor(value, name: str) -> float | tuple[float, ...]:
+def check_factor(value, name: str) -> float | tuple[float, ...]:
+    """A weight (alpha, beta, tv_weight, ...): a finite non-negative number, or a tuple of them from a list or a 1-D
+    tensor; else a one-line ValueError naming ``name``. The training's arguments are checked with it too.
+
+    >>> check_factor([1e-3, 1], "alpha")
+    (0.001, 1.0)
+    """
     try:
         t = torch.as_tensor(value, dtype=torch.float64).detach().cpu()  # float64: 1e-3 stays exactly 1e-3
     except (TypeError, ValueError, RuntimeError):
@@ -308,7 +315,7 @@ def _sizes(sizes) -> tuple[int, ...] | None:
         raise ValueError(f"sizes must be a list of image sizes in pixels, e.g. (256, 512), got {sizes!r}") from None
     if not sizes:
         raise ValueError("sizes is empty: give the longer side of each stage, e.g. (256, 512), or leave it out")
-    sizes = tuple(_whole(s, "sizes", "whole numbers of pixels", low=1) for s in sizes)
+    sizes = tuple(check_whole(s, "sizes", "whole numbers of pixels", low=1) for s in sizes)
     if any(b <= a for a, b in zip(sizes, sizes[1:])):
         raise ValueError(f"sizes must grow from coarse to fine, e.g. (256, 512), got {sizes}")
     return sizes
@@ -317,19 +324,19 @@ def _sizes(sizes) -> tuple[int, ...] | None:
 def _steps(steps, sizes) -> int | tuple[int, ...]:
     what = "a positive whole number of evaluations"
     if isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or not isinstance(steps, (Sequence, np.ndarray)):
-        return _whole(steps, "steps", what, low=1)
+        return check_whole(steps, "steps", what, low=1)
     steps = tuple(steps)
     if sizes is None:
         raise ValueError(f"steps is a list ({list(steps)}), which needs sizes: one number of steps per size")
     if len(steps) != len(sizes):
         raise ValueError(f"steps: {len(steps)} numbers for {len(sizes)} sizes {list(sizes)}; give one per size")
-    return tuple(_whole(s, "steps", what, low=1) for s in steps)
+    return tuple(check_whole(s, "steps", what, low=1) for s in steps)
 
 
 def _blend(blend) -> tuple[float, ...] | None:
     if blend is None:
         return None
-    weights = _factor(blend, "style_blend")
+    weights = check_factor(blend, "style_blend")
     weights = weights if isinstance(weights, tuple) else (weights,)
     total = sum(weights)
     if total <= 0:
@@ -363,7 +370,15 @@ def _style_weights(weights, layers: tuple[str, ...]) -> dict[str, float] | None:
     return w
 
 
-def _whole(value, name: str, what: str, low: int, high: int | None = None) -> int:
+def check_whole(value, name: str, what: str, low: int, high: int | None = None) -> int:
+    """``value`` as an int if it is a whole number from ``low`` to ``high``, else a one-line ValueError saying that
+    ``name`` must be ``what``. The training's arguments are checked with it too.
+
+    >>> check_whole(True, "steps", "a positive whole number", low=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must be a positive whole number, got True
+    """
     ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
     if not ok or value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be {what}, got {value!r}")
@@ -373,11 +388,6 @@ def _whole(value, name: str, what: str, low: int, high: int | None = None) -> in
 def _choice(value, options: tuple[str, ...], name: str, extra: str = "") -> None:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}{extra}, got {value!r}")
-
-
-def _digest(t: torch.Tensor) -> str:
-    t = t.detach().to("cpu", torch.float32).contiguous()
-    return hashlib.sha256(repr(tuple(t.shape)).encode() + t.numpy().tobytes()).hexdigest()[:16]
 
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}

@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from .files import cache_dir, load_cache, save_cache
+from .files import cache_dir, digest, load_cache, save_cache
 from .images import load_image
 from .layers import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layers
 from .machine import quick_mode
@@ -188,8 +188,8 @@ def row_key(content: torch.Tensor, style: torch.Tensor, weights: WeightsInfo, st
     """
     description = dict(
         version=_VERSION,
-        content=_tensor_digest(content),
-        style=_tensor_digest(style),
+        content=digest(content),
+        style=digest(style),
         weights=weights.digest,
         style_layers=list(style_layers),
         ratios=[float(r) for r in ratios],
@@ -329,11 +329,6 @@ def _cache_folder():
     except OSError as e:
         warnings.warn(f"the trade-off cache folder cannot be used ({e}); the grid is computed without caching it")
         return None
-
-
-def _tensor_digest(image: torch.Tensor) -> str:
-    t = image.detach().to("cpu", torch.float32).contiguous()
-    return hashlib.sha256(repr(tuple(t.shape)).encode() + t.numpy().tobytes()).hexdigest()
 
 
 class _NoBar:

@@ -37,7 +37,7 @@ from typing import Mapping
 import torch
 
 import tutorial_style as ts
-from tutorial_style.machine import PROFILE_VAR, PROFILES, QUICK_VAR, choose_profile, device_text
+from tutorial_style.machine import PROFILE_VAR, PROFILES, QUICK_VAR, choose_profile, device_text  # noqa: F401 (QUICK_VAR: named from here too)
 from tutorial_style.tradeoff import COLUMNS, layer_sets
 
 __all__ = [
