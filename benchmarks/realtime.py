@@ -3,6 +3,7 @@
     python benchmarks/realtime.py                               # every section, random weights, the CPU
     python benchmarks/realtime.py --sections stylisation        # one section (or training)
     python benchmarks/realtime.py --size 128 --repeats 3        # smaller and quicker
+    python benchmarks/realtime.py --sections judged --weights FILE --picture held-out.png   # real features (issue 20)
 
 Each section is one function returning a dict of numbers (printed as JSON lines, then as a table); nothing here is
 asserted in tests. Speed does not depend on the weights' values, so random weights (VGG19 and networks) serve.
@@ -16,6 +17,10 @@ preset (``PRESETS["fast"]["steps"]`` such evaluations), and one image through th
 and in ONNX Runtime on the CPU (the same network exported with ``export_onnx``, the same number of threads). Each is
 timed once per round, in turn, for ``repeats`` rounds after two of warm-up; the medians are kept. Targets: the default network at most 0.1 x one
 evaluation, at least 500 x faster than the fast preset per image, and ONNX Runtime at least as fast as PyTorch.
+
+``judged_section()`` (issue 20; run it with real features, ``--weights FILE`` from ``benchmarks/standin.py``): the CPU
+preset's network trained, timed (wall and CPU, with the load average), and judged on the held-out photos by
+``benchmarks/judge.py``: the style distance to the artwork and the content distance, photo against output.
 
 ``training_section()``: the CPU training preset (``tutorial_style.realtime.train.PRESETS["cpu"]``): wall-clock
 time from the call to the returned network (VGG19 already loaded), the training loss at the end (mean of the last
@@ -44,6 +49,7 @@ from typing import Callable
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tutorial_style as ts  # noqa: E402
 from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
@@ -137,7 +143,7 @@ def stylisation_table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-TRAINING_LOSS = {"alpha": rt_train.ALPHA, "beta": rt_train.BETA, "tv_weight": rt_train.TV_WEIGHT,
+TRAINING_LOSS = {"alpha": rt_train.default_alpha(rt_train.PRESETS["cpu"]["size"]), "beta": rt_train.BETA, "tv_weight": rt_train.TV_WEIGHT,
                  "content_layers": rt_train.JOHNSON_CONTENT_LAYERS, "style_layers": ts.PAPER_STYLE_LAYERS}
 
 
@@ -215,18 +221,55 @@ def training_section(weights: str = "random", style: str = "mosaic", steps: int 
     return result
 
 
-SECTIONS = {"stylisation": stylisation_section, "training": training_section}
+def judged_section(weights: str = "random", style: str = "mosaic", steps: int | None = None, size: int = 256,
+                   picture: str | None = None) -> dict:  # fmt: skip
+    """Does the CPU preset's network stylise photos it never saw? The network trained with ``train.PRESETS["cpu"]``
+    (``train_network``'s defaults: the content weight ``train.default_alpha``), its time (wall and this process's
+    CPU time, with the load average), and the held-out photos at ``size`` px before (the photo) and after (the
+    network's output) as ``benchmarks/judge.py`` scores them: the style distance to the artwork and the content
+    distance to the photo. ``picture``: a PNG of photo | output for each held-out photo, to look at. Needs real
+    features (``--weights FILE``; ``benchmarks/standin.py``): with random weights nothing stylises."""
+    import os
+
+    from judge import Judge
+
+    preset = dict(rt_train.PRESETS["cpu"], **({"steps": steps} if steps else {}))
+    vgg = ts.get_vgg(weights, device="cpu")
+    load, wall, cpu = os.getloadavg()[0], time.perf_counter(), time.process_time()
+    network, _ = ts.train_network(style, weights=vgg, device="cpu", progress=False, **preset)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    judge, artwork = Judge(weights), ts.load_image(style, size=size)
+    result = {"preset": preset, "alpha": rt_train.default_alpha(preset["size"]), "weights": vgg.weights_info.label,
+              "threads": torch.get_num_threads(), "seconds": round(wall, 1), "cpu seconds": round(cpu, 1),
+              "load average at start, end": [round(load, 1), round(os.getloadavg()[0], 1)], "photos": {}}  # fmt: skip
+    row = []
+    for name, photo in rt_data.held_out_photos(size=size).items():
+        with torch.no_grad():
+            out = network.eval()(photo)
+        before, after = judge(photo, photo, artwork), judge(out, photo, artwork)
+        result["photos"][name] = {"style distance, photo": round(float(before["style"]), 3), "style distance, network": round(float(after["style"]), 3),
+                                  "content distance, network": round(float(after["content"]), 3)}  # fmt: skip
+        row += [photo, out]
+    if picture:
+        height = min(image.shape[-2] for image in row)
+        ts.save_image(torch.cat([ts.images.resize_to(image, (height, round(image.shape[-1] * height / image.shape[-2]))) for image in row], dim=-1), picture)
+    print(f"judged: {json.dumps(result)}", flush=True)
+    return result
+
+
+SECTIONS = {"stylisation": stylisation_section, "training": training_section, "judged": judged_section}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
+    parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=["stylisation", "training"])
     parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     parser.add_argument("--size", type=int, default=256, help="stylisation: the image's longer side (default 256)")
     parser.add_argument("--repeats", type=int, default=7, help="stylisation: timed runs per network (the median is kept)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch and ONNX Runtime (default: PyTorch's)")
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's; fewer for a quick look)")
     parser.add_argument("--evaluations", type=int, default=200, help="training: the optimisation's evaluations in the catch-up comparison")
+    parser.add_argument("--picture", help="judged: write the held-out photos and the network's outputs, side by side, to this PNG")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     args.weights = resolve_weights(args.weights)
@@ -238,6 +281,8 @@ def main(argv=None) -> int:
         if name == "stylisation":
             results[name] = stylisation_section(args.weights, size=args.size, repeats=args.repeats)
             print(stylisation_table(results[name]))
+        elif name == "judged":
+            results[name] = judged_section(args.weights, steps=args.steps, picture=args.picture)
         else:
             results[name] = training_section(args.weights, steps=args.steps, evaluations=args.evaluations)
     if args.json:

@@ -149,7 +149,9 @@ def _train_command(commands) -> None:
     p.add_argument("--batch", type=int, default=None, help="photos per step, per process (default: the preset's)")
     p.add_argument("--lr", type=float, default=None, help=f"Adam's learning rate (default {train.LR:g}, Johnson et al.'s)")
     content = ", ".join(train.JOHNSON_CONTENT_LAYERS)
-    p.add_argument("--alpha", type=float, default=None, help=f"content weight alpha (default {train.ALPHA:g}, on {content})")
+    p.add_argument("--alpha", type=float, default=None,
+                   help=f"content weight alpha, on {content} (default {train.ALPHA_AT_512:g} x 512^2 / size^2: "
+                   f"{train.default_alpha(train.PRESETS['cpu']['size']):.2g} at {train.PRESETS['cpu']['size']} px)")
     p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {train.BETA:g})")
     p.add_argument("--tv-weight", type=float, default=None, help=f"total-variation weight (default {train.TV_WEIGHT:g})")
     p.add_argument("--width", type=float, default=None, help="channel width of the network (default: the preset's; 1.0 is Johnson's)")

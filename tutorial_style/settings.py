@@ -48,13 +48,15 @@ ALPHA_AT_512 = 6e-8
 REFERENCE_PIXELS = 512 * 512
 
 
-def default_alpha(height: int, width: int) -> float:
-    """The content weight used when ``alpha`` is not given, for an image of ``height`` x ``width`` px (beta = 1).
+def default_alpha(height: int, width: int, at_512: float = ALPHA_AT_512) -> float:
+    """The content weight used when ``alpha`` is not given, for an image of ``height`` x ``width`` px (beta = 1):
+    ``at_512`` (the weight at 512 x 512 px) scaled with 1 / (pixel count). The real-time network's training scales its
+    own weight on relu2_2 the same way (``realtime/train.py``).
 
     >>> default_alpha(512, 512) == ALPHA_AT_512, default_alpha(256, 256) == 4 * ALPHA_AT_512
     (True, True)
     """
-    return ALPHA_AT_512 * REFERENCE_PIXELS / (height * width)
+    return at_512 * REFERENCE_PIXELS / (height * width)
 
 
 # Named settings for ``stylize(content, style, **PRESETS[name])``, the command line's ``--preset`` and the

@@ -304,7 +304,8 @@ class TrainingPanel(Panel):
         self.preview_view.value = png_bytes(torch.cat([self.preview_photo.cpu(), made]), min_side=160)
         from ..realtime import train
 
-        a, b = self.train_args.get("alpha", train.ALPHA), self.train_args.get("beta", train.BETA)
+        size = self.train_args.get("size", train.PRESETS["cpu"]["size"])
+        a, b = self.train_args.get("alpha", train.default_alpha(size)), self.train_args.get("beta", train.BETA)
         fig = plots.loss_curves_figure({"training": self.history}, self.vgg.weights_info, alpha=a, beta=b,
                                        title=f"Training: batch means per step ({self.style if isinstance(self.style, str) else 'style'})")
         self.plot_view.value = figure_png(fig, dpi=80)

@@ -33,6 +33,7 @@ from ..images import load_image, resize_to
 from ..layers import PAPER_STYLE_LAYERS, check_layer_list, min_input_size
 from ..objective import Objective
 from ..files import digest
+from .. import settings
 from ..settings import check_factor, check_whole
 from ..vgg import check_device, get_vgg, on_device, VGG19Features
 from ..weights import RandomWeightsWarning
@@ -40,13 +41,34 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data import PhotoDataset, batches_per_epoch, folder_photos, photo_loader, training_photos
 from .network import DEFAULT, StyleNetwork
 
-__all__ = ["train_network", "History", "PRESETS", "JOHNSON_CONTENT_LAYERS", "ALPHA", "BETA", "TV_WEIGHT", "LR", "CHECKPOINT_EVERY", "SEED"]
+__all__ = [
+    "train_network", "History", "PRESETS", "JOHNSON_CONTENT_LAYERS", "ALPHA_AT_512", "default_alpha", "BETA", "TV_WEIGHT", "LR",
+    "CHECKPOINT_EVERY", "SEED",
+]  # fmt: skip
 
 JOHNSON_CONTENT_LAYERS = ("relu2_2",)
-ALPHA = 1e-4
-"""Content weight alpha, on relu2_2. With :data:`BETA` = 1, alpha/beta = 1e-4: the paper's 1e-3 on relu4_2 carried
-to relu2_2, whose L_content is about 10 to 20 times larger for the same change of a 128 px photo (measured with
-random weights, normalised network: relu4_2 / relu2_2 = 0.05 to 0.12 for a grey, blurred or other image)."""
+ALPHA_AT_512 = 6e-8
+"""Content weight alpha on relu2_2 for 512 x 512 px crops (with :data:`BETA` = 1); :func:`default_alpha` scales it to
+the crop's size: 9.6e-7 at the CPU preset's 128 px. Chosen by measurement with real ImageNet features (the
+development stand-in, judged on the held-out photos at 256 px after 100 steps of the CPU preset; docs/performance.md):
+alpha = 1e-7 at 128 px lost the cat in mosaic tiles (content distance 2.3), 3e-6 mostly recoloured the photos (style
+distance 0.84 -> 0.71), 1e-6 stylised them and kept them recognisable (0.84 -> 0.55, content distance 1.1). The
+earlier 1e-4, the paper's alpha/beta carried over from random weights, returned the photos nearly unchanged."""
+
+
+def default_alpha(size: int) -> float:
+    """The content weight alpha for square crops of ``size`` px: :data:`ALPHA_AT_512` scaled with 1 / (pixels).
+
+    L_content (eq. 1) is a sum over the positions of relu2_2, so it grows with the pixel count, while the style
+    loss E_l (eq. 4) is normalised by M_l^2 and does not: the same balance of content and style needs alpha in
+    proportion to 1 / (pixels), the rule of the optimisation's default (``settings.default_alpha``, on relu4_2).
+
+    >>> default_alpha(512) == ALPHA_AT_512, round(default_alpha(128) / default_alpha(256), 6)
+    (True, 4.0)
+    """
+    return settings.default_alpha(size, size, at_512=ALPHA_AT_512)
+
+
 BETA = 1.0
 """Style weight beta, as in ``Settings``."""
 TV_WEIGHT = 1e-3
@@ -59,12 +81,12 @@ CHECKPOINT_EVERY = 100
 SEED = 0
 """The seed of the network's start, the photos' order and their crops."""
 
-# Named training settings. "cpu": meant to give a usable network within 10 minutes on a 2-core laptop at 128 px: one
-# step takes about 2.0 s on 2 idle cores, so 250 steps take about 8.5 minutes (benchmarks/realtime.py; see
-# docs/performance.md for what it reaches). "johnson": Johnson et al.'s run (256 px crops, batch 4, 40,000 steps, two epochs of
-# COCO), for a GPU and a large folder of photos.
+# Named training settings. "cpu": a network that visibly stylises photos it never saw, within 10 minutes on a 2-core
+# laptop: 300 steps of 2 crops of 128 px, about 0.8 s of CPU time a step (one thread; benchmarks/realtime.py --sections
+# judged; docs/performance.md has what it reaches, measured with real features). "johnson": Johnson et al.'s run
+# (256 px crops, batch 4, 40,000 steps, two epochs of COCO), for a GPU and a large folder of photos.
 PRESETS = {
-    "cpu": {"size": 128, "batch": 2, "steps": 250, **DEFAULT},
+    "cpu": {"size": 128, "batch": 2, "steps": 300, **DEFAULT},
     "johnson": {"size": 256, "batch": 4, "steps": 40_000, "width": 1.0, "blocks": 5},
 }
 
@@ -85,7 +107,7 @@ class History(list):
 
 def train_network(
     style, *, data=None, steps: int = PRESETS["cpu"]["steps"], size: int = PRESETS["cpu"]["size"],
-    batch: int = PRESETS["cpu"]["batch"], lr: float = LR, alpha: float = ALPHA, beta: float = BETA,
+    batch: int = PRESETS["cpu"]["batch"], lr: float = LR, alpha: float | None = None, beta: float = BETA,
     tv_weight: float = TV_WEIGHT, content_layers: Sequence[str] = JOHNSON_CONTENT_LAYERS,
     style_layers: Sequence[str] = PAPER_STYLE_LAYERS, width: float | None = None, blocks: int | None = None,
     network: StyleNetwork | None = None, weights="auto", device=None, callback: Callback | None = None,
@@ -100,8 +122,9 @@ def train_network(
     ``size`` px (per process, when distributed) and takes one Adam step at learning rate ``lr``.
 
     The loss: ``alpha`` L_content on ``content_layers`` (default Johnson's relu2_2), ``beta`` L_style on
-    ``style_layers`` (the paper's), ``tv_weight`` L_tv. Defaults: ``alpha=1e-4``, ``beta=1`` (the paper's
-    balance carried from relu4_2 to relu2_2: :data:`ALPHA`), ``tv_weight=1e-3`` (:data:`TV_WEIGHT`).
+    ``style_layers`` (the paper's), ``tv_weight`` L_tv. Defaults: ``alpha`` = :func:`default_alpha` of ``size``
+    (9.6e-7 at 128 px: L_content is a sum over positions, so alpha scales with 1 / pixels), ``beta=1``,
+    ``tv_weight=1e-3`` (:data:`TV_WEIGHT`).
     The defaults of ``steps``, ``size`` and ``batch`` are ``PRESETS["cpu"]``: minutes on a laptop.
 
     ``width``/``blocks`` size a new network (default :data:`~tutorial_style.realtime.network.DEFAULT`; Johnson's
@@ -236,8 +259,10 @@ def _checked(given: dict) -> dict:
         raise ValueError("style_layers is empty: a style network needs at least one style layer")
     smallest = max(min_input_size(args["content_layers"] + args["style_layers"]), 16)
     args["size"] = check_whole(given["size"], "size", f"a whole number of pixels, at least {smallest} for these layers", low=smallest)
+    if given["alpha"] is None:
+        args["alpha"] = default_alpha(args["size"])
     for name in ("alpha", "beta", "tv_weight"):
-        args[name] = check_factor(given[name], name)
+        args[name] = check_factor(args[name], name)
         if isinstance(args[name], tuple):
             raise ValueError(f"{name} must be one number, got {given[name]!r}")
     if not (isinstance(given["lr"], (int, float)) and not isinstance(given["lr"], bool) and 0 < given["lr"] < math.inf):
