@@ -1,0 +1,227 @@
+"""The web page (``python -m tutorial_style web``) in headless Chromium: the camera styled live, a known image styled as
+ONNX Runtime in Python styles it, threads when cross-origin isolated and one thread without, the service worker of
+static hosts, and the clear messages of a refused camera and an undecodable image.
+
+The camera is Chromium's fake one (``--use-fake-device-for-media-stream``); whether the page may use it is each
+tab's permission (granted, or not: refused). The network is a tiny slim one with random weights: what is checked is
+that the page computes what the network computes, not how the pictures look. ONNX Runtime Web's files come from
+``$TUTORIAL_STYLE_ORT_WEB`` (``.ci/run`` fetches them before the tests) or, read only, from the user's cache
+(``python -m tutorial_style web --fetch-runtime``); without them the tests are skipped, and fail under CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import CHROMIUM_ARGS, EXPECT_TIMEOUT_MS, find_chromium, skip_or_fail
+
+TOLERANCE = 1
+"""Largest difference allowed between a pixel of the page and ONNX Runtime's output in Python, in 0-255 steps. The
+network's floats agree to about 1e-6 (measured: the WebAssembly and the native ONNX Runtime run the same kernels),
+so the only difference is where the page's rounding to bytes falls on the other side of a half (measured: at most 1,
+in 0 to 0.1 % of the values)."""
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    from tutorial_style.realtime.web import runtime as rt
+
+    chosen = os.environ.get(rt.ENVIRONMENT, "").strip()
+    user_cache = Path.home() / ".cache" / "tutorial_style" / "onnxruntime-web" / rt.VERSION  # read, never written
+    for candidate in [chosen] if chosen else [user_cache]:
+        try:
+            return rt.find_runtime(candidate)
+        except rt.RuntimeMissing:
+            pass
+    skip_or_fail(
+        f"ONNX Runtime Web {rt.VERSION} is not here: run `python -m tutorial_style web --fetch-runtime` "
+        f"(it prints the folder) and set {rt.ENVIRONMENT} to that folder"
+    )
+
+
+@pytest.fixture(scope="module")
+def site(runtime, tmp_path_factory):
+    """The page with one tiny slim network (random weights, instance norms made non-trivial), as `web` builds it."""
+    pytest.importorskip("onnxruntime")
+    from tutorial_style.realtime import StyleNetwork, save_checkpoint
+    from tutorial_style.realtime.web import build_site, web_networks
+
+    torch.manual_seed(0)
+    net = StyleNetwork(width=0.25, blocks=1, separable=True)
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, torch.nn.InstanceNorm2d):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+    folder = tmp_path_factory.mktemp("web")
+    meta = {"style": "mosaic", "weights": "RANDOM weights (seed 0), not pretrained", "pretrained": False}
+    networks = web_networks([save_checkpoint(folder / "tiny.pt", net, meta)])
+    return build_site(networks, folder / "site", runtime=runtime, link=True)
+
+
+def _serve(site, isolated: bool):
+    from tutorial_style.realtime.web import make_server
+
+    server = make_server(site, "127.0.0.1", 0, isolated=isolated)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def urls(site):
+    """The page served with the isolation headers (as `web` serves it) and without (as a plain static host)."""
+    servers = {"isolated": _serve(site, True), "plain": _serve(site, False)}
+    try:
+        yield {name: f"http://127.0.0.1:{s.server_address[1]}/" for name, s in servers.items()}
+    finally:
+        for server in servers.values():
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("the Python package playwright is not installed")
+    executable = find_chromium()
+    if executable is None:
+        skip_or_fail("no Chromium found")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def tab(chromium, request, artifacts):
+    """A new tab in its own context, ``tab(camera=True, service_workers="block")``; page errors are collected and
+    fail the test, and the tab's last view is kept as a screenshot."""
+    opened, errors = [], []
+
+    def open_tab(camera: bool = True, service_workers: str = "block"):
+        context = chromium.new_context(permissions=["camera"] if camera else [], service_workers=service_workers,
+                                       accept_downloads=True)  # fmt: skip
+        context.set_default_timeout(EXPECT_TIMEOUT_MS)
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        opened.append((context, page))
+        return page
+
+    yield open_tab
+    for i, (context, page) in enumerate(opened):
+        try:
+            page.screenshot(path=str(artifacts / f"web-{request.node.name}-{i}.png"), timeout=15_000)
+        except Exception:  # noqa: BLE001 - a screenshot is a courtesy
+            pass
+        context.close()
+    assert errors == [], errors
+
+
+def state(page) -> dict:
+    return page.evaluate("window.tutorialStyle")
+
+
+def wait_for_frames(page, count: int, source: str = "camera") -> dict:
+    page.wait_for_function(
+        f"window.tutorialStyle && window.tutorialStyle.frames >= {count} && window.tutorialStyle.source.startsWith({source!r})"
+    )
+    return state(page)
+
+
+def test_the_camera_is_styled_live_on_several_threads_when_isolated(tab, urls):
+    page = tab()
+    page.goto(urls["isolated"] + "?threads=2&size=128")
+    now = wait_for_frames(page, 3)
+    assert now["isolated"] and page.evaluate("self.crossOriginIsolated") is True
+    assert now["backend"] == "wasm" and now["threads"] == 2  # headless Chromium has no WebGPU adapter here
+    assert (now["width"], now["height"]) == (128, 96)  # the fake camera's 640 x 480 at 128 px
+    assert len(page.workers) >= 2  # ONNX Runtime's worker and its second thread: more than one thread computes
+    assert "2 threads" in page.locator("#backend").inner_text()
+    page.wait_for_function("window.tutorialStyle.fps > 0")
+    assert "frames/s" in page.locator("#fps").inner_text()
+    assert state(page)["message"] == ""
+
+
+def _known_image(path: Path) -> np.ndarray:
+    """A 128 x 96 photo as a PNG: at the page's 128 px it is drawn pixel for pixel, so the page's input is known."""
+    from tutorial_style import load_image
+
+    array = (load_image("astronaut", size=128)[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)[:96]
+    Image.fromarray(array).save(path)
+    return array
+
+
+def test_a_styled_image_is_what_onnx_runtime_computes_in_python_and_the_snapshot_says_what_made_it(tab, urls, site, tmp_path):
+    from tutorial_style.realtime.export import onnx_session
+
+    photo = _known_image(tmp_path / "photo.png")
+    page = tab()
+    page.goto(urls["isolated"] + "?camera=off&size=128")
+    page.wait_for_function("window.tutorialStyle.ready")
+    page.set_input_files("#file", str(tmp_path / "photo.png"))
+    assert (wait_for_frames(page, 1, "image"))["width"] == 128
+    pixels = page.evaluate(
+        "(() => { const c = document.getElementById('view');"
+        " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); })()"
+    )
+    got = np.array(pixels, dtype=np.int16).reshape(96, 128, 4)
+    assert (got[..., 3] == 255).all()
+    model = json.loads((site / "networks.json").read_text())["networks"][0]["file"]
+    images = (photo.astype(np.float32) / 255).transpose(2, 0, 1)[None]
+    expected = onnx_session(site / model).run(None, {"images": images})[0][0].transpose(1, 2, 0) * 255
+    difference = np.abs(got[..., :3] - expected)
+    assert difference.max() <= TOLERANCE + 0.5, f"largest difference {difference.max():.3f} (0-255)"
+    assert expected.std() > 5  # a picture with structure, not a flat one that any bug would match
+
+    with page.expect_download() as download:
+        page.click("#snapshot")
+    assert download.value.suggested_filename == "tiny-128x96.png"
+    download.value.save_as(tmp_path / "snapshot.png")
+    snapshot = Image.open(tmp_path / "snapshot.png")
+    assert snapshot.width == 480 and snapshot.height > 96 + 3 * 14  # the picture and its three lines of caption
+    message = state(page)["message"]
+    assert "tiny" in message and "128 x 96 px" in message and "RANDOM weights" in message
+
+
+def test_without_isolation_the_page_runs_on_one_thread(tab, urls):
+    page = tab(service_workers="block")  # a static host without headers, and no service worker to add them
+    page.goto(urls["plain"] + "?size=128")
+    now = wait_for_frames(page, 2)
+    assert page.evaluate("self.crossOriginIsolated") is False and now["threads"] == 1
+    assert "not cross-origin isolated" in page.locator("#backend").inner_text()
+    assert now["message"] == ""
+
+
+def test_on_a_static_host_the_service_worker_isolates_the_page(tab, urls):
+    page = tab(service_workers="allow")
+    page.goto(urls["plain"] + "?threads=2&size=128")
+    page.wait_for_function("self.crossOriginIsolated === true && window.tutorialStyle && window.tutorialStyle.frames >= 1")
+    assert state(page)["threads"] == 2
+
+
+def test_a_refused_camera_and_an_undecodable_image_are_clear_messages_and_the_page_goes_on(tab, urls, tmp_path):
+    page = tab(camera=False)
+    page.goto(urls["isolated"] + "?size=128")
+    page.wait_for_function("window.tutorialStyle && window.tutorialStyle.message !== ''")
+    assert "camera permission was refused" in state(page)["message"] and "choose or drop an image" in state(page)["message"]
+    assert page.locator("#message").is_visible()
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a picture" * 10)
+    page.set_input_files("#file", str(tmp_path / "broken.png"))
+    page.wait_for_function("window.tutorialStyle.message.includes('cannot be decoded')")
+    assert "broken.png" in state(page)["message"] and state(page)["frames"] == 0
+    _known_image(tmp_path / "photo.png")
+    page.set_input_files("#file", str(tmp_path / "photo.png"))
+    wait_for_frames(page, 1, "image")
+    assert state(page)["message"] == ""
