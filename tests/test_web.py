@@ -99,7 +99,7 @@ def test_int8_quantisation_makes_a_smaller_model_that_stylises_like_the_float_on
     torch.manual_seed(0)
     fp32 = export_onnx(StyleNetwork(width=0.5, blocks=1), tmp_path / "net.onnx")
     int8 = quantize_int8(fp32, tmp_path / "int8.onnx", images=calibration_images(size=48, count=3))
-    assert int8.stat().st_size * 2.5 < fp32.stat().st_size
+    assert int8.stat().st_size * 2 < fp32.stat().st_size
     image = calibration_images(size=40, count=1)[0]
     a = onnx_session(fp32).run(None, {"images": image})[0]
     b = onnx_session(int8).run(None, {"images": image})[0]
