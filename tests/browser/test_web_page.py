@@ -23,11 +23,11 @@ from PIL import Image
 
 from conftest import CHROMIUM_ARGS, EXPECT_TIMEOUT_MS, find_chromium, skip_or_fail
 
-TOLERANCE = 1
-"""Largest difference allowed between a pixel of the page and ONNX Runtime's output in Python, in 0-255 steps. The
-network's floats agree to about 1e-6 (measured: the WebAssembly and the native ONNX Runtime run the same kernels),
-so the only difference is where the page's rounding to bytes falls on the other side of a half (measured: at most 1,
-in 0 to 0.1 % of the values)."""
+TOLERANCE = 0.5 + 255 * 1e-4
+"""Largest difference allowed between a pixel of the page (a byte) and ONNX Runtime's output in Python (a float times
+255). The page rounds to bytes: 0.5 of it. The rest allows the floats of ONNX Runtime Web (WebAssembly) and of the
+native ONNX Runtime to differ by 1e-4, the export's own tolerance against PyTorch. Measured here: 0.5005 at most
+(the floats agree to about 2e-6), and 0.035 % of the bytes one step off the rounded float."""
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +182,7 @@ def test_a_styled_image_is_what_onnx_runtime_computes_in_python_and_the_snapshot
     images = (photo.astype(np.float32) / 255).transpose(2, 0, 1)[None]
     expected = onnx_session(site / model).run(None, {"images": images})[0][0].transpose(1, 2, 0) * 255
     difference = np.abs(got[..., :3] - expected)
-    assert difference.max() <= TOLERANCE + 0.5, f"largest difference {difference.max():.3f} (0-255)"
+    assert difference.max() <= TOLERANCE, f"largest difference {difference.max():.4f} (0-255)"
     assert expected.std() > 5  # a picture with structure, not a flat one that any bug would match
 
     with page.expect_download() as download:
