@@ -3,7 +3,8 @@
 The page runs the network with ONNX Runtime Web (Microsoft's npm package ``onnxruntime-web``, MIT licence): a small
 JavaScript module and a WebAssembly build of ONNX Runtime. The page never loads them from a CDN, so it works in a
 workshop without internet. They are not shipped inside the tutorial's wheel either: the WebAssembly files take 44 MB
-(15 MB for the CPU build, 29 MB for the WebGPU build; 11 MB compressed), ten times the rest of the package. Instead
+(15 MB for the CPU build, 29 MB for the WebGPU build; 11 MB compressed), twelve times the tutorial's whole wheel
+(0.9 MB). Instead
 :func:`runtime_dir` fetches the pinned version once from the npm registry (the 35 MB package, with ``npm pack`` when
 npm is installed, else by HTTPS) and keeps the six files the page uses in the tutorial's cache. The package's
 SHA-512 is checked against :data:`INTEGRITY`, the registry's own record of this version, so that a damaged or
