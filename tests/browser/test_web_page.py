@@ -48,11 +48,9 @@ def runtime():
 
 
 @pytest.fixture(scope="module")
-def site(runtime, tmp_path_factory):
-    """The page with one tiny slim network (random weights, instance norms made non-trivial), as `web` builds it."""
-    pytest.importorskip("onnxruntime")
+def checkpoint(tmp_path_factory):
+    """A tiny slim network (random weights, instance norms made non-trivial)."""
     from tutorial_style.realtime import StyleNetwork, save_checkpoint
-    from tutorial_style.realtime.web import build_site, web_networks
 
     torch.manual_seed(0)
     net = StyleNetwork(width=0.25, blocks=1, separable=True)
@@ -61,10 +59,17 @@ def site(runtime, tmp_path_factory):
             if isinstance(module, torch.nn.InstanceNorm2d):
                 module.weight.uniform_(0.5, 1.5)
                 module.bias.uniform_(-0.5, 0.5)
-    folder = tmp_path_factory.mktemp("web")
     meta = {"style": "mosaic", "weights": "RANDOM weights (seed 0), not pretrained", "pretrained": False}
-    networks = web_networks([save_checkpoint(folder / "tiny.pt", net, meta)])
-    return build_site(networks, folder / "site", runtime=runtime, link=True)
+    return save_checkpoint(tmp_path_factory.mktemp("net") / "tiny.pt", net, meta)
+
+
+@pytest.fixture(scope="module")
+def site(runtime, checkpoint, tmp_path_factory):
+    """The page with the tiny network, as `web` builds it (exported to ONNX once, into the tests' private cache)."""
+    pytest.importorskip("onnxruntime")
+    from tutorial_style.realtime.web import build_site, web_networks
+
+    return build_site(web_networks([checkpoint]), tmp_path_factory.mktemp("web") / "site", runtime=runtime, link=True)
 
 
 def _serve(site, isolated: bool):
@@ -225,3 +230,28 @@ def test_a_refused_camera_and_an_undecodable_image_are_clear_messages_and_the_pa
     page.set_input_files("#file", str(tmp_path / "photo.png"))
     wait_for_frames(page, 1, "image")
     assert state(page)["message"] == ""
+
+
+def test_the_web_command_serves_the_page_with_the_isolation_headers_and_stops_on_ctrl_c(site, checkpoint, runtime):
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    env = {**os.environ, "TUTORIAL_STYLE_ORT_WEB": str(runtime), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "tutorial_style", "web", str(checkpoint), "--port", "0"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()  # the export is cached (the site fixture made it): this is quick
+        assert line.startswith("serving tiny at http://127.0.0.1:"), line + server.stderr.read() if server.poll() is not None else line
+        url = line.split(" at ", 1)[1].split()[0]
+        with urllib.request.urlopen(url + "networks.json", timeout=30) as response:
+            assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+            assert json.loads(response.read())["networks"][0]["name"] == "tiny"
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+        assert server.returncode == 0 and "stopped" in out and "Traceback" not in err
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
