@@ -8,7 +8,7 @@ The page (``python -m tutorial_style web``'s, served the same way, cross-origin 
 Chromium with a fake camera (``--use-fake-device-for-media-stream``, 640 x 480, so a working size of 256 px is a
 256 x 192 frame). For each network, precision, size and thread count a fresh tab opens the page
 (``?network=...&size=...&threads=...&backend=wasm``), waits for ``--warmup`` styled frames, then counts the frames
-finished in ``--seconds``: the page's own loop, camera frame to canvas (drawing, conversion to floats and back,
+finished in ``--seconds``; ``--rounds R`` measures every row R times, in turn, and reports the medians: the page's own loop, camera frame to canvas (drawing, conversion to floats and back,
 ONNX Runtime Web's run). ``network ms`` is the median time of the run alone, as the page measures it. Next to it,
 ONNX Runtime in Python on the same model, the same frame size and the same number of threads: 1 / median time of
 one run (``--seconds`` of runs after a warm-up).
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precisions", nargs="+", choices=["fp32", "int8"], default=["fp32", "int8"])
     parser.add_argument("--seconds", type=float, default=6.0, help="measuring time per row, after the warm-up")
     parser.add_argument("--warmup", type=int, default=5, help="styled frames before measuring")
+    parser.add_argument("--rounds", type=int, default=1, help="measure every row this many times, in turn; report the medians")
     parser.add_argument("--runtime", default=None, help="ONNX Runtime Web's files (default: the cache; see `web --runtime`)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -140,28 +141,52 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=executable, args=flags, headless=True)
             try:
-                for net in networks:
-                    for size in args.sizes:
-                        for threads in args.threads:
-                            load = os.getloadavg()[0]
-                            url = f"{base}?network={net.name}&size={size}&threads={threads}&backend=wasm"
-                            row = {"network": net.name.removesuffix("-int8"), "precision": net.precision, "size": size,
-                                   "threads": threads, "model MB": net.model.stat().st_size / 1e6}  # fmt: skip
-                            try:
-                                row.update(page_fps(browser, url, args.seconds, args.warmup))
-                            except Exception as e:  # one failed row is reported, the others still run
-                                row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-                            row["python fps"] = python_fps(net.model, frame_size(size), threads, min(args.seconds, 3.0))
-                            row["load"] = (load + os.getloadavg()[0]) / 2
-                            rows.append(row)
-                            print(json.dumps(row), flush=True)
+                for round_ in range(args.rounds):  # each row once per round, in turn: a change of load touches all alike
+                    for net in networks:
+                        for size in args.sizes:
+                            for threads in args.threads:
+                                row = measure(browser, base, net, size, threads, args)
+                                row["round"] = round_
+                                rows.append(row)
+                                print(json.dumps(row), flush=True)
             finally:
                 browser.close()
                 server.shutdown()
-    print(table(rows))
+    print(table(medians(rows)))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 1 if any("error" in r for r in rows) else 0
+
+
+def measure(browser, base: str, net, size: int, threads: int, args) -> dict:
+    """One row: the page's frames per second, and ONNX Runtime's in Python, for a network, a size, a thread count."""
+    load = os.getloadavg()[0]
+    url = f"{base}?network={net.name}&size={size}&threads={threads}&backend=wasm"
+    row = {"network": net.name.removesuffix("-int8"), "precision": net.precision, "size": size, "threads": threads,
+           "model MB": net.model.stat().st_size / 1e6}  # fmt: skip
+    try:
+        row.update(page_fps(browser, url, args.seconds, args.warmup))
+    except Exception as e:  # one failed row is reported, the others still run
+        row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    row["python fps"] = python_fps(net.model, frame_size(size), threads, min(args.seconds, 3.0))
+    row["load"] = (load + os.getloadavg()[0]) / 2
+    return row
+
+
+def medians(rows: list[dict]) -> list[dict]:
+    """One row per (network, precision, size, threads): the median of its rounds' numbers."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["network"], r["precision"], r["size"], r["threads"]), []).append(r)
+    merged = []
+    for group in groups.values():
+        row = dict(group[0])
+        for key in ("fps", "network ms", "python fps", "load"):
+            values = [r[key] for r in group if key in r]
+            if values:
+                row[key] = statistics.median(values)
+        merged.append(row)
+    return merged
 
 
 def table(rows: list[dict]) -> str:

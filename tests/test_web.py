@@ -230,3 +230,13 @@ def test_export_web_writes_the_static_folder(tmp_path, checkpoint, capsys):
     assert json.loads((out / "networks.json").read_text())["networks"][0]["name"] == "slim"
     assert main(["export", str(checkpoint), "--web", str(out), "--runtime", str(runtime)]) == 0  # an earlier page is replaced
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ort-files", "page"]  # no staging folder left behind
+
+
+def test_an_onnx_model_is_served_as_it_is_and_says_that_it_does_not_record_what_trained_it(tmp_path, checkpoint):
+    pytest.importorskip("onnxruntime")
+    exported = web_networks([checkpoint])[0].model  # the cached export of the checkpoint
+    copy = tmp_path / "mosaic.onnx"
+    copy.write_bytes(exported.read_bytes())
+    (net,) = web_networks([copy])
+    assert (net.name, net.model, net.precision) == ("mosaic", copy, "fp32")
+    assert "not recorded" in net.trained and net.pretrained is None

@@ -69,7 +69,8 @@ def site(runtime, checkpoint, tmp_path_factory):
     pytest.importorskip("onnxruntime")
     from tutorial_style.realtime.web import build_site, web_networks
 
-    return build_site(web_networks([checkpoint]), tmp_path_factory.mktemp("web") / "site", runtime=runtime, link=True)
+    networks = web_networks([checkpoint, checkpoint])  # two styles for the picker: tiny and tiny-2 (one export, cached)
+    return build_site(networks, tmp_path_factory.mktemp("web") / "site", runtime=runtime, link=True)
 
 
 def _serve(site, isolated: bool):
@@ -156,7 +157,11 @@ def test_the_camera_is_styled_live_on_several_threads_when_isolated(tab, urls):
     assert "2 threads" in page.locator("#backend").inner_text()
     page.wait_for_function("window.tutorialStyle.fps > 0")
     assert "frames/s" in page.locator("#fps").inner_text()
-    assert state(page)["message"] == ""
+    page.select_option("#network", label="tiny-2 (fp32)")  # another style, and another size, while the camera runs
+    page.select_option("#size", "192")
+    frames = state(page)["frames"]
+    page.wait_for_function(f"window.tutorialStyle.network === 'tiny-2' && window.tutorialStyle.width === 192 && window.tutorialStyle.frames > {frames + 2}")
+    assert state(page)["message"] == "" and "tiny-2" in page.locator("#made-by").inner_text()
 
 
 def _known_image(path: Path) -> np.ndarray:

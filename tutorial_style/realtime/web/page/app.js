@@ -72,7 +72,6 @@ async function loadRuntime() {
 }
 
 async function useNetwork(index) {
-  await inflight;
   const net = networks[index];
   const options = { executionProviders: [state.backend], graphOptimizationLevel: "all" };
   let next;
@@ -83,11 +82,14 @@ async function useNetwork(index) {
     state.backend = "wasm"; // WebGPU failed on this device: the same module runs on WebAssembly too (not proxied)
     next = await ort.InferenceSession.create(net.file, { ...options, executionProviders: ["wasm"] });
   }
-  const old = session;
-  [session, current, state.network] = [next, net, net.name];
-  if (old) await old.release();
-  finished.length = 0;
-  showInfo();
+  inflight = inflight.then(async () => { // between two frames: no frame runs on a released session
+    const old = session;
+    [session, current, state.network] = [next, net, net.name];
+    if (old) await old.release();
+    finished.length = 0;
+    showInfo();
+  });
+  await inflight;
 }
 
 function wireControls() {
