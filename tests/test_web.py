@@ -213,6 +213,8 @@ def test_a_file_that_is_not_a_network_is_a_one_line_error(tmp_path, capsys, kind
 def test_export_needs_onnx_or_web_and_keeps_a_folder_of_other_files(tmp_path, checkpoint, capsys):
     assert main(["export", str(checkpoint)]) == 2
     assert "--onnx" in one_line_error(capsys)
+    assert main(["export", str(checkpoint), "--onnx", str(tmp_path / "n.onnx"), "--int8"]) == 2
+    assert "--web" in one_line_error(capsys) and not (tmp_path / "n.onnx").exists()
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     assert main(["export", str(checkpoint), "--web", str(tmp_path / "mine")]) == 2

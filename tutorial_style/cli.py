@@ -339,7 +339,8 @@ def _export_command(commands) -> None:
         help="write a trained style network as an ONNX model, for phones and other devices",
         description="Write NET.pt (a network trained with `train`) as an ONNX model with dynamic batch, height and width, "
         "and check it with ONNX Runtime against PyTorch. Needs onnx, onnxscript and onnxruntime "
-        '(pip install "tutorial_style[realtime]").',
+        '(pip install "tutorial_style[realtime]"). With --web DIR: the web page of `web` with this network, as a static '
+        "folder for any HTTPS host.",
     )  # fmt: skip
     p.add_argument("network", metavar="NET.pt", help="the trained network's checkpoint")
     p.add_argument("--onnx", metavar="OUT.onnx", default=None, help="where to write the ONNX model")
@@ -359,6 +360,8 @@ def _export(args) -> int:
         raise ValueError("export needs --onnx OUT.onnx (the model) or --web DIR (the web page), or both")
     if args.onnx is None and args.opset is not None:
         raise ValueError("--opset applies to --onnx; the web page uses the exporter's default")
+    if args.web is None and (args.int8 or args.runtime is not None):
+        raise ValueError("--int8 and --runtime apply to --web DIR (the web page); give --web, or leave them out")
     if args.onnx is None:
         return _export_web(args)
     network = load_network(args.network)
