@@ -4,7 +4,8 @@ Static quantisation stores each convolution's weights as 8-bit integers (a scale
 on a few calibration photos, the range of the activations that enter each convolution, so that they are rounded to
 8 bits at run time too. The weights take a quarter of the space, so the default network's file shrinks from 2.0 to
 0.7 MB; the slim one's from 0.41 to 0.33 MB (its few weights were a small part of the file). Whether it is faster
-depends on the runtime's int8 kernels: measured in the browser by benchmarks/web.py, it is not (docs/performance.md). Only the convolutions
+depends on the runtime's int8 kernels: measured in the browser by benchmarks/web.py, it is no faster, and slower for the
+slim network (docs/performance.md). Only the convolutions
 are quantised: instance normalisation, the sigmoid and the padding stay in float32, where 8 bits would visibly
 band the image.
 """
