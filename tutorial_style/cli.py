@@ -453,6 +453,7 @@ def _export_web(args) -> int:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:  # built beside it, then swapped in: an interrupted export leaves the earlier folder whole
         build_site(networks, staging, runtime=args.runtime)
+        staging.chmod(0o755)  # mkdtemp's folder is private; a web server may run as another user
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
