@@ -94,20 +94,14 @@ def urls(site):
 
 
 @pytest.fixture(scope="module")
-def chromium():
+def chromium(browser):
+    """A second headless Chromium with a fake camera, launched by the session's Playwright (the ``browser`` fixture's:
+    one thread runs one Playwright; ``browser`` also skips, or fails under CI, when Chromium or Playwright is missing)."""
+    chromium = browser.browser_type.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"])
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the Python package playwright is not installed")
-    executable = find_chromium()
-    if executable is None:
-        skip_or_fail("no Chromium found")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.fixture
