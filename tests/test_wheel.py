@@ -93,3 +93,13 @@ def test_the_wheel_holds_every_module_of_the_checkout(installed):
     ours = {str(p.relative_to(package)) for p in package.rglob("*.py")}
     assert ours <= shipped, f"modules missing from the wheel (add their package to pyproject.toml): {sorted(ours - shipped)}"
     run(python, "-c", "from tutorial_style.notebook import widgets, plots, checks; import tutorial_style.controls", cwd=elsewhere, env=env)
+
+
+def test_the_wheel_holds_the_web_page_and_its_size_stays_small(installed, tmp_path):
+    """The page's files are package data (realtime/web/page/); ONNX Runtime Web is not shipped (fetched once)."""
+    python, venv, elsewhere, env = installed
+    code = "from tutorial_style.realtime.web.site import PAGE, PAGE_FILES; print(PAGE); print(all((PAGE / f).is_file() for f in PAGE_FILES))"
+    folder, found = run(python, "-c", code, cwd=elsewhere, env=env).stdout.split()
+    assert Path(folder).resolve().is_relative_to(venv.resolve()) and found == "True"
+    (wheel,) = (venv.parent / "dist").glob("tutorial_style-*.whl")
+    assert wheel.stat().st_size < 3e6  # the bundled pictures and the code (0.9 MB); no 15-45 MB of WebAssembly

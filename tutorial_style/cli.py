@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_command in (
         _stylize_command, _fetch_weights_command, _images_command, _precompute_command, _doctor_command,
-        _train_command, _export_command,
+        _train_command, _export_command, _web_command,
     ):  # fmt: skip
         add_command(commands)
     return parser
@@ -142,7 +142,8 @@ def _train_command(commands) -> None:
     p.add_argument("style", help="style image: a file or a bundled name (see `images`)")
     p.add_argument("-o", "--output", required=True, help="the network checkpoint to write (e.g. net.pt)")
     p.add_argument("--data", metavar="DIR", default=None, help="a folder of your photos, searched recursively (default: the bundled photos)")
-    presets = "; ".join(f"{n}: {v['steps']} steps of {v['batch']} x {v['size']} px, width {v['width']}" for n, v in train.PRESETS.items())
+    presets = "; ".join(f"{n}: {v['steps']} steps of {v['batch']} x {v['size']} px, width {v['width']}"
+                        + (", separable (the web page's slim network)" if v.get("separable") else "") for n, v in train.PRESETS.items())
     p.add_argument("--preset", choices=list(train.PRESETS), default="cpu", help=f"default cpu, minutes on a laptop ({presets})")
     p.add_argument("--steps", type=int, default=None, help="training steps in all (default: the preset's); with --resume, the total to reach")
     p.add_argument("--size", type=int, default=None, help="side of the square training crops in pixels (default: the preset's)")
@@ -300,7 +301,7 @@ def _train(args) -> int:
         raise ValueError(f"{str(output)!r} already exists; pass --resume to continue training it, or choose another -o")
     options = {**TRAINING[args.preset], **_given(args, "steps", "size", "batch", "lr", "alpha", "beta", "tv_weight", "width", "blocks", "seed")}
     if args.resume:  # the checkpoint's network is continued: its width and blocks, unless asked otherwise
-        options = {k: v for k, v in options.items() if k not in ("width", "blocks") or k in _given(args, "width", "blocks")}
+        options = {k: v for k, v in options.items() if k not in ("width", "blocks", "separable") or k in _given(args, "width", "blocks")}
     network, history = train_network(
         args.style, data=args.data, weights=args.weights, device=args.device, checkpoint=output,
         checkpoint_every=args.checkpoint_every, resume=args.resume, **options,
@@ -341,11 +342,15 @@ def _export_command(commands) -> None:
         help="write a trained style network as an ONNX model, for phones and other devices",
         description="Write NET.pt (a network trained with `train`) as an ONNX model with dynamic batch, height and width, "
         "and check it with ONNX Runtime against PyTorch. Needs onnx, onnxscript and onnxruntime "
-        '(pip install "tutorial_style[realtime]").',
+        '(pip install "tutorial_style[realtime]"). With --web DIR: the web page of `web` with this network, as a static '
+        "folder for any HTTPS host.",
     )  # fmt: skip
     p.add_argument("network", metavar="NET.pt", help="the trained network's checkpoint")
-    p.add_argument("--onnx", required=True, metavar="OUT.onnx", help="where to write the ONNX model")
+    p.add_argument("--onnx", metavar="OUT.onnx", default=None, help="where to write the ONNX model")
     p.add_argument("--opset", type=int, default=None, help="ONNX operator set (default: the exporter's)")
+    p.add_argument("--web", metavar="DIR", default=None,
+                   help="write the web page with this network as a static folder, for any HTTPS host (see `web`)")  # fmt: skip
+    _add_web_options(p)
     p.set_defaults(run=_export)
 
 
@@ -354,11 +359,113 @@ def _export(args) -> int:
     from .realtime.export import export_onnx
     from .realtime.stylize import trained_with
 
+    if args.onnx is None and args.web is None:
+        raise ValueError("export needs --onnx OUT.onnx (the model) or --web DIR (the web page), or both")
+    if args.onnx is None and args.opset is not None:
+        raise ValueError("--opset applies to --onnx; the web page uses the exporter's default")
+    if args.web is None and (args.int8 or args.runtime is not None):
+        raise ValueError("--int8 and --runtime apply to --web DIR (the web page); give --web, or leave them out")
+    if args.onnx is None:
+        return _export_web(args)
     network = load_network(args.network)
     print(f"network {args.network} ({network.extra_repr()}), trained with {trained_with(getattr(network, 'meta', None))}")
     path = export_onnx(network, args.onnx, opset=args.opset)
     size = path.stat().st_size / 1e6
     print(f"saved {path} ({size:.1f} MB; input 'images' (batch, 3, height, width) in [0, 1]; checked against PyTorch with ONNX Runtime)")
+    return _export_web(args) if args.web is not None else 0
+
+
+def _web_command(commands) -> None:
+    p = commands.add_parser(
+        "web",
+        help="serve a web page that styles the webcam live with trained networks (ONNX Runtime Web)",
+        description="Serve a page that runs NET (a checkpoint from `train`, exported to ONNX on the fly, or an .onnx model) on "
+        "the camera, live, in the browser: ONNX Runtime Web on WebGPU where the browser has it, else WebAssembly on "
+        "several threads. Several networks give a style picker. Browsers allow the camera only on https:// or on "
+        "localhost (the default host); `export NET.pt --web DIR` writes the page for an HTTPS host. Ctrl-C stops.",
+    )  # fmt: skip
+    p.add_argument("networks", nargs="*", metavar="NET", help="checkpoints (.pt) or ONNX models (.onnx); one style each")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to serve on (default 127.0.0.1, this machine; 0.0.0.0 also serves the network, where phones "
+                        "allow the camera only over https)")  # fmt: skip
+    p.add_argument("--fetch-runtime", action="store_true",
+                   help="fetch ONNX Runtime Web into the cache now (once, from the npm registry) and print its folder")  # fmt: skip
+    _add_web_options(p)
+    p.set_defaults(run=_web)
+
+
+def _add_web_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--int8", action="store_true", help="add an int8-quantised copy of each network to the page")
+    p.add_argument("--runtime", metavar="PATH", default=None,
+                   help="ONNX Runtime Web's files: a folder or the npm package's .tgz (default: the cache, fetched once; "
+                        "or $TUTORIAL_STYLE_ORT_WEB)")  # fmt: skip
+
+
+def _web(args) -> int:
+    import json
+    import tempfile
+
+    from .realtime.web import build_site, make_server, runtime_dir, web_networks
+
+    if args.fetch_runtime:
+        print(runtime_dir(args.runtime))
+        if not args.networks:
+            return 0
+    if not (0 <= args.port <= 65535):
+        raise ValueError(f"--port must be from 0 to 65535, got {args.port}")
+    if not args.networks:
+        raise ValueError("web needs at least one network: a checkpoint NET.pt (`train` writes one) or an ONNX model NET.onnx")
+    with tempfile.TemporaryDirectory(prefix="tutorial_style_web_") as folder:
+        server = make_server(folder, args.host, args.port)  # a port in use fails now, before any export
+        try:
+            build_site(web_networks(args.networks, int8=args.int8), folder, runtime=args.runtime, link=True)
+        except BaseException:
+            server.server_close()
+            raise
+        host, port = server.server_address[:2]
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        names = ", ".join(n["name"] for n in json.loads((Path(folder) / "networks.json").read_text())["networks"])
+        print(f"serving {names} at http://{shown}:{port}/ (cross-origin isolated: several threads); open it in a browser, Ctrl-C stops")
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print("note: over the network (http://THIS-MACHINE:PORT/) phones allow no camera, only images; for the camera put "
+                  "`export NET.pt --web DIR` on an https host (README: The web page)")  # fmt: skip
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("stopped")
+        finally:
+            server.server_close()
+    return 0
+
+
+def _export_web(args) -> int:
+    import shutil
+    import tempfile
+
+    from .files import prepare_output
+    from .realtime.web import build_site, web_networks
+
+    target = Path(args.web)
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"--web {args.web!r} is a file; give a folder for the page")
+    if target.is_dir() and any(target.iterdir()) and not (target / "networks.json").is_file():
+        raise ValueError(f"--web {args.web!r} is a folder with other files in it; give a new or empty folder (or an earlier page's)")
+    prepare_output(target / ".probe")  # the folder can be written: fail now, not after the export
+    networks = web_networks([args.network], int8=args.int8)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:  # built beside it, then swapped in: an interrupted export leaves the earlier folder whole
+        build_site(networks, staging, runtime=args.runtime)
+        staging.chmod(0o755)  # mkdtemp's folder is private; a web server may run as another user
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file()) / 1e6
+    print(f"wrote the web page to {target}/ ({size:.0f} MB: the page, {len(networks)} network(s), ONNX Runtime Web); "
+          f"put the folder on an https host (README: The web page), or try it here: python -m http.server -d {target} 8000")  # fmt: skip
     return 0
 
 

@@ -11,6 +11,8 @@ phones. Here a feed-forward network learns to do the optimisation's job, trained
 ``video.py``: ... and to the frames of a video (:func:`stylize_video`; needs PyAV).
 ``export.py``: a trained network as an ONNX model for phones and other devices (:func:`export_onnx`; needs onnx).
 ``optional.py``: those optional packages, imported when needed (``pip install "tutorial_style[realtime]"``).
+``quantize.py``: an exported model with int8 convolutions (:func:`~tutorial_style.realtime.quantize.quantize_int8`).
+``web/``: the web page that runs a network on the camera in the browser (``python -m tutorial_style web``).
 """
 
 from .checkpoint import CheckpointError, load_checkpoint, load_network, save_checkpoint

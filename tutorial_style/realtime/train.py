@@ -39,7 +39,7 @@ from ..vgg import check_device, get_vgg, on_device, VGG19Features
 from ..weights import RandomWeightsWarning
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data import PhotoDataset, batches_per_epoch, folder_photos, photo_loader, training_photos
-from .network import DEFAULT, StyleNetwork
+from .network import DEFAULT, SLIM, StyleNetwork
 
 __all__ = [
     "train_network", "History", "PRESETS", "JOHNSON_CONTENT_LAYERS", "ALPHA_AT_512", "default_alpha", "BETA", "TV_WEIGHT", "LR",
@@ -89,6 +89,9 @@ PRESETS = {
     "cpu": {"size": 128, "batch": 2, "steps": 300, **DEFAULT},
     "johnson": {"size": 256, "batch": 4, "steps": 40_000, "width": 1.0, "blocks": 5},
 }
+# "web": the web page's slim network (network.SLIM, depthwise separable), trained as "cpu" is; each step is a little
+# faster than "cpu"'s (the loss, VGG19's passes, costs most of a step).
+PRESETS["web"] = {**{k: v for k, v in PRESETS["cpu"].items() if k not in DEFAULT}, **SLIM}
 
 Callback = Callable[[int, dict, StyleNetwork], "bool | None"]
 
@@ -110,7 +113,7 @@ def train_network(
     batch: int = PRESETS["cpu"]["batch"], lr: float = LR, alpha: float | None = None, beta: float = BETA,
     tv_weight: float = TV_WEIGHT, content_layers: Sequence[str] = JOHNSON_CONTENT_LAYERS,
     style_layers: Sequence[str] = PAPER_STYLE_LAYERS, width: float | None = None, blocks: int | None = None,
-    network: StyleNetwork | None = None, weights="auto", device=None, callback: Callback | None = None,
+    separable: bool | None = None, network: StyleNetwork | None = None, weights="auto", device=None, callback: Callback | None = None,
     checkpoint: str | os.PathLike | None = None, checkpoint_every: int = CHECKPOINT_EVERY, resume: bool = False, seed: int = SEED,
     progress: bool = True,
 ) -> tuple[StyleNetwork, History]:  # fmt: skip
@@ -127,8 +130,8 @@ def train_network(
     ``tv_weight=1e-3`` (:data:`TV_WEIGHT`).
     The defaults of ``steps``, ``size`` and ``batch`` are ``PRESETS["cpu"]``: minutes on a laptop.
 
-    ``width``/``blocks`` size a new network (default :data:`~tutorial_style.realtime.network.DEFAULT`; Johnson's
-    is width 1.0); ``network`` trains a given one instead. ``weights``: VGG19's, as everywhere (random weights
+    ``width``/``blocks``/``separable`` size a new network (default :data:`~tutorial_style.realtime.network.DEFAULT`;
+    Johnson's is width 1.0; the web page's slim one, ``PRESETS["web"]``, is separable); ``network`` trains a given one instead. ``weights``: VGG19's, as everywhere (random weights
     are warned about loudly: the network then learns an untrained network's idea of style, not a real one).
 
     ``callback(step, losses, network)`` is called after every step (for live previews); returning False stops
@@ -269,8 +272,8 @@ def _checked(given: dict) -> dict:
         raise ValueError(f"lr must be a positive number (Adam's learning rate; Johnson et al. use {LR:g}), got {given['lr']!r}")
     if given["callback"] is not None and not callable(given["callback"]):
         raise ValueError(f"callback must be a function callback(step, losses, network), got {given['callback']!r}")
-    if given["network"] is not None and (given["width"] is not None or given["blocks"] is not None):
-        raise ValueError("give either network or width/blocks, not both")
+    if given["network"] is not None and any(given[k] is not None for k in ("width", "blocks", "separable")):
+        raise ValueError("give either network or width/blocks/separable, not both")
     if given["resume"] and given["checkpoint"] is None:
         raise ValueError("resume=True needs checkpoint=PATH, the checkpoint to continue")
     args["device"] = check_device(given["device"])
@@ -284,7 +287,7 @@ def _start(args: dict, network: StyleNetwork | None):
         if network is None:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(args["seed"])
-                config = {k: v for k, v in (("width", args["width"]), ("blocks", args["blocks"])) if v is not None}
+                config = {k: args[k] for k in ("width", "blocks", "separable") if args[k] is not None}
                 network = StyleNetwork(**{**DEFAULT, **config})
         return 0, network, None, []
     path = args["checkpoint"]
@@ -293,8 +296,8 @@ def _start(args: dict, network: StyleNetwork | None):
     if not isinstance(training, dict) or "optimizer" not in training:
         raise CheckpointError(f"checkpoint {str(path)!r} has no training state to resume (it holds only a network); train a new one")
     config = entry["network"]["config"]
-    wanted = {"width": args["width"], "blocks": args["blocks"]}
-    clash = {k: v for k, v in wanted.items() if v is not None and float(v) != float(config[k])}
+    wanted = {"width": args["width"], "blocks": args["blocks"], "separable": args["separable"]}
+    clash = {k: v for k, v in wanted.items() if v is not None and float(v) != float(config.get(k, False))}
     if clash:
         raise ValueError(f"checkpoint {str(path)!r} holds a network with {config}, not {clash}; leave width/blocks out to resume it")
     step = int(training["step"])
