@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import ipywidgets as w
+import numpy as np
 import torch
 from torch import nn
 
@@ -581,15 +582,16 @@ def flicker_figure(clip: torch.Tensor, stylings: Mapping[str, torch.Tensor], flo
 
     rows = {"input": clip, **stylings}
     fig, axes = plots.subplots(len(rows), 3, figsize=(9.6, 3.2 * len(rows)), squeeze=False)
-    top = None
     maps = {label: flicker_map(frames[frame - 1], frames[frame], flows[frame - 1]) for label, frames in rows.items()}
-    top = max(float(m.max()) for m in maps.values()) or 1.0
+    # One colour scale for all the maps, up to the 99th percentile of their pixels: a few bright pixels (at the
+    # border, at occlusions) would otherwise leave everything else black.
+    top = float(np.percentile(np.concatenate([m.ravel() for m in maps.values()]), 99)) or 1.0
     for ax_row, (label, frames) in zip(axes, rows.items()):
         error = warping_error(clip, frames, flows=flows).mean
         for ax, image, title in ((ax_row[0], frames[frame - 1], f"{label}: frame {frame - 1}"), (ax_row[1], frames[frame], f"frame {frame}")):
             ax.imshow(plots.to_numpy_image(image))
             ax.set_title(title, fontsize=plots.TEXT_PT)
-        ax_row[2].imshow(maps[label], cmap="magma", vmin=0, vmax=top)
+        ax_row[2].imshow(maps[label], cmap="magma", vmin=0, vmax=top)  # the same scale in every row
         ax_row[2].set_title(f"flicker map; warping error {error:.2e}", fontsize=plots.TEXT_PT)
         for ax in ax_row:
             ax.axis("off")
