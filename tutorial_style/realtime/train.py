@@ -110,8 +110,9 @@ Callback = Callable[[int, dict, StyleNetwork], "bool | None"]
 
 
 class History(list):
-    """The loss history: one dict per step, ``{"step", "content", "style", "tv", "total"}`` (batch means, over
-    every process when distributed), ``content`` and ``style`` unweighted as in ``stylize``'s history.
+    """The loss history: one dict per step, ``{"step", "content", "style", "tv", "total"}`` and ``"temporal"`` when
+    trained with the temporal term (batch means, over every process when distributed), ``content`` and ``style``
+    unweighted as in ``stylize``'s history.
 
     ``interrupted`` is True when Ctrl-C or the callback stopped the run; ``weights_label`` says which VGG19
     weights the losses were measured with.
