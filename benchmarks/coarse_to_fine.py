@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tutorial_style as ts  # noqa: E402
 from benchmarks.run import delivered_loss  # noqa: E402
+from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 
 
 def _sync(device):
@@ -67,8 +68,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256], help="the pyramid's sizes, the last = --size")
     parser.add_argument("--steps", type=int, nargs="+", default=[150, 50], help="the pyramid's evaluations per size")
     parser.add_argument("--single-steps", type=int, default=200, help="evaluations of the single run at the full size")
-    parser.add_argument("--weights", default="random")
+    parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     args = parser.parse_args(argv)
+    args.weights = resolve_weights(args.weights)
     if args.sizes[-1] != args.size:
         parser.error("the last of --sizes must be --size")
     where = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else f"CPU {platform.machine()}, {torch.get_num_threads()} threads"

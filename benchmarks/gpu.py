@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import tutorial_style as ts  # noqa: E402
 from benchmarks import coarse_to_fine, precision  # noqa: E402
 from benchmarks.run import time_baseline, torchvision_features  # noqa: E402
+from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from tutorial_style import tradeoff  # noqa: E402
 
 # Ways to run our stylize, none of which needs a change to the package: precision, the network's weights in
@@ -51,7 +52,8 @@ VARIANTS = {
     "bf16 channels_last": ("bf16", True, False),
     "bf16 channels_last autotuned": ("bf16", True, True),
 }
-FIG3_RATIOS = (1e-5, 1e-4, 1e-3, 1e-2)  # the paper's Fig. 3 columns; its rows are tradeoff.layer_sets()
+FIG3_COLUMNS = tradeoff.COLUMNS[:4]  # four columns, as the paper's Fig. 3; its rows are tradeoff.layer_sets()
+WEIGHTS = "random"  # --weights: speed does not depend on them, the losses of section 2 do
 
 
 def _sync(device):
@@ -74,7 +76,7 @@ def seconds_per_step(content, style, vgg, steps, device, **settings) -> float:
 
 def per_evaluation(device, size, steps, baseline=True) -> dict:
     """Milliseconds per evaluation (median after warm-up) and peak memory, baseline and ours."""
-    vgg = ts.get_vgg("random", device=device)
+    vgg = ts.get_vgg(WEIGHTS, device=device)
     content, style = ts.load_image("astronaut", size=size).to(device), ts.load_image("mosaic", size=size).to(device)
     row = {"size": size, "pixels": list(content.shape[-2:])}
     if baseline:
@@ -97,7 +99,7 @@ def per_evaluation(device, size, steps, baseline=True) -> dict:
 def precision_check(device, size, steps) -> dict:
     """bf16 against fp32 and against fp32's own yardsticks (benchmarks/precision.py), from the content image and
     from noise; every returned image scored in fp32."""
-    vgg = ts.get_vgg("random", device=device)
+    vgg = ts.get_vgg(WEIGHTS, device=device)
     content, style = ts.load_image("astronaut", size=size).to(device), ts.load_image("mosaic", size=size).to(device)
     return {"size": size, "steps": steps, "rows": precision.compare(content, style, vgg, steps, device)}
 
@@ -108,7 +110,7 @@ def host_syncs(device, size, steps) -> dict:
     divided by ``steps`` is the number of syncs per step of the loop (meant to be 0)."""
     if device.type != "cuda":
         return {"skipped": "not a CUDA device"}
-    vgg = ts.get_vgg("random", device=device)
+    vgg = ts.get_vgg(WEIGHTS, device=device)
     content, style = ts.load_image("astronaut", size=size).to(device), ts.load_image("mosaic", size=size).to(device)
     counts, first = [], []
     for n in (2, 2 + steps):
@@ -127,10 +129,10 @@ def host_syncs(device, size, steps) -> dict:
 
 def fig3_grid(device, size, steps) -> dict:
     """Notebook 06's grid with the paper's Fig. 3 shape: one batched stylize call per row, nothing cached."""
-    vgg = ts.get_vgg("random", device=device)
+    vgg = ts.get_vgg(WEIGHTS, device=device)
     _sync(device)
     start = time.perf_counter()
-    grid = tradeoff.tradeoff_grid("astronaut", "mosaic", size=size, steps=steps, ratios=FIG3_RATIOS, weights=vgg,
+    grid = tradeoff.tradeoff_grid("astronaut", "mosaic", size=size, steps=steps, columns=FIG3_COLUMNS, weights=vgg,
                                   device=device, cache=False, progress=False)  # fmt: skip
     _sync(device)
     rows, cols = grid.shape
@@ -183,7 +185,7 @@ def realtime_training(device, size: int, batch: int, steps: int) -> dict:
 
     if not hasattr(ts, "train_network"):
         raise RuntimeError("ts.train_network is not in this checkout (it comes with the training code of issue 15)")
-    vgg = ts.get_vgg("random", device=device)
+    vgg = ts.get_vgg(WEIGHTS, device=device)
     rows = []
     for name, config in (("default", DEFAULT), ("Johnson", JOHNSON)):
         times = []
@@ -210,7 +212,10 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--out", default="benchmark-results", help="folder for gpu.json and gpu.md")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes and step counts: checks that every section runs")
+    parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     args = parser.parse_args(argv)
+    global WEIGHTS
+    WEIGHTS = resolve_weights(args.weights)
     device = torch.device(args.device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
 BUDGET_MINUTES = 20  # per notebook, on 2 cores
 
@@ -81,7 +84,10 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="TUTORIAL_STYLE_QUICK=1, as the tests")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds one cell may take (default 3600)")
     parser.add_argument("--out", default="notebook_times.md", help="where to write the table")
+    parser.add_argument("--weights", default=None, help=f"TUTORIAL_STYLE_WEIGHTS for the kernels: {WEIGHTS_HELP}")
     args = parser.parse_args(argv)
+    if args.weights:
+        os.environ["TUTORIAL_STYLE_WEIGHTS"] = resolve_weights(args.weights)
 
     paths = sorted(NOTEBOOKS.glob("*.ipynb"))
     if args.names:

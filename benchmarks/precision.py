@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tutorial_style as ts  # noqa: E402
 from benchmarks.run import delivered_loss  # noqa: E402
+from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 
 NUDGE = 1e-6
 STARTS = ("content", "noise")
@@ -87,8 +88,9 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--weights", default="random", help="random (default: no download needed), imagenet, auto or a file")
+    parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     args = parser.parse_args(argv)
+    args.weights = resolve_weights(args.weights)
     device = torch.device(args.device)
     vgg = ts.get_vgg(args.weights, device=device)
     content = ts.load_image("astronaut", size=args.size).to(device)

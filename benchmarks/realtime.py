@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tutorial_style as ts  # noqa: E402
+from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from tutorial_style.objective import Objective  # noqa: E402
 from tutorial_style.realtime import data as rt_data, train as rt_train  # noqa: E402
 from tutorial_style.realtime.network import DEFAULT, JOHNSON  # noqa: E402
@@ -262,7 +263,7 @@ SECTIONS = {"stylisation": stylisation_section, "training": training_section, "j
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=["stylisation", "training"])
-    parser.add_argument("--weights", default="random", help="random (default: no download needed), imagenet, auto or a file")
+    parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     parser.add_argument("--size", type=int, default=256, help="stylisation: the image's longer side (default 256)")
     parser.add_argument("--repeats", type=int, default=7, help="stylisation: timed runs per network (the median is kept)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch and ONNX Runtime (default: PyTorch's)")
@@ -271,6 +272,7 @@ def main(argv=None) -> int:
     parser.add_argument("--picture", help="judged: write the held-out photos and the network's outputs, side by side, to this PNG")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
+    args.weights = resolve_weights(args.weights)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"# CPU {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")

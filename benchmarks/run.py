@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tutorial_style as ts  # noqa: E402
 from benchmarks.baseline import run_baseline  # noqa: E402
+from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from tutorial_style.vgg import LAYERS  # noqa: E402
 
 
@@ -98,11 +99,13 @@ def main(argv=None) -> int:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--memory", action="store_true", help="also measure peak CPU memory per size (slow)")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--weights", default="random", help=f"{WEIGHTS_HELP}; speed does not depend on them")
     args = parser.parse_args(argv)
 
     device = torch.device(args.device)
-    vgg = ts.get_vgg("random", device=device)
-    features = torchvision_features(ts.VGG19Features(weights="random", pooling="max", normalize=None), device)
+    weights = resolve_weights(args.weights)
+    vgg = ts.get_vgg(weights, device=device)
+    features = torchvision_features(ts.VGG19Features(weights=weights, pooling="max", normalize=None), device)
     variants = {"ours fp32": {}, "ours bf16": {"precision": "bf16"}}
     where = torch.cuda.get_device_name(0) if device.type == "cuda" else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
     print(f"# device: {device} ({where}); torch {torch.__version__}; {args.steps} evaluations, median of gaps, best of {args.repeats}")

@@ -60,6 +60,16 @@ class StandinError(RuntimeError):
     """The stand-in cannot be built or fails its checks; the message says why."""
 
 
+def resolve_weights(weights: str) -> str:
+    """A benchmark's ``--weights``: ``"standin"`` is this stand-in's path (built if needed); anything else is what
+    ``weights=`` takes (``random``, ``imagenet``, ``auto`` or a file) and is returned as it is."""
+    return str(standin_path()) if weights == "standin" else weights
+
+
+WEIGHTS_HELP = ("random, imagenet, auto, a file, or standin: real ImageNet features through the development stand-in "
+                "(benchmarks/standin.py)")
+
+
 def standin_path(download: bool = True) -> Path:
     """The stand-in file: ``$TUTORIAL_STYLE_STANDIN`` if set, else built once into the cache folder and reused.
 

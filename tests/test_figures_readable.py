@@ -119,7 +119,7 @@ def test_the_live_loss_plot_is_drawn_at_the_width_it_is_shown(weights):
 def test_grid_figure(weights):
     sets = tradeoff.layer_sets()
     grid = tradeoff.TradeoffGrid(
-        images=rand(len(sets), 5, 3, 64, 64), ratios=tradeoff.RATIOS, layer_sets=sets, content_image=rand(1, 3, 64, 64),
+        images=rand(len(sets), 5, 3, 64, 64), ratios=tradeoff.default_ratios(64, 64), layer_sets=sets, content_image=rand(1, 3, 64, 64),
         style_image=rand(1, 3, 64, 64), weights=weights, content_loss=torch.ones(len(sets), 5),
         style_losses=torch.ones(len(sets), 5, 5), breakdown_layers=tuple(layers.PAPER_STYLE_LAYERS), settings={"steps": 70},
     )  # fmt: skip

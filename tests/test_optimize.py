@@ -33,7 +33,8 @@ def test_defaults_follow_the_paper():
     params = inspect.signature(stylize).parameters
     assert params["content_layers"].default == PAPER_CONTENT_LAYERS
     assert params["style_layers"].default == PAPER_STYLE_LAYERS
-    assert params["alpha"].default / params["beta"].default == pytest.approx(1e-3)
+    # alpha: measured for our network and scaled with the pixel count (settings.py says why the paper's 1e-3 is not it)
+    assert params["alpha"].default is None and params["beta"].default == 1.0
     assert (params["pooling"].default, params["normalize"].default) == ("avg", "paper")
     assert (params["optimizer"].default, params["init"].default) == ("lbfgs", "noise")
 

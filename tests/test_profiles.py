@@ -126,7 +126,7 @@ def test_the_paper_profile_is_the_papers_512_px_and_500_steps():
         assert (paper[key]["SIZE"], paper[key]["STEPS"]) == (512, 500)
     assert (paper["05"]["STUDIO_SIZE"], paper["05"]["STUDIO_PRESET"]) == (512, "paper")
     assert paper["06"]["GRID"] == {**tradeoff.grid_settings(quick=False), "init": "noise"}
-    assert (len(paper["06"]["GRID"]["layer_sets"]), len(paper["06"]["GRID"]["ratios"])) == (5, 5)
+    assert (len(paper["06"]["GRID"]["layer_sets"]), len(paper["06"]["GRID"]["columns"])) == (5, 5)
 
 
 def test_notebook_08_trains_johnsons_network_on_a_gpu_and_the_slimmer_default_on_a_laptop():
@@ -153,7 +153,7 @@ def test_the_quick_and_paper_grids_are_the_ones_precompute_makes():
 def test_the_laptop_grid_is_the_fast_preset_on_every_row_and_column():
     grid = profiles.SETTINGS["06"]["laptop"]["GRID"]
     assert (grid["init"], grid["steps"]) == ("content", 70)
-    assert grid["ratios"] == tradeoff.RATIOS and grid["layer_sets"] == tradeoff.layer_sets()
+    assert grid["columns"] == tradeoff.COLUMNS and grid["layer_sets"] == tradeoff.layer_sets()
     assert grid["size"] < 512
 
 

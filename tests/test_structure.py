@@ -150,7 +150,7 @@ def test_the_old_notebook_module_names_still_work():
 
 
 # Each default has one home: Settings' fields (and PRESETS) for a run, train.py's constants for a style network's
-# training. The modules that show or restate a default read it from there (settings.default, default_ratio).
+# training. The modules that show or restate a default read it from there (settings.default, default_alpha).
 RESTATED = {1e-3, 1e-4, 0.02, "avg", "simple", "lbfgs"}  # alpha, train.ALPHA and LR, ADAM_LR, pooling, masks, optimizer
 READERS = ("cli", "notebook.studio", "notebook.explorers", "notebook.panels", "notebook.plots", "notebook.realtime",
            "notebook.controls")  # fmt: skip

@@ -98,7 +98,8 @@ def test_studio_runs_with_the_chosen_settings(studio, monkeypatch):
     assert result is studio.result and len(result.history) == 3 and not result.interrupted
     assert studio.preview.value != before and png_size(studio.preview.value)[0] > 0
     assert studio.live.plot_view.value != curves_before  # the loss curves were drawn over the placeholder
-    assert seen["alpha"] == pytest.approx(1e-2) and seen["beta"] == 1.0
+    # the slider is a multiple of the default alpha/beta for the content image's size
+    assert seen["alpha"] == pytest.approx(1e-2 * tutorial_style.default_alpha(*seen["content"].shape[-2:])) and seen["beta"] == 1.0
     assert seen["content_layers"] == ("relu2_2",)
     assert seen["style_layers"] == ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     # w_l renormalised over the ticked layers, as stylize's and the grid's sum to 1: 0.5 against 0.2 x 3
@@ -130,7 +131,8 @@ def test_studio_style_weights_are_renormalised_over_the_ticked_layers(net, relu1
     if relu1_1 is None:
         assert weights == pytest.approx({n: 1 / 3 for n in ticked})  # what stylize and the grid use
     expected = tutorial_style.stylize(
-        load_image("chelsea", size=32), load_image("swirls", size=32), alpha=float(panel.ratio.value), beta=1.0,
+        load_image("chelsea", size=32), load_image("swirls", size=32), beta=1.0,
+        alpha=float(panel.ratio.value) * tutorial_style.default_alpha(*load_image("chelsea", size=32).shape[-2:]),
         content_layers=(panel.content_layer.value,), style_layers=tuple(ticked), style_weights=weights, steps=2,
         init=panel.init.value, optimizer=panel.optimizer.value, weights=net, progress=False,
     )  # fmt: skip

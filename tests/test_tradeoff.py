@@ -209,7 +209,7 @@ def test_bad_arguments_are_clear_errors():
 def test_settings_and_rows():
     assert layer_sets()[0] == ("relu1_1",) and len(layer_sets()[-1]) == 5
     full, quick = grid_settings(quick=False), grid_settings(quick=True)
-    assert (full["size"], full["steps"], len(full["ratios"]), len(full["layer_sets"])) == (512, 500, 5, 5)
+    assert (full["size"], full["steps"], len(full["columns"]), len(full["layer_sets"])) == (512, 500, 5, 5)
     assert quick["size"] < full["size"] and quick["steps"] < full["steps"]
 
 

@@ -24,7 +24,7 @@ from .objective import Objective
 from .realtime import CheckpointError, StyleNetwork, load_network, train_network
 from .optimize import StyleTransferResult, minimize, reconstruct_content, reconstruct_style, stylize
 from .scale import mix_scales
-from .settings import PRESETS, Settings
+from .settings import PRESETS, Settings, default_alpha
 from .vgg import VGG19Features, default_device, get_vgg
 from .weights import RandomWeightsWarning, WeightsError, WeightsUnavailableError, fetch_imagenet_weights, load_weights
 
@@ -70,6 +70,7 @@ __all__ = [
     "default_device",
     "get_vgg",
     "PRESETS",
+    "default_alpha",
     "StyleNetwork",
     "load_network",
     "train_network",

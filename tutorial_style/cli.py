@@ -15,7 +15,7 @@ from pathlib import Path
 from .controls.colour import COLOR_MODES
 from .controls.masks import MASK_METHODS
 from .layers import POOLINGS
-from .settings import ADAM_LR, INITS, OPTIMIZERS, PRECISIONS, PRESETS, Settings, default
+from .settings import ADAM_LR, ALPHA_AT_512, INITS, OPTIMIZERS, PRECISIONS, PRESETS, Settings, default, default_alpha
 
 __all__ = ["main", "build_parser"]
 
@@ -63,8 +63,10 @@ def _stylize_command(commands) -> None:
     p.add_argument("--preset", choices=list(PRESETS), default=None,
                    help=f"default fast, about a minute at {STYLIZE_SIZE} px on a laptop ({presets}); --steps and --init override it")  # fmt: skip
     p.add_argument("--steps", type=int, nargs="+", default=None, help="loss-and-gradient evaluations (default: the preset's); with --sizes, one per size")
-    p.add_argument("--alpha", type=float, default=None, help=f"content weight alpha (default {default('alpha')})")
-    p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {default('beta')}; the paper's alpha/beta = 1e-3)")
+    p.add_argument("--alpha", type=float, default=None, help=(
+        f"content weight alpha (default: {ALPHA_AT_512:g} at 512 x 512 px, scaled with 1 / the pixel count, e.g. "
+        f"{default_alpha(256, 256):g} at 256 px; the paper's alpha/beta = 1e-3 belongs to its own network)"))
+    p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {default('beta')})")
     p.add_argument("--init", choices=list(INITS), default=None, help="start image (default: the preset's)")
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help=f"default: {default('optimizer')}, the paper's")
     p.add_argument("--lr", type=float, default=None, help=f"Adam's learning rate (with --optimizer adam; default {ADAM_LR})")

@@ -13,10 +13,10 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Callable, Iterator, Mapping
 
 __all__ = ["cache_dir", "atomic_write", "prepare_output", "OutputPathError", "load_cache", "save_cache", "caller_stacklevel",
-           "load_tensors", "reason"]
+           "load_tensors", "reason", "digest", "check_input_file"]
 
 
 class OutputPathError(ValueError):
@@ -87,6 +87,53 @@ def save_cache(path: Path, entry: dict, what: str) -> None:
             torch.save(entry, f)
     except (OSError, ValueError) as e:
         warnings.warn(f"could not cache {what} in {str(path)!r} ({e}); it will be computed again next time", stacklevel=2)
+
+
+def digest(value) -> str:
+    """A short fingerprint (16 hex digits of a sha256) of a tensor's shape and values, or of a ``{name: tensor}``
+    dict's names and values, as float32 on the CPU: the one digest that keys caches (the trade-off grid's rows, the
+    normalisation), names an init tensor in a run's record, identifies weights and a checkpoint's style image.
+
+    >>> import torch
+    >>> digest(torch.ones(2, 2)) == digest(torch.ones(2, 2, dtype=torch.float64)), digest(torch.ones(4)) == digest(torch.ones(2, 2))
+    (True, False)
+    """
+    import hashlib
+
+    import torch
+
+    h = hashlib.sha256()
+    if isinstance(value, Mapping):  # a state dict: each name, then its values (the names fix the shapes)
+        for key in sorted(value):
+            h.update(str(key).encode())
+            h.update(value[key].detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    else:
+        t = value.detach().to("cpu", torch.float32).contiguous()
+        h.update(repr(tuple(t.shape)).encode() + t.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def check_input_file(path: str | os.PathLike, what: str, error: type[Exception] = ValueError, fix: str = "") -> Path:
+    """``path`` (``~`` expanded) if it names a file with something in it, else ``error`` in one line naming ``what``
+    and the file, why, and ``fix``: the one check of an input file before it is read (weights, checkpoints, videos).
+
+    >>> check_input_file("/no/such/file.pt", "checkpoint", fix="Train one first.")
+    Traceback (most recent call last):
+    ...
+    ValueError: checkpoint '/no/such/file.pt': no such file. Train one first.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        why = "is a folder, not a file"
+    elif not path.exists():
+        why = "no such file"
+    elif not path.is_file():
+        why = "is not a regular file"
+    elif path.stat().st_size == 0:
+        why = "is empty (0 bytes)"
+    else:
+        return path
+    raise error(f"{what} {str(path)!r}: {why}. {fix}".strip())
 
 
 def load_tensors(path: str | os.PathLike, error: type[Exception], what: str, fix: str):

@@ -105,7 +105,7 @@ def load_image(source: ImageSource, size: int | None = None) -> torch.Tensor:
         with warnings.catch_warnings():
             # Pillow warns about very large images before it refuses them; we report the refusal.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with opener() as f, Image.open(f, formats=_formats()) as img:
+            with opener() as f, Image.open(f, formats=readable_formats()) as img:
                 img.seek(0)  # first frame of an animation
                 shape = _shown_shape(img)  # before draft() and reduce() shrink it: the result's size follows this
                 if size is not None and img.format in ("JPEG", "MPO"):  # MPO: phone JPEGs with extra pictures
@@ -187,7 +187,9 @@ def _opener(source):
     return name, lambda: open(path, "rb")
 
 
-def _formats() -> list[str]:
+def readable_formats() -> list[str]:
+    """The formats of :data:`FORMATS` that this Pillow can read, for ``Image.open(..., formats=...)``: what
+    ``load_image`` reads, and what counts as a photo in a folder of training photos."""
     Image.init()  # register every plugin first: Image.open(formats=...) fails on a name not yet registered
     return [f for f in FORMATS if f in Image.OPEN]  # AVIF, JPEG2000 ... only where Pillow was built with them
 

@@ -71,7 +71,9 @@ def stylize(content, style, settings: Settings | None = None, *, content_masks=N
     ``seed``, ``pooling``, ``normalize``, ``precision``, ``tv_weight``) are keywords, or a
     :class:`~tutorial_style.Settings`;
     their defaults are the paper's: content on relu4_2, style on relu1_1 ... relu5_1 with w_l = 1/5, average
-    pooling, the normalised network, alpha/beta = 1e-3, 500 L-BFGS evaluations from white noise.
+    pooling, the normalised network, 500 L-BFGS evaluations from white noise; but alpha (beta = 1) is measured
+    for our network and scaled with the image's pixel count, ``default_alpha(H, W)`` (``settings.py`` says why
+    the paper's alpha/beta = 1e-3 does not carry over). ``result.settings["alpha"]`` is the alpha used.
 
     ``alpha``/``beta`` may hold B numbers (a row of the trade-off): one call then returns B images. ``weights``
     is a source name or path (see ``weights.py``) or a ready :class:`VGG19Features` (never modified: it is
@@ -152,7 +154,6 @@ def _transfer(content, style, settings: Settings, weights, device, callback, pro
     h, w = stages[-1][0].shape[-2:]
     warn_if_costly(h, w, settings.batch, settings.total_steps, settings.optimizer, device)
     vgg = on_device(given, device) if given is not None else get_vgg(weights, settings.pooling, settings.normalize, device)
-    alpha, beta = settings.factors(device)
     history, interrupted, offset = [], False, 0
     for k, (photo, steps) in enumerate(stages):
         sized = [resize_to(s, photo.shape[-2:]) for s in styles]  # the paper's: the artwork at the photo's size
@@ -160,6 +161,7 @@ def _transfer(content, style, settings: Settings, weights, device, callback, pro
         # coarse-to-fine: each stage after the first starts from the previous stage's result, upsampled
         init = settings.init if k == 0 else resize_to(image, photo.shape[-2:])
         x = _initial_image(init, settings, net_content, net_styles[0] if net_styles else None, device)
+        alpha, beta = settings.factors(*photo.shape[-2:], device=device)  # the default alpha depends on the size
         objective = Objective.for_images(
             vgg, net_content, net_styles or None, content_layers=settings.content_layers,
             style_layers=settings.style_layers, style_weights=settings.style_weights, alpha=alpha, beta=beta,
@@ -181,7 +183,8 @@ def _transfer(content, style, settings: Settings, weights, device, callback, pro
             break
     if settings.precision == "bf16":
         _warn_if_no_step_improved(history)
-    record = {**settings.as_dict(), "pooling": vgg.pooling, "normalize": vgg.normalize, "device": str(device)}
+    record = {**settings.as_dict(), "alpha": settings.alpha_for(*photo.shape[-2:]), "pooling": vgg.pooling,
+              "normalize": vgg.normalize, "device": str(device)}  # alpha: the last stage's, as used
     return StyleTransferResult(finish(image), history, interrupted, vgg.weights_info, record)
 
 

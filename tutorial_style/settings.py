@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import inspect
 import math
 from dataclasses import dataclass
@@ -24,14 +23,41 @@ import torch
 
 from .controls.colour import COLOR_MODES
 from .controls.masks import MASK_METHODS
+from .files import digest
 from .layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layer_list, check_network_options, min_input_size
 
-__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "with_settings", "default", "default_ratio"]
+__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "ALPHA_AT_512", "default_alpha", "with_settings",
+           "default", "check_factor", "check_whole"]  # fmt: skip
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("noise", "content", "style")
 PRECISIONS = ("fp32", "bf16")  # bf16: the network's convolutions in bfloat16; Gram matrices and losses stay float32
 ADAM_LR = 0.02  # Adam's learning rate unless told, in pixel units ([0, 1] images): about 5 grey levels per step
+
+# The content weight alpha when none is given (beta = 1), chosen by measurement with real ImageNet features
+# (benchmarks/alpha.py; docs/performance.md). Two things keep the paper's alpha/beta = 1e-3 from carrying over:
+# - The ratio belongs to the paper's own network, its normalised Caffe VGG19, which is no longer available. With
+#   ours (the same normalisation on torchvision's weights and the bundled images), alpha/beta = 1e-3 leaves the
+#   photo unchanged. The authors' later PyTorch code (leongatys/PytorchNeuralStyleTransfer) uses mean-squared
+#   errors with style weights 1e3 / N_l^2: in the paper's terms about alpha/beta = 7e-7 at 512 px, not 1e-3.
+# - L_content (eq. 1) is a sum over the content layer's positions and grows with the number of pixels, while E_l
+#   (eq. 4) is divided by M_l^2 and does not. One alpha therefore weighs content 4 x more at 512 px than at 256 px.
+# So the default is ALPHA_AT_512 for a 512 x 512 image (the paper's size) and scales with 1 / (pixel count):
+# default_alpha(h, w). The equations stay the paper's; an alpha given by the caller is used as it is.
+ALPHA_AT_512 = 6e-8
+REFERENCE_PIXELS = 512 * 512
+
+
+def default_alpha(height: int, width: int, at_512: float = ALPHA_AT_512) -> float:
+    """The content weight used when ``alpha`` is not given, for an image of ``height`` x ``width`` px (beta = 1):
+    ``at_512`` (the weight at 512 x 512 px) scaled with 1 / (pixel count). The real-time network's training scales its
+    own weight on relu2_2 the same way (``realtime/train.py``).
+
+    >>> default_alpha(512, 512) == ALPHA_AT_512, default_alpha(256, 256) == 4 * ALPHA_AT_512
+    (True, True)
+    """
+    return at_512 * REFERENCE_PIXELS / (height * width)
+
 
 # Named settings for ``stylize(content, style, **PRESETS[name])``, the command line's ``--preset`` and the
 # studio's preset menu. "paper": the paper's run, 500 L-BFGS evaluations from white noise. "fast": a result to
@@ -49,8 +75,10 @@ class Settings:
     """The settings of one style-transfer run; the defaults are the paper's.
 
     alpha, beta
-        the weights of L_content and L_style (eq. 7); the paper's ratio alpha/beta is 1e-3. Either may be a
-        list or 1-D tensor of B numbers: one run then optimises B images side by side (a row of the trade-off).
+        the weights of L_content and L_style (eq. 7). Either may be a list or 1-D tensor of B numbers: one run
+        then optimises B images side by side (a row of the trade-off). ``alpha=None`` (the default) takes
+        :func:`default_alpha` of the image's size, measured with real ImageNet features; the paper's own
+        alpha/beta = 1e-3 belongs to its network and leaves the photo almost unchanged with ours (see above).
     content_layers, style_layers
         where content and style are matched: relu4_2, and relu1_1 ... relu5_1 (the paper's "conv4_2", ...).
     style_weights
@@ -92,7 +120,7 @@ class Settings:
     ValueError: steps must be a positive whole number of evaluations, got 0
     """
 
-    alpha: float | tuple[float, ...] = 1e-3
+    alpha: float | tuple[float, ...] | None = None
     beta: float | tuple[float, ...] = 1.0
     content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
     style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
@@ -113,8 +141,8 @@ class Settings:
 
     def __post_init__(self):
         put = object.__setattr__  # frozen: each field is normalised once, here
-        put(self, "alpha", _factor(self.alpha, "alpha"))
-        put(self, "beta", _factor(self.beta, "beta"))
+        put(self, "alpha", None if self.alpha is None else check_factor(self.alpha, "alpha"))
+        put(self, "beta", check_factor(self.beta, "beta"))
         put(self, "content_layers", check_layer_list(self.content_layers, "content_layers"))
         put(self, "style_layers", check_layer_list(self.style_layers, "style_layers"))
         if not self.content_layers and not self.style_layers:
@@ -132,9 +160,9 @@ class Settings:
             if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not 0 < self.lr < math.inf:
                 raise ValueError(f"lr must be a positive number (Adam's learning rate, e.g. {ADAM_LR}), got {self.lr!r}")
             put(self, "lr", float(self.lr))
-        put(self, "seed", _whole(self.seed, "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1))
+        put(self, "seed", check_whole(self.seed, "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1))
         check_network_options(self.pooling, self.normalize)
-        put(self, "tv_weight", _factor(self.tv_weight, "tv_weight"))
+        put(self, "tv_weight", check_factor(self.tv_weight, "tv_weight"))
         if isinstance(self.tv_weight, tuple):
             raise ValueError(f"tv_weight must be one number, got {self.tv_weight!r}")
         if self.preserve_colors is not None:
@@ -208,9 +236,14 @@ class Settings:
         """Every evaluation of the run, over all stages."""
         return sum(steps for _, steps in self.stages)
 
-    def factors(self, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """alpha and beta as float32 tensors of shape (batch,) on ``device``."""
-        return tuple(torch.tensor(v, dtype=torch.float32, device=device).expand(self.batch) for v in (self.alpha, self.beta))
+    def alpha_for(self, height: int, width: int) -> float | tuple[float, ...]:
+        """alpha for an image of ``height`` x ``width`` px: the one given, else :func:`default_alpha` of that size."""
+        return self.alpha if self.alpha is not None else default_alpha(height, width)
+
+    def factors(self, height: int, width: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """alpha (for an image of ``height`` x ``width`` px) and beta as float32 tensors of shape (batch,) on ``device``."""
+        values = (self.alpha_for(height, width), self.beta)
+        return tuple(torch.tensor(v, dtype=torch.float32, device=device).expand(self.batch) for v in values)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (tuples, strings, numbers), for a result's record and for cache keys (``json.dumps`` takes
@@ -219,7 +252,7 @@ class Settings:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, torch.Tensor):
-                value = "tensor " + _digest(value)
+                value = "tensor " + digest(value)
             elif isinstance(value, Mapping):
                 value = dict(value)
             out[f.name] = value
@@ -242,15 +275,6 @@ def default(name: str):
     return _DEFAULTS[name]
 
 
-def default_ratio() -> float:
-    """The default alpha / beta (the paper's ratio): where a panel or a figure speaks of "the paper's α/β".
-
-    >>> default_ratio() == default("alpha") / default("beta")
-    True
-    """
-    return default("alpha") / default("beta")
-
-
 def with_settings(fn):
     """Give ``fn(..., settings=None, **options)`` a signature that lists every setting as a keyword with its
     default, so that ``help(ts.stylize)`` and Jupyter's Shift-Tab show them; the defaults stay in :class:`Settings`."""
@@ -264,7 +288,13 @@ def with_settings(fn):
     return fn
 
 
-def _factor(value, name: str) -> float | tuple[float, ...]:
+def check_factor(value, name: str) -> float | tuple[float, ...]:
+    """A weight (alpha, beta, tv_weight, ...): a finite non-negative number, or a tuple of them from a list or a 1-D
+    tensor; else a one-line ValueError naming ``name``. The training's arguments are checked with it too.
+
+    >>> check_factor([1e-3, 1], "alpha")
+    (0.001, 1.0)
+    """
     try:
         t = torch.as_tensor(value, dtype=torch.float64).detach().cpu()  # float64: 1e-3 stays exactly 1e-3
     except (TypeError, ValueError, RuntimeError):
@@ -287,7 +317,7 @@ def _sizes(sizes) -> tuple[int, ...] | None:
         raise ValueError(f"sizes must be a list of image sizes in pixels, e.g. (256, 512), got {sizes!r}") from None
     if not sizes:
         raise ValueError("sizes is empty: give the longer side of each stage, e.g. (256, 512), or leave it out")
-    sizes = tuple(_whole(s, "sizes", "whole numbers of pixels", low=1) for s in sizes)
+    sizes = tuple(check_whole(s, "sizes", "whole numbers of pixels", low=1) for s in sizes)
     if any(b <= a for a, b in zip(sizes, sizes[1:])):
         raise ValueError(f"sizes must grow from coarse to fine, e.g. (256, 512), got {sizes}")
     return sizes
@@ -296,19 +326,19 @@ def _sizes(sizes) -> tuple[int, ...] | None:
 def _steps(steps, sizes) -> int | tuple[int, ...]:
     what = "a positive whole number of evaluations"
     if isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or not isinstance(steps, (Sequence, np.ndarray)):
-        return _whole(steps, "steps", what, low=1)
+        return check_whole(steps, "steps", what, low=1)
     steps = tuple(steps)
     if sizes is None:
         raise ValueError(f"steps is a list ({list(steps)}), which needs sizes: one number of steps per size")
     if len(steps) != len(sizes):
         raise ValueError(f"steps: {len(steps)} numbers for {len(sizes)} sizes {list(sizes)}; give one per size")
-    return tuple(_whole(s, "steps", what, low=1) for s in steps)
+    return tuple(check_whole(s, "steps", what, low=1) for s in steps)
 
 
 def _blend(blend) -> tuple[float, ...] | None:
     if blend is None:
         return None
-    weights = _factor(blend, "style_blend")
+    weights = check_factor(blend, "style_blend")
     weights = weights if isinstance(weights, tuple) else (weights,)
     total = sum(weights)
     if total <= 0:
@@ -342,7 +372,15 @@ def _style_weights(weights, layers: tuple[str, ...]) -> dict[str, float] | None:
     return w
 
 
-def _whole(value, name: str, what: str, low: int, high: int | None = None) -> int:
+def check_whole(value, name: str, what: str, low: int, high: int | None = None) -> int:
+    """``value`` as an int if it is a whole number from ``low`` to ``high``, else a one-line ValueError saying that
+    ``name`` must be ``what``. The training's arguments are checked with it too.
+
+    >>> check_whole(True, "steps", "a positive whole number", low=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must be a positive whole number, got True
+    """
     ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
     if not ok or value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be {what}, got {value!r}")
@@ -352,11 +390,6 @@ def _whole(value, name: str, what: str, low: int, high: int | None = None) -> in
 def _choice(value, options: tuple[str, ...], name: str, extra: str = "") -> None:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}{extra}, got {value!r}")
-
-
-def _digest(t: torch.Tensor) -> str:
-    t = t.detach().to("cpu", torch.float32).contiguous()
-    return hashlib.sha256(repr(tuple(t.shape)).encode() + t.numpy().tobytes()).hexdigest()[:16]
 
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings)}

@@ -1,7 +1,10 @@
 """The alpha/beta trade-off grid (arXiv Fig. 3, CVPR Fig. 4): style-layer sets down, alpha/beta across.
 
 Rows are growing style-layer sets, {relu1_1}, {relu1_1, relu2_1}, ... up to relu1_1 ... relu5_1; columns are
-the ratio alpha/beta = 1e-5 ... 1e-1 (beta is ``Settings``' default). Each row is **one** batched :func:`~tutorial_style.stylize`
+the ratio alpha/beta (beta is ``Settings``' default), a decade apart. The paper's columns are 1e-5 ... 1e-1; with our network those
+values leave the photo unchanged (``settings.py`` says why), so our columns are :data:`COLUMNS` times the
+measured default ``default_alpha`` of the grid's size: from 1/100 of it (texture-like) to 100 times it (little
+style). ``ratios=`` gives other columns as plain alpha/beta values. Each row is **one** batched :func:`~tutorial_style.stylize`
 call with ``alpha`` a tensor: the images of a row start from the same noise and are optimised side by side,
 each independently (see ``lbfgs.py``), so a row gives the same images as separate runs.
 
@@ -26,18 +29,19 @@ from typing import Callable, Sequence
 
 import torch
 
-from .files import cache_dir, load_cache, save_cache
+from .files import cache_dir, digest, load_cache, save_cache
 from .images import load_image
 from .layers import LAYER_INFO, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layers
 from .machine import quick_mode
 from .objective import Objective
 from .optimize import StyleTransferResult, stylize
-from .settings import PRESETS, Settings, default
+from .settings import PRESETS, Settings, default, default_alpha
 from .vgg import VGG19Features, get_vgg
 from .weights import WeightsInfo
 
 __all__ = [
-    "RATIOS",
+    "COLUMNS",
+    "default_ratios",
     "layer_sets",
     "grid_settings",
     "tradeoff_row",
@@ -48,12 +52,12 @@ __all__ = [
     "default_grid",
 ]
 
-RATIOS: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
-"""The grid's columns, alpha/beta (beta: ``Settings``' default): from texture-like (1e-5) to little style (1e-1)."""
+COLUMNS: tuple[float, ...] = (1e-2, 1e-1, 1.0, 1e1, 1e2)
+"""The grid's columns as multiples of ``default_alpha`` at its size: from texture-like to little style."""
 
 CONTENT, STYLE = "astronaut", "mosaic"  # the grid's images unless others are given
-_VERSION = 3  # bump when what a row entry holds, or how it is computed, changes: old entries are then rebuilt
-# (2: pixels projected onto [0, 1] at every step, compact L-BFGS; 3: keyed by every Settings field)
+_VERSION = 4  # bump when what a row entry holds, or how it is computed, changes: old entries are then rebuilt
+# (2: pixels projected onto [0, 1] at every step, compact L-BFGS; 3: keyed by every Settings field; 4: alpha=None)
 
 
 def layer_sets(style_layers: Sequence[str] = PAPER_STYLE_LAYERS) -> list[tuple[str, ...]]:
@@ -66,6 +70,16 @@ def layer_sets(style_layers: Sequence[str] = PAPER_STYLE_LAYERS) -> list[tuple[s
     return [layers[: i + 1] for i in range(len(layers))]
 
 
+def default_ratios(height: int, width: int, columns: Sequence[float] = COLUMNS) -> tuple[float, ...]:
+    """The grid's alpha/beta values for an image of ``height`` x ``width`` px: ``columns`` x ``default_alpha``.
+
+    >>> from tutorial_style.settings import default_alpha
+    >>> default_ratios(512, 512, (1.0, 10.0)) == (default_alpha(512, 512), 10 * default_alpha(512, 512))
+    True
+    """
+    return tuple(float(c) * default_alpha(height, width) for c in columns)
+
+
 def grid_settings(quick: bool | None = None) -> dict:
     """The grid's size, steps, columns and rows: the paper's (512 px, 500 steps, 5 x 5), or quick mode's.
 
@@ -73,18 +87,18 @@ def grid_settings(quick: bool | None = None) -> dict:
     both call this, so they ask for the same cache entries.
 
     >>> s = grid_settings(quick=True)
-    >>> s["size"], s["steps"], len(s["layer_sets"]), len(s["ratios"])
+    >>> s["size"], s["steps"], len(s["layer_sets"]), len(s["columns"])
     (64, 20, 2, 3)
     >>> s = grid_settings(quick=False)
-    >>> s["size"], s["steps"], len(s["layer_sets"]), len(s["ratios"])
+    >>> s["size"], s["steps"], len(s["layer_sets"]), len(s["columns"])
     (512, 500, 5, 5)
     """
     if quick is None:
         quick = quick_mode()
     rows = layer_sets()
     if quick:  # the two most different rows and every other column: a 2 x 3 grid in seconds
-        return dict(size=64, steps=20, ratios=RATIOS[::2], layer_sets=[rows[0], rows[-1]])
-    return dict(size=512, steps=PRESETS["paper"]["steps"], ratios=RATIOS, layer_sets=rows)
+        return dict(size=64, steps=20, columns=COLUMNS[::2], layer_sets=[rows[0], rows[-1]])
+    return dict(size=512, steps=PRESETS["paper"]["steps"], columns=COLUMNS, layer_sets=rows)
 
 
 @dataclass
@@ -119,6 +133,12 @@ class TradeoffGrid:
     def cell(self, row: int, col: int) -> torch.Tensor:
         return self.images[row, col].unsqueeze(0)
 
+    def column_label(self, col: int) -> str:
+        """'α/β = 2e-08' for a column, with its multiple of the default when the grid was made from ``columns``."""
+        label = f"α/β = {self.ratios[col]:.0e}"
+        columns = self.settings.get("columns")
+        return f"{label}\n(default × {columns[col]:g})" if columns else label
+
     def row_label(self, row: int) -> str:
         """'relu1_1' for a one-layer row, 'relu1_1 ... relu3_1' for longer ones."""
         layers = self.layer_sets[row]
@@ -129,7 +149,7 @@ class TradeoffGrid:
         return {name: float(v) for name, v in zip(self.breakdown_layers, self.style_losses[row, col])}
 
 
-def tradeoff_row(content, style, style_layers: Sequence[str], ratios: Sequence[float] = RATIOS, settings: Settings | None = None,
+def tradeoff_row(content, style, style_layers: Sequence[str], ratios: Sequence[float], settings: Settings | None = None,
                  **options) -> StyleTransferResult:  # fmt: skip
     """One row of the grid: ONE batched ``stylize`` call with ``beta`` = ``Settings``' default and ``alpha = ratios * beta``.
 
@@ -168,8 +188,8 @@ def row_key(content: torch.Tensor, style: torch.Tensor, weights: WeightsInfo, st
     """
     description = dict(
         version=_VERSION,
-        content=_tensor_digest(content),
-        style=_tensor_digest(style),
+        content=digest(content),
+        style=digest(style),
         weights=weights.digest,
         style_layers=list(style_layers),
         ratios=[float(r) for r in ratios],
@@ -184,7 +204,8 @@ def tradeoff_grid(
     settings: Settings | None = None,
     *,
     size: int | None = None,
-    ratios: Sequence[float] = RATIOS,
+    columns: Sequence[float] = COLUMNS,
+    ratios: Sequence[float] | None = None,
     layer_sets: Sequence[Sequence[str]] | None = None,
     weights: str | VGG19Features = "auto",
     device=None,
@@ -196,7 +217,8 @@ def tradeoff_grid(
 
     ``content``/``style``: anything ``load_image`` takes (a bundled name, a path, upload bytes, a tensor),
     resized so the longer side is ``size`` (None keeps the size). ``layer_sets``: the rows (default: growing
-    prefixes of the paper's style layers); ``ratios``: the columns, alpha/beta with ``Settings``' default beta. ``options`` are the
+    prefixes of the paper's style layers); ``columns``: the columns as multiples of ``default_alpha`` at the
+    images' size, or ``ratios``: the columns as alpha/beta values (beta is ``Settings``' default). ``options`` are the
     other settings of every cell (``steps``, ``init``, ``content_layers``, ``seed`` ..., see
     :class:`~tutorial_style.Settings`; default: the paper's). ``progress``: True for a tqdm bar over all the grid's
     steps, False for none, or a tqdm-like object with ``update(n)`` to use. ``cache=False`` neither reads nor
@@ -208,10 +230,11 @@ def tradeoff_grid(
     sets = [check_layers(s, "layer_sets") for s in (layer_sets if layer_sets is not None else _default_sets())]
     if not sets:
         raise ValueError("layer_sets is empty: give at least one set of style layers")
-    ratios = tuple(float(r) for r in ratios)
-    if not ratios or any(not (r >= 0 and r != float("inf")) for r in ratios):
-        raise ValueError(f"ratios must be a non-empty list of finite, non-negative alpha/beta values, got {ratios}")
-    run = Settings.fixing(settings, options, "tradeoff_grid", alpha=default("alpha"), beta=default("beta"), style_layers=sets[-1])
+    given = ("ratios", ratios) if ratios is not None else ("columns", columns)
+    values = tuple(float(r) for r in given[1])
+    if not values or any(not (r >= 0 and r != float("inf")) for r in values):
+        raise ValueError(f"{given[0]} must be a non-empty list of finite, non-negative numbers, got {values}")
+    run = Settings.fixing(settings, options, "tradeoff_grid", beta=default("beta"), style_layers=sets[-1])
     if not isinstance(run.init, str):
         raise ValueError(f"init must be 'noise', 'content' or 'style' for the grid, got {type(run.init).__name__}")
     if run.sizes is not None:  # coarse-to-fine cells: the images have the last size
@@ -220,6 +243,7 @@ def tradeoff_grid(
         size = run.sizes[-1]
     content_image = load_image(content, size=size)
     style_image = load_image(style, size=size)
+    ratios = values if ratios is not None else default_ratios(*content_image.shape[-2:], values)
     vgg = weights if isinstance(weights, VGG19Features) else get_vgg(weights, run.pooling, run.normalize, device)
     run = Settings.of(run, pooling=vgg.pooling, normalize=vgg.normalize)  # a given network's own options
     # E_l on the paper's five layers (and any other a row uses), whatever the row optimised: this does not
@@ -260,7 +284,8 @@ def tradeoff_grid(
         style_losses=torch.stack([r["style_losses"] for r in rows]),
         breakdown_layers=breakdown_layers,
         cached=cached,
-        settings=dict(settings, size=size, ratios=list(ratios), layer_sets=[list(s) for s in sets]),
+        settings=dict(settings, size=size, ratios=list(ratios), columns=None if given[0] == "ratios" else list(values),
+                      layer_sets=[list(s) for s in sets]),
     )
 
 
@@ -304,11 +329,6 @@ def _cache_folder():
     except OSError as e:
         warnings.warn(f"the trade-off cache folder cannot be used ({e}); the grid is computed without caching it")
         return None
-
-
-def _tensor_digest(image: torch.Tensor) -> str:
-    t = image.detach().to("cpu", torch.float32).contiguous()
-    return hashlib.sha256(repr(tuple(t.shape)).encode() + t.numpy().tobytes()).hexdigest()
 
 
 class _NoBar:

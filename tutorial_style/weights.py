@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .files import atomic_write, load_tensors, reason
+from .files import atomic_write, check_input_file, digest, load_tensors, reason
 from .layers import LAYER_INFO, make_layers
 
 __all__ = [
@@ -133,12 +133,7 @@ def load_weights(weights: str | os.PathLike = "auto") -> tuple[dict[str, torch.T
             fetch_imagenet_weights()
         return _load_file(path, source="imagenet")
     if isinstance(weights, (str, os.PathLike)):
-        path = Path(weights).expanduser()
-        if not path.exists():
-            raise WeightsError(
-                f"weights {str(weights)!r}: no such file. Use 'imagenet', 'random', 'auto' or the path of a "
-                "VGG19 state-dict file (python -m tutorial_style fetch-weights --slim FILE writes one)."
-            )
+        path = check_input_file(weights, "weights file", WeightsError, _SOURCES)
         return _load_file(path, source="file")
     raise TypeError(f"weights must be 'auto', 'imagenet', 'random' or a file path, not {type(weights).__name__}")
 
@@ -212,26 +207,32 @@ def _random_weights() -> tuple[dict[str, torch.Tensor], WeightsInfo]:
             fan_out = module.out_channels * 9
             state[f"{name}.weight"] = torch.randn(module.weight.shape, generator=generator) * (2.0 / fan_out) ** 0.5
             state[f"{name}.bias"] = torch.zeros(module.out_channels)
-    info = WeightsInfo("random", f"RANDOM weights (seed {RANDOM_SEED}), not pretrained", False, _digest(state))
+    info = WeightsInfo("random", f"RANDOM weights (seed {RANDOM_SEED}), not pretrained", False, digest(state))
     return state, info
 
 
 def _load_file(path: Path, source: str) -> tuple[dict[str, torch.Tensor], WeightsInfo]:
+    check_input_file(path, "weights file", WeightsError, _refetch(source))
     stat = path.stat()
     return _load_file_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns, source)
 
 
+def _refetch(source: str) -> str:
+    """What to do about a bad weights file: download torchvision's again, or make the slim file again."""
+    if source == "imagenet":
+        return "Delete it and run `python -m tutorial_style fetch-weights` to download it again."
+    return "Make it again, e.g. with `python -m tutorial_style fetch-weights --slim FILE`."
+
+
+_SOURCES = (
+    "Use 'imagenet', 'random', 'auto' or the path of a VGG19 state-dict file (python -m tutorial_style fetch-weights "
+    "--slim FILE writes one)."
+)
+
+
 @functools.lru_cache(maxsize=2)
 def _load_file_cached(path: str, size: int, mtime: int, source: str) -> tuple[dict[str, torch.Tensor], WeightsInfo]:
-    refetch = (
-        "Delete it and run `python -m tutorial_style fetch-weights` to download it again."
-        if source == "imagenet"
-        else "Make it again, e.g. with `python -m tutorial_style fetch-weights --slim FILE`."
-    )
-    if Path(path).is_dir():
-        raise WeightsError(f"weights {path!r} is a folder, not a weights file. {refetch}")
-    if size == 0:
-        raise WeightsError(f"weights file {path!r} is empty (0 bytes). {refetch}")
+    refetch = _refetch(source)
     _check_checksum(Path(path), source, refetch)
     raw = load_tensors(path, WeightsError, "weights file", refetch)
     said = raw.pop(LABEL_KEY, None) if isinstance(raw, dict) else None
@@ -242,7 +243,7 @@ def _load_file_cached(path: str, size: int, mtime: int, source: str) -> tuple[di
         label = f"{said.strip()[:120]}, file {Path(path).name}"
     else:
         label = f"file {Path(path).name}"
-    return state, WeightsInfo(source, label, True, _digest(state), path)
+    return state, WeightsInfo(source, label, True, digest(state), path)
 
 
 def _check_checksum(path: Path, source: str, refetch: str) -> None:
@@ -252,14 +253,14 @@ def _check_checksum(path: Path, source: str, refetch: str) -> None:
     PyTorch's zip format carry a CRC-32 per tensor.
     """
     if source == "imagenet":
-        digest = hashlib.sha256()
+        sha = hashlib.sha256()
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        if not digest.hexdigest().startswith(IMAGENET_SHA256_PREFIX):
+                sha.update(block)
+        if not sha.hexdigest().startswith(IMAGENET_SHA256_PREFIX):
             raise WeightsError(
                 f"weights file {str(path)!r} is damaged or not the original: its sha256 starts with "
-                f"{digest.hexdigest()[:8]}, not {IMAGENET_SHA256_PREFIX} as torchvision's file does. {refetch}"
+                f"{sha.hexdigest()[:8]}, not {IMAGENET_SHA256_PREFIX} as torchvision's file does. {refetch}"
             )
     elif zipfile.is_zipfile(path):
         try:
@@ -301,9 +302,3 @@ def _features_state(raw, path: str, refetch: str) -> dict[str, torch.Tensor]:
     return {k: state[k].float() for k in expected}
 
 
-def _digest(state: dict[str, torch.Tensor]) -> str:
-    h = hashlib.sha256()
-    for key in sorted(state):
-        h.update(key.encode())
-        h.update(state[key].detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]

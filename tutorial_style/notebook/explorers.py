@@ -10,9 +10,9 @@ import ipywidgets as w
 from .. import optimize  # optimize.stylize is looked up at each run (tests replace it)
 from ..images import resize_to
 from ..layers import LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
-from ..settings import Settings, default, default_ratio
+from ..settings import Settings, default, default_alpha
 from ..vgg import VGG19Features
-from .panels import LivePreview, Panel, image_view, png_bytes
+from .panels import LivePreview, Panel, image_view, png_bytes, ratio_slider
 
 __all__ = ["tradeoff_explorer", "layer_explorer"]
 
@@ -109,7 +109,7 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
     controls = {
         "content_layers": w.SelectMultiple(options=LAYERS, value=("relu2_2",), description="content", rows=8),
         "style_layers": w.SelectMultiple(options=LAYERS, value=("relu1_1", "relu2_1", "relu3_1"), description="style", rows=8),
-        "ratio": w.FloatLogSlider(value=default_ratio(), base=10, min=-6, max=0, step=0.25, description="α/β", readout_format=".0e", continuous_update=False),
+        "ratio": ratio_slider(),
         "steps": w.IntSlider(value=steps, min=1, max=max(1000, steps), description="steps", continuous_update=False),
         "run": w.Button(description="Run", button_style="primary", icon="play"),
     }
@@ -123,10 +123,12 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
     panel.paper_view, panel.preview, panel.results, panel.result = paper_view, mine_view, {}, None
     cell_settings = Settings.of(None, **{k: v for k, v in grid.settings.items() if k in Settings.__dataclass_fields__})
     beta = cell_settings.beta  # the grid's: alpha = (alpha/beta) beta, as in its cells
+    default_ratio = default_alpha(*grid.images.shape[-2:])  # the slider's 1, and the paper's choice's α/β
+    paper = (*_PAPER, default_ratio)
 
     def show_paper(image, where: str) -> None:
         paper_view.value = png_bytes(image, min_side=280)
-        paper_caption.value = (f"content {', '.join(_PAPER[0])} · style {_PAPER[1][0]} … {_PAPER[1][-1]} · α/β {_ratio_label(_PAPER[2])}"
+        paper_caption.value = (f"content {', '.join(paper[0])} · style {paper[1][0]} … {paper[1][-1]} · α/β {_ratio_label(paper[2])}"
                                f" · {html.escape(where)}")  # fmt: skip
 
     def compute(content_layers, style_layers, ratio, n_steps, label, view):
@@ -147,14 +149,14 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
         content_layers, style_layers = tuple(panel.content_layers.value), tuple(panel.style_layers.value)
         if not content_layers and not style_layers:
             raise ValueError("choose at least one content or style layer")
-        ratio, n_steps = float(panel.ratio.value), int(panel.steps.value)
+        ratio, n_steps = float(panel.ratio.value) * default_ratio, int(panel.steps.value)
         label = f"content {', '.join(content_layers) or 'none'} · style {', '.join(style_layers) or 'none'} · α/β {ratio:.0e}"
         with panel.busy():
             cell = _paper_cell(grid, n_steps)
             if cell is not None:
                 show_paper(cell, f"{n_steps} steps, from the trade-off grid")
             else:
-                reference = compute(*_PAPER, n_steps, "the paper's choice", paper_view)
+                reference = compute(*paper, n_steps, "the paper's choice", paper_view)
                 show_paper(reference.image, f"{len(reference.history)} steps")
             result = compute(content_layers, style_layers, ratio, n_steps, label, mine_view)
         panel.result = result
@@ -170,7 +172,7 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
     return panel
 
 
-_PAPER = (tuple(PAPER_CONTENT_LAYERS), tuple(PAPER_STYLE_LAYERS), default_ratio())  # the paper's content and style layers, α/β
+_PAPER = (tuple(PAPER_CONTENT_LAYERS), tuple(PAPER_STYLE_LAYERS))  # the paper's content and style layers
 
 
 def _check_same_network(grid, vgg: VGG19Features) -> None:
@@ -184,9 +186,10 @@ def _check_same_network(grid, vgg: VGG19Features) -> None:
 
 
 def _paper_cell(grid, steps: int):
-    """The grid's cell with the paper's settings and ``steps`` steps, if it has one."""
+    """The grid's cell with the paper's layers, the default α/β for its size and ``steps`` steps, if it has one."""
     if tuple(grid.settings["content_layers"]) != _PAPER[0] or steps != grid.settings["steps"]:
         return None
     rows = [r for r, layers in enumerate(grid.layer_sets) if tuple(layers) == _PAPER[1]]
-    cols = [c for c, x in enumerate(grid.ratios) if math.isclose(x, _PAPER[2], rel_tol=1e-9)]
+    default_ratio = default_alpha(*grid.images.shape[-2:])
+    cols = [c for c, x in enumerate(grid.ratios) if math.isclose(x, default_ratio, rel_tol=1e-9)]
     return grid.cell(rows[0], cols[0]) if rows and cols else None

@@ -343,6 +343,13 @@ def take_upload(upload: w.FileUpload, dropdown: w.Dropdown, uploads: dict[str, b
     return item["name"]
 
 
+def ratio_slider() -> w.FloatLogSlider:
+    """α/β as a multiple of ``default_alpha`` for the image's size (1: the default; ``settings.py`` says why the default
+    depends on the size), from 1/100 (texture-like) to 100 (little style): the studio's and the layer chooser's."""
+    return w.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.25, description="α/β ×", readout_format=".2g",
+                            continuous_update=False)  # fmt: skip
+
+
 def layer_dropdown(options: Sequence[str], value: str, description: str = "layer") -> w.Dropdown:
     return w.Dropdown(options=list(options), value=value, description=description, layout=w.Layout(width="200px"))
 
@@ -352,9 +359,11 @@ class LiveLossPlot:
 
     Drawing a figure takes tens of milliseconds, so it redraws at most every ``min_interval`` seconds
     (and at the last step); between redraws it only records the losses. ``losses`` holds what it recorded.
+    ``alpha``: the run's content weight (``default_alpha`` when the run was given none, which depends on the image's
+    size); None draws L_content unweighted until :meth:`LiveView.finish` reads it from the result.
     """
 
-    def __init__(self, view: w.Image, weights: WeightsInfo, steps: int, alpha: float = default("alpha"), beta: float = default("beta"),
+    def __init__(self, view: w.Image, weights: WeightsInfo, steps: int, alpha: float | None = None, beta: float = default("beta"),
                  min_interval: float = 1.0, title: str = ""):  # fmt: skip
         self.view, self.weights, self.steps = view, weights, steps
         self.alpha, self.beta, self.min_interval, self.title = alpha, beta, min_interval, title
@@ -387,7 +396,7 @@ class LiveView:
     returns True and ``stylize`` stops, keeping the best image so far.
     """
 
-    def __init__(self, weights: WeightsInfo, steps: int, alpha: float = default("alpha"), beta: float = default("beta"), *,
+    def __init__(self, weights: WeightsInfo, steps: int, alpha: float | None = None, beta: float = default("beta"), *,
                  panel: Panel | None = None, label: str = "", stop=None, min_interval: float = 0.3):  # fmt: skip
         self.preview_view = image_view("300px", "the current image appears here while the run goes")
         self.plot_view = image_view(f"{round(100 * LOSS_PLOT_IN[0])}px", "the loss curves appear here while the run goes")
@@ -412,4 +421,5 @@ class LiveView:
     def finish(self, result) -> None:
         """Show the result's best image and its whole loss history."""
         self.preview_view.value = png_bytes(result.image)
+        self.plot.alpha = result.settings.get("alpha", self.plot.alpha)  # the alpha the run used
         self.plot.draw(result.history)

@@ -237,7 +237,7 @@ def loss_curves_figure(
     histories: Mapping[str, Sequence[Mapping]],
     weights: WeightsInfo,
     *,
-    alpha: float = default("alpha"),
+    alpha: float | Sequence[float] | None = None,
     beta: float = default("beta"),
     index: int = 0,
     title: str = "",
@@ -246,13 +246,18 @@ def loss_curves_figure(
     """The loss curves of one or more runs (:func:`plot_loss_curves`): α·L_content, β·L_style and the total.
 
     ``histories`` maps a label to a ``StyleTransferResult.history``; ``index`` picks the image of a batched
-    run. A term that is off (alpha or beta = 0) is left out. The figure names ``weights``; ``size`` in inches.
+    run. ``alpha`` is the run's content weight (``result.settings["alpha"]``; one per image of a batch); None draws
+    L_content unweighted. A term that is off (alpha or beta = 0) is left out. The figure names ``weights``; ``size``
+    in inches.
     """
     curves = {}
     for label, history in histories.items():
         prefix = "" if len(histories) == 1 else f"{label}: "
         for key, name in _TERMS:
-            factor = alpha if key == "content" else beta if key == "style" else 1.0
+            if key == "content" and alpha is None:
+                name = "L_content (unweighted)"
+            a = 1.0 if alpha is None else _history_value(alpha, index)
+            factor = a if key == "content" else beta if key == "style" else 1.0
             values = [factor * _history_value(h[key], index) for h in history]
             if key != "total" and not any(v > 0 for v in values):
                 continue
@@ -272,7 +277,7 @@ def grid_figure(grid, *, cell: float = 1.3):
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(f"α/β = {grid.ratios[c]:.0e}", fontsize=TEXT_PT)
+                ax.set_title(grid.column_label(c), fontsize=TEXT_PT)
             if c == 0:
                 ax.set_ylabel(grid.row_label(r).replace(" ... ", "\n... "), fontsize=TEXT_PT)
     size = tuple(grid.images.shape[-2:])

@@ -31,16 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 from dataclasses import dataclass
 from typing import Mapping
 
 import torch
 
 import tutorial_style as ts
-from tutorial_style.machine import PROFILE_VAR, PROFILES, QUICK_VAR, choose_profile, device_text
-from tutorial_style.settings import default_ratio
-from tutorial_style.tradeoff import RATIOS, layer_sets
+from tutorial_style.machine import PROFILE_VAR, PROFILES, QUICK_VAR, choose_profile, device_text  # noqa: F401 (QUICK_VAR: named from here too)
+from tutorial_style.tradeoff import COLUMNS, layer_sets
 
 __all__ = [
     "PROFILES", "SETTINGS", "Interrupted", "LongWork", "Profile", "Work", "choose", "on_interrupt", "say_if_interrupted", "work",
@@ -82,11 +80,11 @@ SETTINGS: dict[str, dict[str, dict]] = {
     ),
     # 06: the alpha/beta x style-layers grid (tradeoff.default_grid's keywords), and a small batching demo.
     "06": _by_profile(
-        dict(GRID=dict(size=64, steps=20, init="noise", ratios=RATIOS[::2], layer_sets=[_GRID_ROWS[0], _GRID_ROWS[-1]]),
+        dict(GRID=dict(size=64, steps=20, init="noise", columns=COLUMNS[::2], layer_sets=[_GRID_ROWS[0], _GRID_ROWS[-1]]),
              DEMO_SIZE=64),
-        dict(GRID=dict(size=112, steps=_FAST["steps"], init=_FAST["init"], ratios=RATIOS, layer_sets=_GRID_ROWS),
+        dict(GRID=dict(size=112, steps=_FAST["steps"], init=_FAST["init"], columns=COLUMNS, layer_sets=_GRID_ROWS),
              DEMO_SIZE=128),
-        dict(GRID=dict(size=512, steps=_PAPER["steps"], init=_PAPER["init"], ratios=RATIOS, layer_sets=_GRID_ROWS),
+        dict(GRID=dict(size=512, steps=_PAPER["steps"], init=_PAPER["init"], columns=COLUMNS, layer_sets=_GRID_ROWS),
              DEMO_SIZE=128),
         DEMO_STEPS=3,
     ),  # fmt: skip
@@ -161,9 +159,10 @@ def work(notebook: str, s: Mapping) -> list[Work]:
         ]
     if notebook == "06":
         grid = s["GRID"]
-        rows, cols = len(grid["layer_sets"]), len(grid["ratios"])
-        # The layer chooser shows the paper's choice from the grid when the grid has that cell, else runs it too.
-        paper_ratio = any(math.isclose(r, default_ratio(), rel_tol=1e-9) for r in grid["ratios"])
+        rows, cols = len(grid["layer_sets"]), len(grid["columns"])
+        # The layer chooser shows the paper's choice from the grid when the grid has that cell (the paper's layers at
+        # the default alpha/beta, column 1), else runs it too.
+        paper_ratio = 1.0 in grid["columns"]
         has_paper_cell = tuple(ts.PAPER_STYLE_LAYERS) in map(tuple, grid["layer_sets"]) and paper_ratio
         demo = "1. a row as one batched call (demonstration)"
         return [

@@ -35,7 +35,7 @@ from ..layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
 from ..objective import Objective
 from ..realtime.checkpoint import load_checkpoint
 from ..realtime.network import StyleNetwork
-from ..settings import PRESETS, default
+from ..settings import PRESETS, default, default_alpha
 from ..vgg import VGG19Features
 from ..weights import WeightsInfo
 from . import plots
@@ -115,7 +115,8 @@ def measure_speed(vgg: VGG19Features, network: StyleNetwork, content: torch.Tens
     device = vgg.device
     content, style = content.to(device), style.to(device)
     objective = Objective.for_images(vgg, content, style, content_layers=PAPER_CONTENT_LAYERS,
-                                     style_layers=PAPER_STYLE_LAYERS, alpha=default("alpha"), beta=default("beta"))  # fmt: skip
+                                     style_layers=PAPER_STYLE_LAYERS, alpha=default_alpha(*content.shape[-2:]),
+                                     beta=default("beta"))  # fmt: skip
     x = content.clone().requires_grad_(True)
 
     def evaluate():

@@ -10,10 +10,10 @@ import ipywidgets as w
 from .. import optimize  # optimize.stylize is looked up at each run (tests replace it)
 from ..images import bundled_images, load_image, save_image
 from ..layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
-from ..settings import INITS, OPTIMIZERS, PRESETS, default, default_ratio
+from ..settings import INITS, OPTIMIZERS, PRESETS, default, default_alpha
 from ..vgg import VGG19Features, get_vgg
 from .features import RELU_LAYERS
-from .panels import LiveView, Panel, image_view, layer_dropdown, png_bytes, take_upload
+from .panels import LiveView, Panel, image_view, layer_dropdown, png_bytes, ratio_slider, take_upload
 
 __all__ = ["studio", "Studio", "STUDIO_STYLE_LAYERS"]
 
@@ -34,7 +34,8 @@ def studio(
     """The style-transfer studio: pick images and settings, Run with a live view, Stop, Save.
 
     Controls (attributes of the panel): ``content``/``style`` (bundled images, and uploads added by
-    ``content_upload``/``style_upload``), ``ratio`` (α/β on a log slider, β = 1), ``content_layer``,
+    ``content_upload``/``style_upload``), ``ratio`` (α/β as a multiple of ``default_alpha`` for the image's size,
+    on a log slider; 1 is the default), ``content_layer``,
     ``use_relu1_1`` ... (style-layer checkboxes) with ``weight_relu1_1`` ... (their w_l, renormalised over the
     ticked layers so that they sum to 1, as the paper's w_l do), ``size``, ``preset`` (``PRESETS``: choosing one
     sets ``steps`` and ``init``), ``steps``, ``init``, ``optimizer``; buttons ``run``, ``stop``, ``save`` and the
@@ -66,7 +67,7 @@ def _controls(content, style, size, preset, opening, max_size, max_steps) -> dic
         "content_upload": w.FileUpload(accept="image/*", multiple=False, description="upload content"),
         "style": w.Dropdown(options=choices, value=style, description="style", layout=w.Layout(width="220px")),
         "style_upload": w.FileUpload(accept="image/*", multiple=False, description="upload style"),
-        "ratio": w.FloatLogSlider(value=default_ratio(), base=10, min=-6, max=0, step=0.25, description="α/β", readout_format=".0e", continuous_update=False),
+        "ratio": ratio_slider(),
         "content_layer": layer_dropdown(RELU_LAYERS, PAPER_CONTENT_LAYERS[0], "content at"),
         **per_layer,
         "size": w.IntSlider(value=size, min=32, max=max(max_size, size), step=16, description="size (px)", continuous_update=False),
@@ -159,18 +160,19 @@ class Studio(Panel):
             self.set_status(f"uploaded {name} as the {which} image · press Run · {self.weights_text()}")
 
     def settings(self) -> dict:
-        """``stylize``'s arguments from the controls: β is ``Settings``' default and α = (α/β) β. The ticked layers' w_l
-        are divided by their sum, so that α/β means here what it means in ``stylize`` and in notebook 06's grid (whose
-        w_l sum to 1)."""
+        """``stylize``'s arguments from the controls: β is ``Settings``' default and α = (α/β) β, with α/β the slider's
+        multiple of ``default_alpha`` for the content image's size. The ticked layers' w_l are divided by their sum, so
+        that α/β means here what it means in ``stylize`` and in notebook 06's grid (whose w_l sum to 1)."""
         layers = tuple(n for n in STUDIO_STYLE_LAYERS if self.style_layer_boxes[n].value)
         weights = {n: float(self.style_weight_sliders[n].value) for n in layers}
         total = sum(weights.values())
         if layers and total <= 0:
             raise ValueError("every ticked style layer has w_l = 0: give at least one a weight, or untick them all")
+        content = load_image(self.source(self.content.value), size=self.size.value)
+        ratio = float(self.ratio.value) * default_alpha(*content.shape[-2:])
         return dict(
-            content=load_image(self.source(self.content.value), size=self.size.value),
-            style=load_image(self.source(self.style.value), size=self.size.value),
-            alpha=float(self.ratio.value) * default("beta"), beta=default("beta"), content_layers=(self.content_layer.value,),
+            content=content, style=load_image(self.source(self.style.value), size=self.size.value),
+            alpha=ratio * default("beta"), beta=default("beta"), content_layers=(self.content_layer.value,),
             style_layers=layers, style_weights={n: v / total for n, v in weights.items()} if layers else None,
             steps=int(self.steps.value), init=self.init.value, optimizer=self.optimizer.value,
         )  # fmt: skip

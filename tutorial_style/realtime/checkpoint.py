@@ -12,7 +12,9 @@ A checkpoint is one ``torch.save`` of a dict of plain values and tensors:
     what ``--resume`` needs: the step reached, the optimiser's state, the loss history.
 
 It is read with ``torch.load(..., weights_only=True)``, so a file whose pickle would call a function is refused; a
-damaged, foreign or code-carrying file raises a one-line :class:`CheckpointError`.
+damaged, foreign or code-carrying file raises a one-line :class:`CheckpointError`. A checkpoint written when the
+convolutions before each instance normalisation still had their (no-op) biases is read as today's network: those
+biases, and their slots in the optimiser's state, are dropped (:func:`_without_no_op_biases`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 import torch
 
-from ..files import atomic_write, load_tensors
+from ..files import atomic_write, check_input_file, load_tensors
 from .network import StyleNetwork
 
 __all__ = ["FORMAT", "CheckpointError", "save_checkpoint", "load_checkpoint", "load_network"]
@@ -53,13 +55,7 @@ def save_checkpoint(
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint at ``path`` as saved (see the module's docstring), checked; :class:`CheckpointError` if not."""
-    path = Path(path)
-    if path.is_dir():
-        raise CheckpointError(f"checkpoint {str(path)!r} is a folder, not a checkpoint file. {_FIX}")
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {str(path)!r} does not exist. {_FIX}")
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"checkpoint {str(path)!r} is empty (0 bytes). {_FIX}")
+    path = check_input_file(path, "checkpoint", CheckpointError, _FIX)
     entry = load_tensors(path, CheckpointError, "checkpoint", _FIX)
     if not isinstance(entry, dict) or entry.get("format") != FORMAT:
         found = entry.get("format") if isinstance(entry, dict) else type(entry).__name__
@@ -69,6 +65,30 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     network = entry.get("network")
     if not (isinstance(network, dict) and isinstance(network.get("config"), dict) and isinstance(network.get("state_dict"), dict)):
         raise CheckpointError(f"checkpoint {str(path)!r} is damaged: it has no network config and weights. {_FIX}")
+    return _without_no_op_biases(entry)
+
+
+def _without_no_op_biases(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` with the biases today's network no longer has dropped: those of the convolutions before an instance
+    normalisation, which subtracts them again (they never changed an output). Their slots in the optimiser's state
+    go too, so that an old checkpoint also resumes. The network's parameters are its state dict's entries, in order
+    (it has no buffers), which is how the optimiser's state numbers them."""
+    state = entry["network"]["state_dict"]
+    try:
+        wanted = StyleNetwork(**entry["network"]["config"]).state_dict()
+    except (TypeError, ValueError):
+        return entry  # a bad config: load_network says so
+    extra = {k for k in state if k not in wanted and k.endswith(".bias") and k.removesuffix(".bias") + ".weight" in wanted}
+    if not extra:
+        return entry
+    keys = list(state)
+    entry["network"]["state_dict"] = {k: v for k, v in state.items() if k not in extra}
+    optimizer = (entry.get("training") or {}).get("optimizer")
+    groups = optimizer.get("param_groups") if isinstance(optimizer, dict) else None
+    if isinstance(groups, list) and len(groups) == 1 and len(groups[0].get("params", ())) == len(keys):
+        kept = [index for index, key in zip(groups[0]["params"], keys) if key not in extra]
+        optimizer["state"] = {new: optimizer["state"][old] for new, old in enumerate(kept) if old in optimizer.get("state", {})}
+        groups[0]["params"] = list(range(len(kept)))
     return entry
 
 

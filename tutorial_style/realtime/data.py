@@ -24,7 +24,7 @@ from typing import Sequence
 import torch
 from PIL import Image
 
-from ..images import ImageError, _formats, bundled_images, load_image
+from ..images import ImageError, bundled_images, readable_formats, load_image
 
 __all__ = [
     "HELD_OUT", "LOAD_FACTOR", "PhotoDataset", "default_photos", "folder_photos", "held_out_photos", "installed_photos",
@@ -105,7 +105,7 @@ def folder_photos(folder: str | os.PathLike) -> list[Path]:
         raise ValueError(f"data folder {str(folder)!r} {what}; give a folder of photos (or leave it out to train on the bundled photos)")
     files = sorted(p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
     readable, skipped = [], []
-    formats = _formats()
+    formats = readable_formats()
     for path in files:
         try:
             with Image.open(path, formats=formats):

@@ -10,6 +10,9 @@ al. train a network once per style, with the same perceptual loss, so that styli
 
 Each convolution but the last is followed by instance normalisation (each image's channels normalised on their
 own: Ulyanov, Vedaldi & Lempitsky 2016, which makes the result independent of the photo's contrast) and a ReLU.
+Those convolutions have no bias: the normalisation subtracts each channel's mean, and a bias with it, so a bias
+there would never change an output (the normalisation's own shift takes its place). Checkpoints written with
+those biases still load (``checkpoint.py`` drops them).
 Padding is by reflection (no dark frame at the border) and upsampling is nearest-neighbour followed by a
 convolution, not a transposed convolution, which leaves no checkerboard pattern (Odena et al. 2016).
 
@@ -44,13 +47,13 @@ class InstanceNorm(nn.InstanceNorm2d):
         return F.group_norm(x, self.num_features, self.weight, self.bias, self.eps)
 
 
-def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, padding_mode="reflect")
+def _conv(cin: int, cout: int, kernel: int, stride: int = 1, bias: bool = True) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, padding_mode="reflect", bias=bias)
 
 
 class _ConvNormReLU(nn.Sequential):
     def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1):
-        super().__init__(_conv(cin, cout, kernel, stride), InstanceNorm(cout), nn.ReLU(inplace=True))
+        super().__init__(_conv(cin, cout, kernel, stride, bias=False), InstanceNorm(cout), nn.ReLU(inplace=True))
 
 
 class _Residual(nn.Module):
@@ -59,7 +62,7 @@ class _Residual(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         self.body = nn.Sequential(
-            _ConvNormReLU(channels, channels, 3), _conv(channels, channels, 3), InstanceNorm(channels)
+            _ConvNormReLU(channels, channels, 3), _conv(channels, channels, 3, bias=False), InstanceNorm(channels)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

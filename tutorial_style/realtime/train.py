@@ -33,7 +33,9 @@ from ..controls.temporal import TEMPORAL_FORMS, Motion, TemporalTerm
 from ..images import load_image, resize_to
 from ..layers import PAPER_STYLE_LAYERS, check_layer_list, min_input_size
 from ..objective import Objective
-from ..settings import _digest, _factor, _whole
+from ..files import digest
+from .. import settings
+from ..settings import check_factor, check_whole
 from ..vgg import check_device, get_vgg, on_device, VGG19Features
 from ..weights import RandomWeightsWarning
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -56,16 +58,16 @@ earlier 1e-4, the paper's alpha/beta carried over from random weights, returned 
 
 
 def default_alpha(size: int) -> float:
-    """The content weight alpha for square crops of ``size`` px: ``ALPHA_AT_512 * 512**2 / size**2``.
+    """The content weight alpha for square crops of ``size`` px: :data:`ALPHA_AT_512` scaled with 1 / (pixels).
 
     L_content (eq. 1) is a sum over the positions of relu2_2, so it grows with the pixel count, while the style
     loss E_l (eq. 4) is normalised by M_l^2 and does not: the same balance of content and style needs alpha in
-    proportion to 1 / (pixels), as the optimisation's default (``settings.default_alpha``) does on relu4_2.
+    proportion to 1 / (pixels), the rule of the optimisation's default (``settings.default_alpha``, on relu4_2).
 
     >>> default_alpha(512) == ALPHA_AT_512, round(default_alpha(128) / default_alpha(256), 6)
     (True, 4.0)
     """
-    return ALPHA_AT_512 * (512 * 512) / (size * size)
+    return settings.default_alpha(size, size, at_512=ALPHA_AT_512)
 
 
 BETA = 1.0
@@ -161,7 +163,7 @@ def train_network(
         dataset = _dataset(data, args["size"], args["batch"] * world, seed)
         start, net, opt_state, history = _start(args, network)
         style_image, style_name = _style(style, args["size"], device)
-        if args["resume_meta"].get("style_digest", _digest(style_image)) != _digest(style_image):
+        if args["resume_meta"].get("style_digest", digest(style_image)) != digest(style_image):
             raise ValueError(f"checkpoint {str(checkpoint)!r} was trained on another style "
                              f"({args['resume_meta'].get('style')!r}); resume it with that style, or train a new network")  # fmt: skip
         net = net.to(device).train()
@@ -283,22 +285,22 @@ def _saver(path, net, meta: dict, optimizer, history: History) -> Callable[[int]
 def _checked(given: dict) -> dict:
     """The arguments, checked before any work: a bad one is a one-line ValueError naming it."""
     args = dict(given)
-    args["steps"] = _whole(given["steps"], "steps", "a positive whole number of training steps", low=1)
-    args["batch"] = _whole(given["batch"], "batch", "a positive whole number of photos per step", low=1)
-    args["checkpoint_every"] = _whole(given["checkpoint_every"], "checkpoint_every", "a positive whole number of steps", low=1)
-    args["seed"] = _whole(given["seed"], "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1)
+    args["steps"] = check_whole(given["steps"], "steps", "a positive whole number of training steps", low=1)
+    args["batch"] = check_whole(given["batch"], "batch", "a positive whole number of photos per step", low=1)
+    args["checkpoint_every"] = check_whole(given["checkpoint_every"], "checkpoint_every", "a positive whole number of steps", low=1)
+    args["seed"] = check_whole(given["seed"], "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1)
     args["content_layers"] = check_layer_list(given["content_layers"], "content_layers")
     args["style_layers"] = check_layer_list(given["style_layers"], "style_layers")
     if not args["style_layers"]:
         raise ValueError("style_layers is empty: a style network needs at least one style layer")
     smallest = max(min_input_size(args["content_layers"] + args["style_layers"]), 16)
-    args["size"] = _whole(given["size"], "size", f"a whole number of pixels, at least {smallest} for these layers", low=smallest)
+    args["size"] = check_whole(given["size"], "size", f"a whole number of pixels, at least {smallest} for these layers", low=smallest)
     if given["alpha"] is None:
         args["alpha"] = default_alpha(args["size"])
     if given["temporal_form"] not in TEMPORAL_FORMS:
         raise ValueError(f"temporal_form must be one of {', '.join(TEMPORAL_FORMS)}, got {given['temporal_form']!r}")
     for name in ("alpha", "beta", "tv_weight", "temporal_weight"):
-        args[name] = _factor(args[name], name)
+        args[name] = check_factor(args[name], name)
         if isinstance(args[name], tuple):
             raise ValueError(f"{name} must be one number, got {given[name]!r}")
     if not (isinstance(given["lr"], (int, float)) and not isinstance(given["lr"], bool) and 0 < given["lr"] < math.inf):
@@ -396,7 +398,7 @@ def _meta(args: dict, style_image, style_name: str, vgg, net, dataset, data) -> 
     else:
         described = type(data).__name__
     return {
-        "style": style_name, "style_digest": _digest(style_image),
+        "style": style_name, "style_digest": digest(style_image),
         "alpha": args["alpha"], "beta": args["beta"], "tv_weight": args["tv_weight"],
         "temporal_weight": args["temporal_weight"], "temporal_form": args["temporal_form"],
         "content_layers": list(args["content_layers"]), "style_layers": list(args["style_layers"]),

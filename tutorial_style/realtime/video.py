@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..files import atomic_write, prepare_output
+from ..files import atomic_write, check_input_file, prepare_output
 from .network import StyleNetwork
 from .optional import require
 from .stylize import stylize_images
@@ -152,13 +152,7 @@ def write_video(frames: torch.Tensor, target: str | os.PathLike, fps: float | Fr
 
 def _open(av, source: Path):
     """The video ``source`` opened for reading, or a one-line :class:`VideoError` saying why not."""
-    name = repr(str(source))
-    if source.is_dir():
-        raise VideoError(f"{name}: is a folder, not a video file")
-    if not source.is_file():
-        raise VideoError(f"{name}: no such file")
-    if source.stat().st_size == 0:
-        raise VideoError(f"{name}: is empty (0 bytes)")
+    name = repr(str(check_input_file(source, "video", VideoError)))
     try:
         reader = av.open(str(source), mode="r")
     except (av.FFmpegError, OSError, ValueError) as e:
