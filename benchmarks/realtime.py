@@ -66,7 +66,7 @@ def evaluation(content: torch.Tensor, style: torch.Tensor, vgg) -> Callable[[], 
     settings = ts.Settings()
     objective = Objective.for_images(
         vgg, content, style, content_layers=settings.content_layers, style_layers=settings.style_layers,
-        style_weights=settings.style_weights, alpha=settings.alpha, beta=settings.beta,
+        style_weights=settings.style_weights, alpha=settings.alpha_for(*content.shape[-2:]), beta=settings.beta,
     )  # fmt: skip
     image = content.clone().requires_grad_(True)
 

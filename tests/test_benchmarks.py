@@ -53,3 +53,16 @@ def test_the_realtime_benchmark_runs_and_prints_its_speed_table(tmp_path):
 
     assert f"| default (width {DEFAULT['width']}, {DEFAULT['blocks']} blocks) |" in done.stdout
     assert f"the fast preset ({ts.PRESETS['fast']['steps']} evaluations)" in done.stdout
+
+
+def test_the_video_benchmark_trains_both_networks_and_prints_its_table(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "video.py"), "--steps", "2", "--frames", "3", "--size", "32",
+         "--temporal-weight", "10", "--out", str(tmp_path)], capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    from tutorial_style.realtime.clips import HELD_OUT_CLIP
+
+    assert f"| {HELD_OUT_CLIP} | input |" in done.stdout and f"| {HELD_OUT_CLIP} | per-frame network |" in done.stdout
+    assert f"| {HELD_OUT_CLIP} | stabilised network (warp, weight 10) |" in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["per-frame-mosaic.pt", "stabilised-mosaic-warp-10.pt"]

@@ -139,7 +139,8 @@ def test_notebook_08_trains_johnsons_network_on_a_gpu_and_the_slimmer_default_on
     # the training is counted in Run All; the "Train more" button only when pressed
     cells = {w.cell: w.on_click for w in profiles.work("08", settings["laptop"])}
     assert cells == {"1. the optimisation's evaluations, timed": False, "3. training the network": False,
-                     "3. training, each Train more": True, "4. the optimisation on the held-out photos": False}
+                     "3. training, each Train more": True, "4. the optimisation on the held-out photos": False,
+                     "8. training on with the temporal term": False}
 
 
 def test_the_quick_and_paper_grids_are_the_ones_precompute_makes():

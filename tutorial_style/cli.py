@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_command in (
         _stylize_command, _fetch_weights_command, _images_command, _precompute_command, _doctor_command,
-        _train_command, _export_command, _web_command,
+        _train_command, _export_command, _web_command, _video_stats_command,
     ):  # fmt: skip
         add_command(commands)
     return parser
@@ -155,6 +155,9 @@ def _train_command(commands) -> None:
                    f"{train.default_alpha(train.PRESETS['cpu']['size']):.2g} at {train.PRESETS['cpu']['size']} px)")
     p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {train.BETA:g})")
     p.add_argument("--tv-weight", type=float, default=None, help=f"total-variation weight (default {train.TV_WEIGHT:g})")
+    p.add_argument("--temporal-weight", type=float, default=None,
+                   help=f"weight of the temporal term against flicker in video (default {train.TEMPORAL_WEIGHT:g}: none; "
+                   f"docs/performance.md has the measured choice)")
     p.add_argument("--width", type=float, default=None, help="channel width of the network (default: the preset's; 1.0 is Johnson's)")
     p.add_argument("--blocks", type=int, default=None, help="residual blocks (default: the preset's; Johnson's 5)")
     p.add_argument("--seed", type=int, default=None, help=f"seed of the network's start, the photos' order and crops (default {train.SEED})")
@@ -299,7 +302,7 @@ def _train(args) -> int:
         raise ValueError(f"--resume: {str(output)!r} does not exist; train it first (without --resume)")
     if not args.resume and output.exists():
         raise ValueError(f"{str(output)!r} already exists; pass --resume to continue training it, or choose another -o")
-    options = {**TRAINING[args.preset], **_given(args, "steps", "size", "batch", "lr", "alpha", "beta", "tv_weight", "width", "blocks", "seed")}
+    options = {**TRAINING[args.preset], **_given(args, "steps", "size", "batch", "lr", "alpha", "beta", "tv_weight", "temporal_weight", "width", "blocks", "seed")}
     if args.resume:  # the checkpoint's network is continued: its width and blocks, unless asked otherwise
         options = {k: v for k, v in options.items() if k not in ("width", "blocks", "separable") or k in _given(args, "width", "blocks")}
     network, history = train_network(
@@ -466,6 +469,36 @@ def _export_web(args) -> int:
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file()) / 1e6
     print(f"wrote the web page to {target}/ ({size:.0f} MB: the page, {len(networks)} network(s), ONNX Runtime Web); "
           f"put the folder on an https host (README: The web page), or try it here: python -m http.server -d {target} 8000")  # fmt: skip
+    return 0
+
+
+def _video_stats_command(commands) -> None:
+    from .realtime.flicker import FLOW_METHODS
+
+    p = commands.add_parser(
+        "video-stats",
+        help="how much a styled video flickers: its warping error against its input (Lai et al. 2018)",
+        description="Print the warping error of OUT (a styling of IN, frame by frame) and of IN itself: the optical flow "
+        "between IN's frames warps each output frame onto the next, and the squared difference over the pixels seen in "
+        "both is averaged (0: no flicker). Needs OpenCV: pip install \"tutorial_style[video]\".",
+    )
+    p.add_argument("input", metavar="IN", help="the input video")
+    p.add_argument("output", metavar="OUT", help="its styling, e.g. from stylize IN --network NET.pt -o OUT")
+    p.add_argument("--max-frames", type=int, default=None, help="measure only the first N frames of both")
+    p.add_argument("--flow", choices=FLOW_METHODS, default=FLOW_METHODS[0], help="the optical flow (default: OpenCV's DIS)")
+    p.set_defaults(run=_video_stats)
+
+
+def _video_stats(args) -> int:
+    from .realtime.flicker import video_stats
+
+    if args.max_frames is not None and args.max_frames < 2:
+        raise ValueError(f"--max-frames must be at least 2 (the warping error compares consecutive frames), got {args.max_frames}")
+    stats = video_stats(args.input, args.output, max_frames=args.max_frames, method=args.flow)
+    print(f"{stats['frames']} frames of {stats['width']}x{stats['height']} px; warping error (Lai et al. 2018; {args.flow} flow, "
+          f"forward-backward occlusion check; [0, 1] RGB, squared, summed over channels, mean over unoccluded pixels):")
+    print(f"  output {args.output}: {stats['output']}")
+    print(f"  input  {args.input}: {stats['input']} (the floor: noise, compression and the flow's own errors)")
     return 0
 
 

@@ -92,14 +92,15 @@ SETTINGS: dict[str, dict[str, dict]] = {
     "07": _by_profile(dict(SIZE=48, STEPS=8), dict(SIZE=160, STEPS=_FAST["steps"]), dict(SIZE=512, STEPS=_PAPER["steps"])),
     # 08: a feed-forward network trained once per style (Johnson et al. 2016). SPEED_*: section 1 times a few
     # evaluations of the optimisation; TRAIN_*: the network's training (MORE_STEPS: the "Train more" button);
-    # COMPARE_*: the optimisation from white noise on the held-out photos, against the network (section 4).
+    # COMPARE_*: the optimisation from white noise on the held-out photos, against the network (section 4); VIDEO_*: the
+    # held-out clip of section 8, TEMPORAL_STEPS: the network trained on with the temporal term there.
     "08": _by_profile(
         dict(SPEED_SIZE=64, SPEED_EVALUATIONS=2, WIDTH=0.25, BLOCKS=1, TRAIN_SIZE=48, BATCH=2, TRAIN_STEPS=30, MORE_STEPS=20,
-             SIZE=48, COMPARE_STEPS=10),
+             SIZE=48, COMPARE_STEPS=10, VIDEO_SIZE=48, VIDEO_FRAMES=4, TEMPORAL_STEPS=10),
         dict(SPEED_SIZE=256, SPEED_EVALUATIONS=3, WIDTH=0.5, BLOCKS=5, TRAIN_SIZE=128, BATCH=2, TRAIN_STEPS=300, MORE_STEPS=600,
-             SIZE=128, COMPARE_STEPS=200),
+             SIZE=128, COMPARE_STEPS=200, VIDEO_SIZE=128, VIDEO_FRAMES=12, TEMPORAL_STEPS=100),
         dict(SPEED_SIZE=512, SPEED_EVALUATIONS=10, WIDTH=1.0, BLOCKS=5, TRAIN_SIZE=256, BATCH=4, TRAIN_STEPS=2000, MORE_STEPS=10000,
-             SIZE=512, COMPARE_STEPS=_PAPER["steps"]),
+             SIZE=512, COMPARE_STEPS=_PAPER["steps"], VIDEO_SIZE=256, VIDEO_FRAMES=48, TEMPORAL_STEPS=1000),
         COMPARE_PHOTOS=2,
     ),  # fmt: skip
 }
@@ -197,6 +198,7 @@ def work(notebook: str, s: Mapping) -> list[Work]:
             Work("3. training the network", s["TRAIN_SIZE"], s["TRAIN_STEPS"], batch=s["BATCH"], optimizer="adam"),
             Work("3. training, each Train more", s["TRAIN_SIZE"], s["MORE_STEPS"], batch=s["BATCH"], optimizer="adam", on_click=True),
             Work("4. the optimisation on the held-out photos", s["SIZE"], s["COMPARE_STEPS"], runs=s["COMPARE_PHOTOS"]),
+            Work("8. training on with the temporal term", s["TRAIN_SIZE"], s["TEMPORAL_STEPS"], batch=s["BATCH"], optimizer="adam"),
         ]
     raise ValueError(f"notebook {notebook!r} is not one of {', '.join(SETTINGS)}")
 

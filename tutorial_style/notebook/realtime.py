@@ -12,6 +12,8 @@ optimisation: timed, trained live, compared on the same photos, and used on any 
 - :func:`with_batch_norm`: a copy of a network with batch normalisation in place of instance normalisation.
 - :func:`stylize_panel`: any bundled or uploaded photo through the network, at once.
 - :func:`onnx_comparison`: the network exported to ONNX, run with ONNX Runtime, compared with PyTorch.
+- :func:`video_tools_ready`, :func:`flicker_figure`: a clip's flicker, seen (frames side by side and the flicker
+  map) and measured (the warping error of ``realtime/flicker.py``), for a per-frame and a stabilised network.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import ipywidgets as w
+import numpy as np
 import torch
 from torch import nn
 
@@ -55,6 +58,8 @@ __all__ = [
     "network_caption",
     "OnnxComparison",
     "onnx_comparison",
+    "video_tools_ready",
+    "flicker_figure",
 ]
 
 
@@ -550,3 +555,46 @@ def _median_ms(run, repeats: int) -> float:
             run()
             times.append(time.perf_counter() - started)
     return 1000 * statistics.median(times)
+
+
+# --- 8. Video: flicker, and a network that does not ------------------------------------------------------------
+
+
+def video_tools_ready() -> bool:
+    """Whether the flicker measure can run here (it needs OpenCV's optical flow); if not, one line says what to
+    install."""
+    from ..realtime.optional import MissingPackageError
+
+    try:
+        from ..realtime.flicker import _cv2
+
+        _cv2()
+    except MissingPackageError as e:
+        print(f"{e}. The cells below skip the measurement until then.")
+        return False
+    return True
+
+
+def flicker_figure(clip: torch.Tensor, stylings: Mapping[str, torch.Tensor], flows, weights: WeightsInfo, *, frame: int = 1):
+    """Frames ``frame - 1`` and ``frame`` of the input clip and of each styling (``{label: frames}``), side by side,
+    and for each its **flicker map**: |O_t - O_t-1 moved along the input's motion|^2 (bright: the frames disagree;
+    occluded pixels black), with the video's warping error in the title."""
+    from ..realtime.flicker import flicker_map, warping_error
+
+    rows = {"input": clip, **stylings}
+    fig, axes = plots.subplots(len(rows), 3, figsize=(9.6, 3.2 * len(rows)), squeeze=False)
+    maps = {label: flicker_map(frames[frame - 1], frames[frame], flows[frame - 1]) for label, frames in rows.items()}
+    # One colour scale for all the maps, up to the 99th percentile of their pixels: a few bright pixels (at the
+    # border, at occlusions) would otherwise leave everything else black.
+    top = float(np.percentile(np.concatenate([m.ravel() for m in maps.values()]), 99)) or 1.0
+    for ax_row, (label, frames) in zip(axes, rows.items()):
+        error = warping_error(clip, frames, flows=flows).mean
+        for ax, image, title in ((ax_row[0], frames[frame - 1], f"{label}: frame {frame - 1}"), (ax_row[1], frames[frame], f"frame {frame}")):
+            ax.imshow(plots.to_numpy_image(image))
+            ax.set_title(title, fontsize=plots.TEXT_PT)
+        ax_row[2].imshow(maps[label], cmap="magma", vmin=0, vmax=top)  # the same scale in every row
+        ax_row[2].set_title(f"flicker map; warping error {error:.2e}", fontsize=plots.TEXT_PT)
+        for ax in ax_row:
+            ax.axis("off")
+    plots._suptitle(fig, "Flicker: each frame against the previous one moved along the input's optical flow", weights)
+    return fig

@@ -2,7 +2,8 @@
 works without them, and a missing one is a one-line error saying what to install.
 
 ``pip install "tutorial_style[realtime]"`` installs them all: PyAV (``av``) for video, ``onnx``, ``onnxscript``
-and ``onnxruntime`` for the ONNX export.
+and ``onnxruntime`` for the ONNX export. ``pip install "tutorial_style[video]"`` adds OpenCV
+(``opencv-python-headless``), whose optical flow measures a video's flicker (``flicker.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["MissingPackageError", "require"]
+__all__ = ["MissingPackageError", "require", "EXTRAS"]
+
+EXTRAS = {"realtime": "real-time tools", "video": "video tools (flicker measured)"}
+"""The optional extras of pyproject.toml that bring these packages, and what each is for."""
 
 
 class MissingPackageError(ValueError):
@@ -18,7 +22,7 @@ class MissingPackageError(ValueError):
     that the user fixes: the command line prints it as one line.)"""
 
 
-def require(module: str, purpose: str, pip: str | None = None) -> ModuleType:
+def require(module: str, purpose: str, pip: str | None = None, extra: str = "realtime") -> ModuleType:
     """``import module``, or :class:`MissingPackageError` saying that ``purpose`` needs it and what to pip install.
 
     >>> require("math", "counting").sqrt(4)
@@ -37,7 +41,7 @@ def require(module: str, purpose: str, pip: str | None = None) -> ModuleType:
             raise MissingPackageError(broken % e) from e
         raise MissingPackageError(
             f"{purpose} needs the package {name!r}, which is not installed: pip install {name} "
-            f'(or pip install "tutorial_style[realtime]" for all the real-time tools)'
+            f'(or pip install "tutorial_style[{extra}]" for all the {EXTRAS[extra]})'
         ) from e
     except ImportError as e:  # installed but broken (a missing shared library, a wrong build)
         raise MissingPackageError(broken % e) from e

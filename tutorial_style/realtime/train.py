@@ -29,6 +29,7 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 
+from ..controls.temporal import TEMPORAL_FORMS, Motion, TemporalTerm
 from ..images import load_image, resize_to
 from ..layers import PAPER_STYLE_LAYERS, check_layer_list, min_input_size
 from ..objective import Objective
@@ -43,7 +44,7 @@ from .network import DEFAULT, SLIM, StyleNetwork
 
 __all__ = [
     "train_network", "History", "PRESETS", "JOHNSON_CONTENT_LAYERS", "ALPHA_AT_512", "default_alpha", "BETA", "TV_WEIGHT", "LR",
-    "CHECKPOINT_EVERY", "SEED",
+    "CHECKPOINT_EVERY", "SEED", "TEMPORAL_WEIGHT", "TEMPORAL_WEIGHT_FOR_VIDEO", "TEMPORAL_FORM", "TEMPORAL_MOTION", "TEMPORAL_NOISE",
 ]  # fmt: skip
 
 JOHNSON_CONTENT_LAYERS = ("relu2_2",)
@@ -76,6 +77,23 @@ TV_WEIGHT = 1e-3
 prior weighs about 0.1, a few per cent of the total; it removes the speckle a young network makes."""
 LR = 1e-3
 """Adam's learning rate, Johnson et al.'s."""
+TEMPORAL_WEIGHT = 0.0
+"""The temporal term's weight by default (``train --temporal-weight W``; ``controls/temporal.py``): 0, none, as
+Johnson et al.: each frame styled on its own."""
+TEMPORAL_WEIGHT_FOR_VIDEO = 100.0
+"""The temporal weight for a network meant for video (``train --temporal-weight 100``), chosen on the test clips that
+are not held out (``realtime/clips.py``), real features, the CPU preset: it cut their warping error to 0.13-0.35 x the
+per-frame network's for 7-12 % more judged style distance (docs/performance.md; ``benchmarks/video.py``)."""
+TEMPORAL_FORM = "warp"
+"""The temporal term's form: the output of the moved view must be the moved output. Chosen by measurement over
+the frame-difference form (the outputs must differ as the inputs do): at the same weight (100) and steps, on the
+clips for choosing, the warp form cut the warping error further (to 0.13-0.35 x, against 0.09-0.57 x) and cost half
+the style (judged style distance +7-12 %, against +18-28 %): under a motion the stylised picture moves, it does not
+change as the photo's pixels do, so the frame difference asks for the wrong thing at every moving edge."""
+TEMPORAL_MOTION = {"shift": 3.0, "turn": 1.0, "zoom": 0.02}
+"""The second view's random motion (``Motion.random``): up to 3 px, 1 degree, 2 % between two frames."""
+TEMPORAL_NOISE = 0.02
+"""The second view's fresh Gaussian noise (standard deviation, [0, 1] pixels): a camera's, a codec's."""
 CHECKPOINT_EVERY = 100
 """Training steps between two checkpoints."""
 SEED = 0
@@ -97,8 +115,9 @@ Callback = Callable[[int, dict, StyleNetwork], "bool | None"]
 
 
 class History(list):
-    """The loss history: one dict per step, ``{"step", "content", "style", "tv", "total"}`` (batch means, over
-    every process when distributed), ``content`` and ``style`` unweighted as in ``stylize``'s history.
+    """The loss history: one dict per step, ``{"step", "content", "style", "tv", "total"}`` and ``"temporal"`` when
+    trained with the temporal term (batch means, over every process when distributed), ``content`` and ``style``
+    unweighted as in ``stylize``'s history.
 
     ``interrupted`` is True when Ctrl-C or the callback stopped the run; ``weights_label`` says which VGG19
     weights the losses were measured with.
@@ -111,7 +130,7 @@ class History(list):
 def train_network(
     style, *, data=None, steps: int = PRESETS["cpu"]["steps"], size: int = PRESETS["cpu"]["size"],
     batch: int = PRESETS["cpu"]["batch"], lr: float = LR, alpha: float | None = None, beta: float = BETA,
-    tv_weight: float = TV_WEIGHT, content_layers: Sequence[str] = JOHNSON_CONTENT_LAYERS,
+    tv_weight: float = TV_WEIGHT, temporal_weight: float = TEMPORAL_WEIGHT, temporal_form: str = TEMPORAL_FORM, content_layers: Sequence[str] = JOHNSON_CONTENT_LAYERS,
     style_layers: Sequence[str] = PAPER_STYLE_LAYERS, width: float | None = None, blocks: int | None = None,
     separable: bool | None = None, network: StyleNetwork | None = None, weights="auto", device=None, callback: Callback | None = None,
     checkpoint: str | os.PathLike | None = None, checkpoint_every: int = CHECKPOINT_EVERY, resume: bool = False, seed: int = SEED,
@@ -125,9 +144,11 @@ def train_network(
     ``size`` px (per process, when distributed) and takes one Adam step at learning rate ``lr``.
 
     The loss: ``alpha`` L_content on ``content_layers`` (default Johnson's relu2_2), ``beta`` L_style on
-    ``style_layers`` (the paper's), ``tv_weight`` L_tv. Defaults: ``alpha`` = :func:`default_alpha` of ``size``
-    (9.6e-7 at 128 px: L_content is a sum over positions, so alpha scales with 1 / pixels), ``beta=1``,
-    ``tv_weight=1e-3`` (:data:`TV_WEIGHT`).
+    ``style_layers`` (the paper's), ``tv_weight`` L_tv, and ``temporal_weight`` L_temporal (a second view of each
+    photo, a small known motion and fresh noise away, of form ``temporal_form``: ``controls/temporal.py``; against
+    flicker in video). Defaults: ``alpha`` = :func:`default_alpha` of ``size`` (9.6e-7 at 128 px: L_content is a
+    sum over positions, so alpha scales with 1 / pixels), ``beta=1``, ``tv_weight=1e-3`` (:data:`TV_WEIGHT`),
+    ``temporal_weight=0`` (:data:`TEMPORAL_WEIGHT`; :data:`TEMPORAL_WEIGHT_FOR_VIDEO` for a network meant for video).
     The defaults of ``steps``, ``size`` and ``batch`` are ``PRESETS["cpu"]``: minutes on a laptop.
 
     ``width``/``blocks``/``separable`` size a new network (default :data:`~tutorial_style.realtime.network.DEFAULT`;
@@ -153,7 +174,8 @@ def train_network(
         objective = Objective.for_images(
             vgg, torch.zeros(1, 3, args["size"], args["size"], device=device), style_image,
             content_layers=args["content_layers"], style_layers=args["style_layers"], alpha=args["alpha"],
-            beta=args["beta"], tv_weight=args["tv_weight"],
+            beta=args["beta"], tv_weight=args["tv_weight"], temporal_weight=args["temporal_weight"],
+            temporal_form=args["temporal_form"],
         )  # fmt: skip
         meta = _meta(args, style_image, style_name, vgg, net, dataset, data)
         model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
@@ -179,7 +201,7 @@ def _loop(model, net, objective, optimizer, dataset, history, save, start, args,
         while step < steps:
             epoch, skip = divmod(step, per_epoch)
             for photos in photo_loader(dataset, batch, epoch=epoch, skip=skip, seed=seed, rank=rank, world=world):
-                losses = _step(model, objective, optimizer, photos.to(device), world)
+                losses = _step(model, objective, optimizer, photos.to(device), world, seed=(seed, rank, step))
                 history.append({"step": step, **losses})
                 step += 1
                 bar.update(1)
@@ -199,9 +221,23 @@ def _loop(model, net, objective, optimizer, dataset, history, save, start, args,
     save(len(history) and history[-1]["step"] + 1)
 
 
-def _step(model, objective: Objective, optimizer, photos: torch.Tensor, world: int) -> dict[str, float]:
-    """One Adam step on a batch: the photos are their own content targets. Returns the batch-mean losses."""
-    losses = objective.with_content(photos)(model(photos))
+def _step(model, objective: Objective, optimizer, photos: torch.Tensor, world: int, seed=(0, 0, 0)) -> dict[str, float]:
+    """One Adam step on a batch: the photos are their own content targets. Returns the batch-mean losses.
+
+    With a temporal term, each photo also goes through the network as a second view, a random known motion and
+    fresh noise away (``TEMPORAL_MOTION``, ``TEMPORAL_NOISE``; drawn from ``seed``, so a resumed run draws the same),
+    in the same batch; the term compares the two outputs (``controls/temporal.py``)."""
+    if "temporal" in objective.terms:
+        generator = torch.Generator().manual_seed(hash(seed) & (2**63 - 1))
+        motion = Motion.random(len(photos), generator=generator, **TEMPORAL_MOTION)
+        noise = TEMPORAL_NOISE * torch.randn(photos.shape, generator=generator).to(photos.device)
+        moved_photos = (motion(photos)[0] + noise).clamp(0, 1)
+        output, moved_output = model(torch.cat([photos, moved_photos])).split(len(photos))
+        form = objective.terms["temporal"][1].form
+        objective = objective.with_term("temporal", TemporalTerm(moved_output, motion, form=form, photos=photos, moved_photos=moved_photos))
+    else:
+        output = model(photos)
+    losses = objective.with_content(photos)(output)
     optimizer.zero_grad(set_to_none=True)
     losses["total"].mean().backward()  # DistributedDataParallel averages the gradients over the processes here
     optimizer.step()
@@ -264,7 +300,9 @@ def _checked(given: dict) -> dict:
     args["size"] = check_whole(given["size"], "size", f"a whole number of pixels, at least {smallest} for these layers", low=smallest)
     if given["alpha"] is None:
         args["alpha"] = default_alpha(args["size"])
-    for name in ("alpha", "beta", "tv_weight"):
+    if given["temporal_form"] not in TEMPORAL_FORMS:
+        raise ValueError(f"temporal_form must be one of {', '.join(TEMPORAL_FORMS)}, got {given['temporal_form']!r}")
+    for name in ("alpha", "beta", "tv_weight", "temporal_weight"):
         args[name] = check_factor(args[name], name)
         if isinstance(args[name], tuple):
             raise ValueError(f"{name} must be one number, got {given[name]!r}")
@@ -365,6 +403,7 @@ def _meta(args: dict, style_image, style_name: str, vgg, net, dataset, data) -> 
     return {
         "style": style_name, "style_digest": digest(style_image),
         "alpha": args["alpha"], "beta": args["beta"], "tv_weight": args["tv_weight"],
+        "temporal_weight": args["temporal_weight"], "temporal_form": args["temporal_form"],
         "content_layers": list(args["content_layers"]), "style_layers": list(args["style_layers"]),
         "weights": vgg.weights_info.label, "pretrained": bool(vgg.weights_info.pretrained),
         "size": args["size"], "batch": args["batch"], "lr": float(args["lr"]), "seed": args["seed"],

@@ -9,7 +9,9 @@ are written at the video's average frame rate, one after another (a variable fra
 The file is written atomically: a temporary file next to it, renamed when the last frame is in, so an error or a
 Ctrl-C leaves no half-written video.
 
-Each frame is stylised on its own (no temporal smoothing), so a network may flicker a little between frames.
+Each frame is stylised on its own (no temporal smoothing), so a network may flicker between frames: ``flicker.py``
+measures it (the warping error; ``python -m tutorial_style video-stats IN OUT``), and a network trained with
+``train --temporal-weight W`` (``controls/temporal.py``) flickers less.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .network import StyleNetwork
 from .optional import require
 from .stylize import stylize_images
 
-__all__ = ["VIDEO_SUFFIXES", "VideoError", "VideoResult", "is_video", "check_video_path", "stylize_video"]
+__all__ = ["VIDEO_SUFFIXES", "VideoError", "VideoResult", "is_video", "check_video_path", "stylize_video", "read_video", "write_video"]
 
 # suffix -> (FFmpeg's container format, the encoders to try in turn)
 _CONTAINERS = {
@@ -110,6 +112,42 @@ def stylize_video(
                 bar.close()
     out_stream = writer_state["stream"]
     return VideoResult(target, frames, out_stream.width, out_stream.height, Fraction(fps), out_stream.codec_context.name, audio)
+
+
+def read_video(source: str | os.PathLike, *, max_frames: int | None = None) -> tuple[torch.Tensor, Fraction]:
+    """The frames of the video ``source`` as one tensor (T, 3, H, W) in [0, 1] (the first ``max_frames``, if given),
+    and its frame rate. A file that is not a readable video raises a one-line :class:`VideoError`."""
+    av = require("av", "reading video", pip="av")
+    source = Path(source)
+    with _open(av, source) as reader:
+        stream = reader.streams.video[0]
+        fps = stream.average_rate or stream.guessed_rate or Fraction(25)
+        frames, count = [], 0
+        for batch in _batches(av, reader, stream, source, 8):
+            frames.append(batch)
+            count += len(batch)
+            if max_frames is not None and count >= max_frames:
+                break
+    if not frames:
+        raise VideoError(f"{str(source)!r}: the video has no frames that can be decoded")
+    video = torch.cat(frames)
+    return (video if max_frames is None else video[:max_frames]), Fraction(fps)
+
+
+def write_video(frames: torch.Tensor, target: str | os.PathLike, fps: float | Fraction = 25) -> Path:
+    """Write ``frames`` (T, 3, H, W) in [0, 1] as the video ``target`` (its suffix names the container), atomically."""
+    av = require("av", "writing video", pip="av")
+    target = check_video_path(target)
+    if not (isinstance(frames, torch.Tensor) and frames.dim() == 4 and frames.shape[1] == 3 and len(frames)):
+        raise VideoError(f"{str(target)!r}: frames must be a tensor (T, 3, H, W) with at least one frame, got {getattr(frames, 'shape', type(frames).__name__)}")
+    fmt, encoders = _CONTAINERS[target.suffix.lower()]
+    state: dict = {}
+    with atomic_write(target) as f, av.open(f, mode="w", format=fmt) as writer:
+        for batch in frames.split(8):
+            _encode(av, writer, state, encoders, Fraction(fps).limit_denominator(1001), batch.detach().float().cpu())
+        for packet in state["stream"].encode():
+            writer.mux(packet)
+    return target
 
 
 def _open(av, source: Path):
