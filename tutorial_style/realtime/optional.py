@@ -1,8 +1,9 @@
 """The optional packages of the real-time tools: imported when a tool needs them, so ``pip install tutorial_style``
 works without them, and a missing one is a one-line error saying what to install.
 
-``pip install "tutorial_style[realtime]"`` installs them all: PyAV (``av``) for video, ``onnx``, ``onnxscript``
-and ``onnxruntime`` for the ONNX export.
+``pip install -e ".[realtime]"`` in the tutorial's folder (or ``pip install "tutorial_style[realtime]"`` where the
+package comes from an index) installs them all: PyAV (``av``) for video, ``onnx``, ``onnxscript`` and ``onnxruntime``
+for the ONNX export.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["MissingPackageError", "require"]
+__all__ = ["MissingPackageError", "require", "ALL_TOOLS"]
+
+ALL_TOOLS = 'pip install -e ".[realtime]" in the tutorial\'s folder, or pip install "tutorial_style[realtime]"'
+"""How to install every optional package: from a checkout (the first form), or from an index (the second)."""
 
 
 class MissingPackageError(ValueError):
@@ -26,7 +30,7 @@ def require(module: str, purpose: str, pip: str | None = None) -> ModuleType:
     >>> require("no_such_module_here", "flying", pip="wings")
     Traceback (most recent call last):
     ...
-    tutorial_style.realtime.optional.MissingPackageError: flying needs the package 'wings', which is not installed: pip install wings (or pip install "tutorial_style[realtime]" for all the real-time tools)
+    tutorial_style.realtime.optional.MissingPackageError: flying needs the package 'wings', which is not installed: pip install wings (or, for all the real-time tools, pip install -e ".[realtime]" in the tutorial's folder, or pip install "tutorial_style[realtime]")
     """
     name = pip or module
     broken = f"{purpose}: the package {name!r} is installed but cannot be imported (%s); reinstall it: pip install --force-reinstall {name}"
@@ -37,7 +41,7 @@ def require(module: str, purpose: str, pip: str | None = None) -> ModuleType:
             raise MissingPackageError(broken % e) from e
         raise MissingPackageError(
             f"{purpose} needs the package {name!r}, which is not installed: pip install {name} "
-            f'(or pip install "tutorial_style[realtime]" for all the real-time tools)'
+            f'(or, for all the real-time tools, {ALL_TOOLS})'
         ) from e
     except ImportError as e:  # installed but broken (a missing shared library, a wrong build)
         raise MissingPackageError(broken % e) from e
