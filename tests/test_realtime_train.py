@@ -118,8 +118,8 @@ def test_ctrl_c_and_a_callback_stop_the_run_and_save_a_checkpoint(photos, tmp_pa
     assert entry["training"]["step"] == 3 and entry["meta"]["steps"] == 3
     for a, b in zip(ts.load_network(path).state_dict().values(), net.state_dict().values()):
         assert torch.equal(a, b)
-    _, history = ts.train_network("mosaic", data=photos, steps=50, callback=lambda step, losses, net: step < 1, **TINY)
-    assert history.interrupted and len(history) == 2  # returning False stops; True or None goes on
+    _, history = ts.train_network("mosaic", data=photos, steps=50, callback=lambda step, losses, net: step >= 1, **TINY)
+    assert history.interrupted and len(history) == 2  # returning True stops, as for stylize; False or None goes on
 
 
 def test_random_weights_are_announced_loudly(photos):
@@ -277,9 +277,9 @@ def test_one_distributed_step_equals_the_single_process_step_on_the_combined_bat
     assert done.stdout.count("saved") == 1  # rank 0 alone reports (and writes)
     a, b = load_checkpoint(single), load_checkpoint(distributed)
     assert a["training"]["history"][0]["total"] == pytest.approx(b["training"]["history"][0]["total"], rel=1e-5)
-    # The networks compute the same function. (Their raw weights differ in the convolution biases before instance
-    # normalisation: the normalisation cancels them, so their gradient is rounding noise, which Adam's first step
-    # turns into +-lr either way.)
+    # The networks compute the same function. (The convolutions before instance normalisation have no bias: the
+    # normalisation would cancel it, its gradient would be rounding noise, and Adam's first step would turn that into
+    # +-lr either way, so raw weights could not be compared.)
     image = torch.rand(2, 3, 40, 36, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.allclose(ts.load_network(single)(image), ts.load_network(distributed)(image), atol=1e-5)

@@ -162,7 +162,12 @@ def _train_command(commands) -> None:
     p.add_argument("--blocks", type=int, default=None, help="residual blocks (default: the preset's; Johnson's 5)")
     p.add_argument("--seed", type=int, default=None, help=f"seed of the network's start, the photos' order and crops (default {train.SEED})")
     p.add_argument("--checkpoint-every", type=int, default=train.CHECKPOINT_EVERY, help=f"steps between checkpoints (default {train.CHECKPOINT_EVERY})")
-    p.add_argument("--resume", action="store_true", help="continue training OUTPUT: its step count and optimiser state")
+    p.add_argument("--resume", action="store_true",
+                   help="continue training OUTPUT: its step count, optimiser state and settings (size and steps may change on "
+                        "resume: --steps is the total to reach; the loss, learning rate, batch and seed stay the checkpoint's)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes that decode the photos while the network trains (default 0: this one; on a GPU several, "
+                        "e.g. 4)")  # fmt: skip
     _add_weights_and_device(p)
     p.set_defaults(run=_train)
 
@@ -221,7 +226,19 @@ def _stylize(args) -> int:
         print(f"interrupted after {done} of {settings.total_steps} steps; saved the best image so far to {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"saved {where}")
+    if not result.weights.pretrained:
+        print(_untrained_note(result, content, settings), file=sys.stderr)
     return 0
+
+
+def _untrained_note(result, content, settings: Settings) -> str:
+    """The last line of a run with random weights: what it did (from the photo: almost nothing), and the fix."""
+    what = "a run with an untrained network's features, not a style transfer"
+    if settings.init == "content" and result.image.shape[-2:] == content.shape[-2:]:
+        change = float((result.image.cpu() - content.cpu()).abs().mean()) * 255
+        what = f"the photo almost unchanged ({change:.1f}/255 on average): an untrained network sees no style to add"
+    return (f"note: with {result.weights_label} the result is {what}. For a real style transfer use the ImageNet weights: "
+            "python -m tutorial_style fetch-weights, or --weights FILE (a VGG19 weights file, see the README)")  # fmt: skip
 
 
 def _stylize_with_network(args) -> int:
@@ -295,22 +312,27 @@ def _train(args) -> int:
     import os
 
     from .files import prepare_output
-    from .realtime.train import PRESETS as TRAINING, train_network
+    from .realtime import train
 
     output = prepare_output(args.output)  # a bad output path fails now, not after the training
     if args.resume and not output.is_file():
         raise ValueError(f"--resume: {str(output)!r} does not exist; train it first (without --resume)")
     if not args.resume and output.exists():
         raise ValueError(f"{str(output)!r} already exists; pass --resume to continue training it, or choose another -o")
-    options = {**TRAINING[args.preset], **_given(args, "steps", "size", "batch", "lr", "alpha", "beta", "tv_weight", "temporal_weight", "width", "blocks", "seed")}
-    if args.resume:  # the checkpoint's network is continued: its width and blocks, unless asked otherwise
-        options = {k: v for k, v in options.items() if k not in ("width", "blocks", "separable") or k in _given(args, "width", "blocks")}
-    network, history = train_network(
+    given = _given(args, "steps", "size", "batch", "lr", "alpha", "beta", "tv_weight", "temporal_weight", "width", "blocks", "seed")
+    if args.resume:  # the checkpoint's network and settings are continued (its width and blocks too), unless asked otherwise
+        options = {"steps": train.PRESETS[args.preset]["steps"], **train.recorded_options(output), **given}
+    else:
+        options = {**train.PRESETS[args.preset], **given}
+    network, history = train.train_network(
         args.style, data=args.data, weights=args.weights, device=args.device, checkpoint=output,
-        checkpoint_every=args.checkpoint_every, resume=args.resume, **options,
+        checkpoint_every=args.checkpoint_every, resume=args.resume, workers=args.workers, **options,
     )  # fmt: skip
     if int(os.environ.get("RANK", "0")) != 0:
         return EXIT_INTERRUPTED if history.interrupted else 0
+    if history.interrupted and not output.is_file():
+        print(f"interrupted before the first training step was done: nothing was saved ({output} was not written)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     done = history[-1]["step"] + 1 if history else 0
     where = f"{output} ({done} steps, loss {history[-1]['total']:.4g}, weights: {history.weights_label})" if history else str(output)
     if history.interrupted:
@@ -340,12 +362,14 @@ def _precompute(args) -> int:
 
 
 def _export_command(commands) -> None:
+    from .realtime.optional import ALL_TOOLS
+
     p = commands.add_parser(
         "export",
         help="write a trained style network as an ONNX model, for phones and other devices",
         description="Write NET.pt (a network trained with `train`) as an ONNX model with dynamic batch, height and width, "
         "and check it with ONNX Runtime against PyTorch. Needs onnx, onnxscript and onnxruntime "
-        '(pip install "tutorial_style[realtime]"). With --web DIR: the web page of `web` with this network, as a static '
+        f'({ALL_TOOLS}). With --web DIR: the web page of `web` with this network, as a static '
         "folder for any HTTPS host.",
     )  # fmt: skip
     p.add_argument("network", metavar="NET.pt", help="the trained network's checkpoint")
@@ -353,6 +377,7 @@ def _export_command(commands) -> None:
     p.add_argument("--opset", type=int, default=None, help="ONNX operator set (default: the exporter's)")
     p.add_argument("--web", metavar="DIR", default=None,
                    help="write the web page with this network as a static folder, for any HTTPS host (see `web`)")  # fmt: skip
+    p.add_argument("--no-check", action="store_true", help="do not check the model with ONNX Runtime (which it then does not need)")
     _add_web_options(p)
     p.set_defaults(run=_export)
 
@@ -372,9 +397,10 @@ def _export(args) -> int:
         return _export_web(args)
     network = load_network(args.network)
     print(f"network {args.network} ({network.extra_repr()}), trained with {trained_with(getattr(network, 'meta', None))}")
-    path = export_onnx(network, args.onnx, opset=args.opset)
+    path = export_onnx(network, args.onnx, opset=args.opset, check=not args.no_check, progress=True)
     size = path.stat().st_size / 1e6
-    print(f"saved {path} ({size:.1f} MB; input 'images' (batch, 3, height, width) in [0, 1]; checked against PyTorch with ONNX Runtime)")
+    checked = "not checked (--no-check)" if args.no_check else "checked against PyTorch with ONNX Runtime"
+    print(f"saved {path} ({size:.1f} MB; input 'images' (batch, 3, height, width) in [0, 1], output 'stylised' the same shape; {checked})")
     return _export_web(args) if args.web is not None else 0
 
 

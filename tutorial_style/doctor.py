@@ -144,7 +144,8 @@ def _weights(probe_network: bool) -> Check:
         return Check("VGG19 weights", True, f"ImageNet weights in the torch hub cache ({path})")
     fix = (
         f"run `python -m tutorial_style fetch-weights`, or copy vgg19-dcbb9e9d.pth to {path}, or set {ENV_VAR} "
-        "to a slim file made by `fetch-weights --slim FILE`"
+        "to a slim file made by `fetch-weights --slim FILE`. To try the code on a machine that cannot download them, "
+        f"ask for random weights on purpose: {ENV_VAR}=random (or --weights random); nothing is then stylised"
     )
     if probe_network and server_reachable():
         return Check("VGG19 weights", False, "ImageNet weights not cached yet; the download server answers (548 MB on first use)", fix)

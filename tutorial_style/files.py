@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import IO, Callable, Iterator, Mapping
 
-__all__ = ["cache_dir", "atomic_write", "prepare_output", "OutputPathError", "load_cache", "save_cache", "caller_stacklevel",
+__all__ = ["cache_dir", "atomic_write", "prepare_output", "prepare_folder", "OutputPathError", "load_cache", "save_cache", "caller_stacklevel",
            "load_tensors", "reason", "digest", "check_input_file"]
 
 
@@ -152,9 +152,9 @@ def load_tensors(path: str | os.PathLike, error: type[Exception], what: str, fix
                 f"{what} {str(path)!r} was refused: it holds more than tensors, and loading it could run code "
                 f"({reason(e)}). Only use files from a source you trust. {fix}"
             ) from None
-        raise error(f"{what} {str(path)!r} is not a PyTorch {what}, or is damaged ({reason(e)}). {fix}") from None
-    except Exception as e:  # whatever torch.load trips over in a damaged file
-        raise error(f"{what} {str(path)!r} is truncated or corrupted ({reason(e)}). {fix}") from None
+        raise error(f"{what} {str(path)!r} is not a PyTorch {what}, or is damaged: PyTorch cannot read it. {fix}") from None
+    except Exception:  # whatever torch.load trips over in a damaged file; its words (EOF, zip records) would not help
+        raise error(f"{what} {str(path)!r} is truncated or damaged: PyTorch cannot read it. {fix}") from None
 
 
 def reason(error: BaseException) -> str:
@@ -165,35 +165,55 @@ def reason(error: BaseException) -> str:
     return line.split(". ")[0].rstrip(".")
 
 
+_WRITABLE = "Choose a folder you can write to (or give yourself write permission on this one)."
+
+
 def prepare_output(path: str | os.PathLike, probe: bool = True) -> Path:
     """Create ``path``'s folder and check that a file can be written there, else :class:`OutputPathError`.
 
     Call it before long work, so that a bad output path fails at once rather than after the run.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
-        reason = f"{str(blocker)!r} is a file, not a folder" if blocker is not None else e.strerror or e
-        raise OutputPathError(
-            f"cannot create the folder {str(path.parent)!r} for {str(path)!r}: {reason}. "
-            "Choose an output path in a folder you can write to."
-        ) from None
+    _make_folder(path.parent, f" for {str(path)!r}")
     if path.is_dir():
         raise OutputPathError(f"{str(path)!r} is a folder; give a file name such as {str(path / 'result.png')!r}")
     if probe:
-        fd, tmp = _temporary(path)
-        os.close(fd)
-        os.unlink(tmp)
+        _probe(path.parent)
     return path
+
+
+def prepare_folder(folder: str | os.PathLike) -> Path:
+    """Create the output folder ``folder`` and check that files can be written in it, else :class:`OutputPathError`
+    naming it (a folder of results: each file in it is written atomically as it is done)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputPathError(f"{str(folder)!r} is a file; for a folder of results give an output folder")
+    _make_folder(folder)
+    _probe(folder)
+    return folder
+
+
+def _make_folder(folder: Path, purpose: str = "") -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{str(blocker)!r} is a file, not a folder" if blocker is not None else e.strerror or e
+        raise OutputPathError(f"cannot create the folder {str(folder)!r}{purpose}: {why}. {_WRITABLE}") from None
+
+
+def _probe(folder: Path) -> None:
+    """Write and remove a hidden file in ``folder``: that it can be written is checked, not guessed from its modes."""
+    fd, tmp = _temporary(folder / "probe")
+    os.close(fd)
+    os.unlink(tmp)
 
 
 def _temporary(path: Path) -> tuple[int, str]:
     try:
         return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
-        raise OutputPathError(f"cannot write to the folder {str(path.parent)!r}: {e.strerror or e}") from None
+        raise OutputPathError(f"cannot write to the folder {str(path.parent)!r}: {e.strerror or e}. {_WRITABLE}") from None
 
 
 def _umask() -> int:

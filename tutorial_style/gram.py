@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["gram_matrix"]
+__all__ = ["gram_matrix", "at_least_float32"]
+
+
+def at_least_float32(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in the precision the losses are summed in: float64 stays float64, anything lower (bfloat16, float16,
+    integers) becomes float32, so that sums over many positions do not lose their small terms.
+
+    >>> at_least_float32(torch.ones(1, dtype=torch.bfloat16)).dtype, at_least_float32(torch.ones(1, dtype=torch.float64)).dtype
+    (torch.float32, torch.float64)
+    """
+    return x.to(torch.promote_types(x.dtype, torch.float32))
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """Unnormalised Gram matrices F F^T (paper eq. 3), batched: (B, N, H, W) -> (B, N, N).
 
-    The sum over positions is accumulated in float32 even for lower-precision features.
+    The sum over positions is accumulated in float32 even for lower-precision features (float64 stays float64).
 
     >>> F = torch.tensor([[[[1.0, 2.0]], [[0.0, 3.0]]]])  # B=1, N=2 maps, H=1, W=2
     >>> gram_matrix(F)
@@ -25,5 +35,5 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     if features.dim() != 4:
         raise ValueError(f"gram_matrix takes features of shape (B, N, H, W), got {tuple(features.shape)}")
     b, n = features.shape[:2]
-    flat = features.reshape(b, n, -1).float()  # F^l: (B, N_l, M_l)
+    flat = at_least_float32(features.reshape(b, n, -1))  # F^l: (B, N_l, M_l)
     return torch.bmm(flat, flat.transpose(1, 2))

@@ -3,6 +3,7 @@
 Batches: every loss takes features of shape (B, N, H, W) and returns one value **per image**, a
 tensor of shape (B,). Targets of batch size 1 are broadcast over the batch. To backpropagate, sum
 over the batch: the images do not interact, so each one receives exactly the gradient of its own loss.
+Sums are taken in float32, or in float64 for float64 input (``gram.at_least_float32``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Mapping, Sequence
 
 import torch
 
-from .gram import gram_matrix
+from .gram import at_least_float32, gram_matrix
 
-__all__ = ["content_loss", "style_layer_loss", "style_loss"]
+__all__ = ["content_loss", "style_layer_loss", "style_loss", "layer_weights"]
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -24,7 +25,7 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     tensor([4.])
     """
     _check_pair(features, target, "content_loss")
-    diff = (features.float() - target.float()).flatten(1)
+    diff = (at_least_float32(features) - at_least_float32(target)).flatten(1)
     return 0.5 * (diff * diff).sum(dim=1)
 
 
@@ -45,7 +46,7 @@ def style_layer_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch
         raise ValueError(
             f"style_layer_loss: target Gram matrix must be (B, {n}, {n}) for {n} feature maps, got {tuple(target_gram.shape)}"
         )
-    diff = (gram_matrix(features) - target_gram.float()).flatten(1)
+    diff = (gram_matrix(features) - at_least_float32(target_gram)).flatten(1)
     return (diff * diff).sum(dim=1) / (4.0 * n**2 * m**2)
 
 
@@ -67,14 +68,21 @@ def style_loss(
     layers = list(target_grams)
     if not layers:
         raise ValueError("style_loss needs at least one layer in target_grams")
-    w = _layer_weights(layers, weights)
+    w = layer_weights(layers, weights)
     missing = [name for name in layers if name not in features]
     if missing:
         raise ValueError(f"style_loss: no features given for layer(s) {missing}")
     return sum(w[name] * style_layer_loss(features[name], target_grams[name]) for name in layers)
 
 
-def _layer_weights(layers: list[str], weights) -> dict[str, float]:
+def layer_weights(layers: Sequence[str], weights) -> dict[str, float]:
+    """The w_l of eq. 5 by layer: ``weights`` by name (missing layers 0) or in the order of ``layers``, checked
+    (finite, non-negative), or the paper's 1 / (number of layers) for None. Every style term takes its weights here.
+
+    >>> layer_weights(["relu1_1", "relu2_1"], None)
+    {'relu1_1': 0.5, 'relu2_1': 0.5}
+    """
+    layers = list(layers)
     if weights is None:
         return {name: 1.0 / len(layers) for name in layers}
     if isinstance(weights, Mapping):

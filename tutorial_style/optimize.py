@@ -27,7 +27,7 @@ from .images import load_image, resize_to
 from .lbfgs import BatchedLBFGS
 from .layers import PAPER_STYLE_LAYERS, check_layers, min_input_size
 from .objective import Objective
-from .settings import ADAM_LR, PRESETS, Settings, with_settings
+from .settings import ADAM_LR, PRESETS, Settings, default, with_settings
 from .vgg import VGG19Features, check_device, get_vgg, on_device
 from .weights import WeightsInfo
 
@@ -97,6 +97,7 @@ def stylize(content, style, settings: Settings | None = None, *, content_masks=N
     >>> result.image.shape, len(result.history), result.interrupted
     (torch.Size([1, 3, 21, 32]), 3, False)
     """
+    _check_network_options(weights, settings, options)
     settings = Settings.of(settings, **options)
     return _transfer(content, style, settings, weights, device, callback, progress, "stylize", content_masks, style_masks)
 
@@ -109,6 +110,7 @@ def reconstruct_content(image, layer: str = "relu4_2", settings: Settings | None
     Takes the settings of :func:`stylize`, except the content and style ones, which this sets.
     """
     (layer,) = check_layers([layer], "layer")
+    _check_network_options(weights, settings, options)
     settings = Settings.fixing(settings, options, "reconstruct_content", alpha=1.0, beta=0.0, content_layers=(layer,), style_layers=())
     return _transfer(image, None, settings, weights, device, callback, progress, f"content {layer}")
 
@@ -123,8 +125,29 @@ def reconstruct_style(image, layers: Sequence[str] = PAPER_STYLE_LAYERS, setting
     ``style_layers`` (``style_weights`` included).
     """
     layers = check_layers(layers, "layers")
+    _check_network_options(weights, settings, options)
     settings = Settings.fixing(settings, options, "reconstruct_style", alpha=0.0, beta=1.0, content_layers=(), style_layers=layers)
     return _transfer(image, image, settings, weights, device, callback, progress, "style")
+
+
+def _check_network_options(weights, settings: Settings | None, options: dict) -> None:
+    """A ready network (``weights=vgg``) has its own pooling and normalisation: asking for others, as a keyword or
+    in a ``Settings`` that changes them from the defaults, is a one-line error naming the option. Left alone, the
+    run takes the network's (and its record says which)."""
+    if not isinstance(weights, VGG19Features):
+        return
+    for name in ("pooling", "normalize"):
+        if name in options:
+            asked = options[name]
+        elif settings is not None and getattr(settings, name) != default(name):
+            asked = getattr(settings, name)
+        else:
+            continue
+        if asked != getattr(weights, name):
+            raise ValueError(
+                f"{name}={asked!r} contradicts the given network, built with {name}={getattr(weights, name)!r}; leave {name} "
+                f"out to use the network's, or pass a network built with it (get_vgg(..., {name}={asked!r}))"
+            )  # fmt: skip
 
 
 def _transfer(content, style, settings: Settings, weights, device, callback, progress, desc, content_masks=None,

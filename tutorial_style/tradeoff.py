@@ -25,7 +25,7 @@ import hashlib
 import json
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
 
@@ -50,6 +50,7 @@ __all__ = [
     "TradeoffGrid",
     "row_key",
     "default_grid",
+    "row_weights",
 ]
 
 COLUMNS: tuple[float, ...] = (1e-2, 1e-1, 1.0, 1e1, 1e2)
@@ -156,9 +157,30 @@ def tradeoff_row(content, style, style_layers: Sequence[str], ratios: Sequence[f
     ``options`` are ``stylize``'s other keywords (settings such as ``steps``, and ``weights``, ``callback`` ...).
     Returns ``stylize``'s result, whose ``image`` is (len(ratios), 3, H, W): image i is what
     ``stylize(content, style, alpha=ratios[i] * beta, beta=beta, ...)`` gives on its own, with the same seed.
+    ``style_weights`` (given, or in ``settings``) are cut to the row's layers (:func:`row_weights`).
     """
-    beta = default("beta")
-    return stylize(content, style, settings, alpha=[float(r) * beta for r in ratios], beta=beta, style_layers=tuple(style_layers), **options)
+    beta, layers = default("beta"), tuple(style_layers)
+    weights = options.pop("style_weights") if "style_weights" in options else getattr(settings, "style_weights", None)
+    return stylize(content, style, settings, alpha=[float(r) * beta for r in ratios], beta=beta, style_layers=layers,
+                   style_weights=row_weights(weights, layers), **options)  # fmt: skip
+
+
+def row_weights(weights, layers: Sequence[str]) -> dict[str, float] | None:
+    """The style weights w_l of a row: those of its ``layers``, scaled so that they keep the sum of all the given
+    weights (a row with every layer keeps them as they are). None stays None: the paper's 1 / (number of layers).
+
+    >>> row_weights({"relu1_1": 0.25, "relu2_1": 0.75}, ["relu1_1"])
+    {'relu1_1': 1.0}
+    """
+    if weights is None:
+        return None
+    if not isinstance(weights, Mapping):
+        raise ValueError("style_weights for the grid must be a dict {layer: w_l}: its rows have different layers")
+    kept = {name: float(weights.get(name, 0.0)) for name in layers}
+    total, row = sum(float(w) for w in weights.values()), sum(kept.values())
+    if row <= 0:
+        raise ValueError(f"style_weights give the row {list(layers)} no weight (w_l = 0 on each of its layers)")
+    return {name: w * total / row for name, w in kept.items()}
 
 
 @torch.no_grad()
@@ -234,7 +256,8 @@ def tradeoff_grid(
     values = tuple(float(r) for r in given[1])
     if not values or any(not (r >= 0 and r != float("inf")) for r in values):
         raise ValueError(f"{given[0]} must be a non-empty list of finite, non-negative numbers, got {values}")
-    run = Settings.fixing(settings, options, "tradeoff_grid", beta=default("beta"), style_layers=sets[-1])
+    every_layer = tuple(sorted(set().union(*sets), key=lambda n: LAYER_INFO[n].index))  # style_weights may name any row's
+    run = Settings.fixing(settings, options, "tradeoff_grid", beta=default("beta"), style_layers=every_layer)
     if not isinstance(run.init, str):
         raise ValueError(f"init must be 'noise', 'content' or 'style' for the grid, got {type(run.init).__name__}")
     if run.sizes is not None:  # coarse-to-fine cells: the images have the last size

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import os
 from typing import Sequence
 
@@ -189,10 +190,12 @@ def get_vgg(weights="auto", pooling="avg", normalize="paper", device=None) -> VG
     return _cached_vgg(str(weights), pooling, normalize, str(device), os.environ.get(ENV_VAR, ""), stamp)
 
 
-def on_device(vgg: VGG19Features, device: torch.device) -> VGG19Features:
-    """``vgg`` itself if it is on ``device``, else a copy there. A network passed in by a caller (or held by
-    :func:`get_vgg`'s cache) is never moved: ``.to()`` would move it in place, under its owner's feet."""
-    here = vgg.device
+def on_device(network: nn.Module, device: str | torch.device) -> nn.Module:
+    """``network`` itself if it is on ``device``, else a copy there. A network passed in by a caller (or held by
+    :func:`get_vgg`'s cache) is never moved: ``.to()`` would move it in place, under its owner's feet. Any module
+    (VGG19, a style network); its place is that of its first parameter or buffer."""
+    device = torch.device(device)
+    here = next(itertools.chain(network.parameters(), network.buffers()), torch.empty(0)).device
     if here.type == device.type and (device.index is None or here.index == device.index):
-        return vgg
-    return copy.deepcopy(vgg).to(device)
+        return network
+    return copy.deepcopy(network).to(device)

@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .files import atomic_write, check_input_file, digest, load_tensors, reason
+from .files import atomic_write, check_input_file, digest, load_tensors
 from .layers import LAYER_INFO, make_layers
 
 __all__ = [
@@ -266,8 +266,8 @@ def _check_checksum(path: Path, source: str, refetch: str) -> None:
         try:
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()
-        except Exception as e:  # a damaged directory of the archive
-            raise WeightsError(f"weights file {str(path)!r} is truncated or corrupted ({reason(e)}). {refetch}") from None
+        except Exception:  # a damaged directory of the archive
+            raise WeightsError(f"weights file {str(path)!r} is truncated or damaged: its archive cannot be read. {refetch}") from None
         if bad is not None:
             raise WeightsError(f"weights file {str(path)!r} is corrupted: {bad} fails its checksum. {refetch}")
 

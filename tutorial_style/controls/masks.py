@@ -23,9 +23,10 @@ from typing import Callable, Mapping, Sequence
 import torch
 import torch.nn.functional as nnf
 
-from ..gram import gram_matrix
+from ..gram import at_least_float32, gram_matrix
 from ..images import ImageError, load_image
 from ..layers import LAYER_INFO, check_layers
+from ..losses import layer_weights, style_layer_loss
 
 __all__ = [
     "MASK_METHODS", "propagate_mask", "normalise_mask", "guided_gram_matrix", "GuidedStyleTerm", "load_mask",
@@ -100,7 +101,7 @@ def guided_gram_matrix(features: torch.Tensor, mask: torch.Tensor) -> torch.Tens
     """
     if mask.shape[-2:] != features.shape[-2:]:
         raise ValueError(f"guided_gram_matrix: mask {tuple(mask.shape)} must have the features' size {tuple(features.shape[-2:])}")
-    return gram_matrix(features.float() * mask.float())
+    return gram_matrix(at_least_float32(features) * mask.float())
 
 
 class GuidedStyleTerm:
@@ -114,27 +115,27 @@ class GuidedStyleTerm:
     def __init__(self, targets: Features, masks: Features, weights: Mapping[str, float] | None = None):
         self.targets, self.masks = dict(targets), dict(masks)
         self.layers = tuple(self.targets)
-        n = len(self.layers)
-        self.weights = {name: (1.0 / n if weights is None else float(weights.get(name, 0.0))) for name in self.layers}
+        self.weights = layer_weights(self.layers, weights) if self.layers else {}  # checked as StyleTerm's are
 
     def per_layer(self, features: Features) -> torch.Tensor:
-        """E_l of each image on each style layer, averaged over the regions: (B, L)."""
+        """E_l of each image on each style layer, averaged over the regions: (B, L). E_l is the paper's eq. 4
+        (``losses.style_layer_loss``) on the masked features F o T_r against region r's target A_r."""
         columns = []
         for name, a in self.targets.items():
-            f, t = features[name].float(), self.masks[name]
+            f, t = features[name], self.masks[name]
             b, n, h, w = f.shape
             r = t.shape[0]
-            g = gram_matrix((f[:, None] * t[None, :, None]).reshape(b * r, n, h, w)).reshape(b, r, n, n)
-            e = (g - a[None]).pow(2).flatten(2).sum(2) / (4.0 * n**2 * (h * w) ** 2)  # (B, R), paper eq. 4
-            present = (t.flatten(1).amax(1) > 0).float()  # (R,)
+            masked = (at_least_float32(f)[:, None] * t[None, :, None]).reshape(b * r, n, h, w)  # image-major, then region
+            e = style_layer_loss(masked, a.repeat(b, 1, 1)).reshape(b, r)
+            present = (t.flatten(1).amax(1) > 0).to(e.dtype)  # (R,)
             columns.append((e * present).sum(1) / present.sum().clamp_min(1))
         return torch.stack(columns, dim=1)
 
     def __call__(self, features: Features, image: torch.Tensor) -> torch.Tensor:
         if not self.targets:
             return image.new_zeros(image.shape[0], dtype=torch.float32)
-        w = torch.tensor([self.weights[n] for n in self.layers], device=image.device)
-        return self.per_layer(features) @ w
+        per_layer = self.per_layer(features)
+        return per_layer @ torch.tensor([self.weights[n] for n in self.layers], device=image.device, dtype=per_layer.dtype)
 
 
 def guided_style_term(

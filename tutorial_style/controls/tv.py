@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import torch
 
+from ..gram import at_least_float32
+
 __all__ = ["tv_loss", "TVTerm"]
 
 
 def tv_loss(images: torch.Tensor) -> torch.Tensor:
-    """The squared total variation of each image: (B, C, H, W) -> (B,), a sum over channels and pixels.
+    """The squared total variation of each image: (B, C, H, W) -> (B,), a sum over channels and pixels (in float32,
+    or float64 for float64 images).
 
     >>> x = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])  # one vertical edge of height 1, two rows
     >>> tv_loss(x)
@@ -25,7 +28,7 @@ def tv_loss(images: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"tv_loss takes images of shape (B, C, H, W), got {tuple(images.shape)}")
     across = images[..., :, 1:] - images[..., :, :-1]
     down = images[..., 1:, :] - images[..., :-1, :]
-    return across.float().pow(2).flatten(1).sum(1) + down.float().pow(2).flatten(1).sum(1)
+    return at_least_float32(across).pow(2).flatten(1).sum(1) + at_least_float32(down).pow(2).flatten(1).sum(1)
 
 
 class TVTerm:

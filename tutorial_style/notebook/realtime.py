@@ -35,8 +35,9 @@ from ..layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
 from ..objective import Objective
 from ..realtime.checkpoint import load_checkpoint
 from ..realtime.network import StyleNetwork
+from ..realtime.stylize import in_eval, stylize_images
 from ..settings import PRESETS, default, default_alpha
-from ..vgg import VGG19Features
+from ..vgg import VGG19Features, on_device
 from ..weights import WeightsInfo
 from . import plots
 from .panels import Panel, figure_png, image_view, png_bytes, take_upload
@@ -128,13 +129,12 @@ def measure_speed(vgg: VGG19Features, network: StyleNetwork, content: torch.Tens
     for _ in range(evaluations):
         evaluate()
     evaluation = (_now(device) - started) / evaluations
-    network = network.to(device).eval()
     times = []
-    with torch.no_grad():
-        network(content)
+    with torch.no_grad(), in_eval(on_device(network, device)) as net:  # the caller's network is neither moved nor switched
+        net(content)
         for _ in range(repeats):
             started = _now(device)
-            network(content)
+            net(content)
             times.append(_now(device) - started)
     return Speed(tuple(content.shape[-2:]), evaluation, statistics.median(times), evaluations, str(device))
 
@@ -284,7 +284,7 @@ class TrainingPanel(Panel):
             self.stop.disabled, self.more.disabled = True, False
 
     def _step(self, step: int, losses: Mapping, network: StyleNetwork, ask: bool) -> bool:
-        """After each step: record, estimate, redraw now and then. False stops the training."""
+        """After each step: record, estimate, redraw now and then. True stops the training (the package's convention)."""
         self.network = network
         self.history.append({"step": step, **losses})
         done, elapsed = step + 1 - self.first, time.perf_counter() - self.started
@@ -293,14 +293,14 @@ class TrainingPanel(Panel):
         left = (self.target - step - 1) * (self.step_seconds or 0)
         if ask and self.step_seconds and elapsed + left > self.ask_seconds and elapsed + self.step_seconds > self.ask_seconds:
             self.asked = self.target - step - 1
-            return False
+            return True
         now = time.perf_counter()
         if now - self._drawn > 1.5 or step + 1 == self.target:
             self._drawn = now
             self.draw()
             per = f" · {self.step_seconds:.2f} s per step, about {_duration(left)} left" if self.step_seconds else ""
             self.set_status(f"step {step + 1}/{self.target}{per} · loss {losses['total']:.4g} · {self.weights_text()}", "running")
-        return not self.stop_event.is_set()
+        return self.stop_event.is_set()
 
     def draw(self) -> None:
         """The held-out photo and the network's result now; the loss curves so far."""
@@ -390,8 +390,7 @@ def compare_with_optimisation(vgg: VGG19Features, network: StyleNetwork, photos:
     device = vgg.device
     photos = photos.to(device)
     started = _now(device)
-    with torch.no_grad():
-        made = network.to(device).eval()(photos)
+    made = stylize_images(network, photos, device=device)  # a copy goes to the device: the caller's network stays as it is
     network_seconds = _now(device) - started
     started = _now(device)
     results = [optimize.stylize(photo, style, init="noise", steps=steps, weights=vgg, progress=False, **settings)
@@ -488,12 +487,11 @@ def stylize_panel(network: StyleNetwork, weights: WeightsInfo, photos: Mapping[s
     panel.uploads, panel.result, panel.milliseconds = {}, None, None
     caption = network_caption(network, weights)
     device = next(network.parameters()).device
-    network.eval()
 
     def stylize():
         name = panel.photo.value
         image = load_image(panel.uploads.get(name, photos.get(name, name)), size=int(panel.size.value)).to(device)
-        with torch.no_grad():
+        with torch.no_grad(), in_eval(network):
             network(image)  # a first pass at a new size sets up the convolutions; the second one is timed
             started = _now(device)
             panel.result = network(image).cpu()

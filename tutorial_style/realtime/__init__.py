@@ -10,7 +10,7 @@ phones. Here a feed-forward network learns to do the optimisation's job, trained
 ``stylize.py``: a trained network applied to images and folders of images (:func:`stylize_images`).
 ``video.py``: ... and to the frames of a video (:func:`stylize_video`; needs PyAV).
 ``export.py``: a trained network as an ONNX model for phones and other devices (:func:`export_onnx`; needs onnx).
-``optional.py``: those optional packages, imported when needed (``pip install "tutorial_style[realtime]"``).
+``optional.py``: those optional packages, imported when needed (``pip install -e ".[realtime]"`` in the tutorial's folder).
 ``quantize.py``: an exported model with int8 convolutions (:func:`~tutorial_style.realtime.quantize.quantize_int8`).
 ``web/``: the web page that runs a network on the camera in the browser (``python -m tutorial_style web``).
 """

@@ -182,19 +182,23 @@ class PhotoDataset(torch.utils.data.Dataset):
 
 
 def photo_loader(dataset: torch.utils.data.Dataset, batch: int, *, epoch: int = 0, skip: int = 0, seed: int = 0,
-                 rank: int = 0, world: int = 1) -> torch.utils.data.DataLoader:  # fmt: skip
+                 rank: int = 0, world: int = 1, workers: int = 0, pin_memory: bool = False) -> torch.utils.data.DataLoader:  # fmt: skip
     """One epoch of full batches of ``dataset`` for process ``rank`` of ``world``, in an order fixed by ``seed``
     and ``epoch``, starting after its first ``skip`` batches (to resume mid-epoch).
 
     A :class:`~torch.utils.data.distributed.DistributedSampler` (with ``world=1``, the whole shuffled set) gives
-    each process its share; the :class:`~torch.utils.data.DataLoader` makes the batches.
+    each process its share; the :class:`~torch.utils.data.DataLoader` makes the batches. ``workers`` processes
+    decode and crop the photos ahead of the training (0: this process does), as torchvision's reference scripts do
+    on a GPU, with ``pin_memory`` for a fast copy to it; each crop depends only on (seed, epoch, index), so the
+    batches are the same whatever the number of workers.
     """
     sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed)
     sampler.set_epoch(epoch)
     if hasattr(dataset, "set_epoch"):
         dataset.set_epoch(epoch)
     order = list(sampler)[skip * batch:]
-    return torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=order, drop_last=True)
+    return torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=order, drop_last=True, num_workers=workers,
+                                       pin_memory=pin_memory)  # fmt: skip
 
 
 def batches_per_epoch(dataset: torch.utils.data.Dataset, batch: int, world: int = 1) -> int:

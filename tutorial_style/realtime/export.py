@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -42,18 +43,21 @@ class ExportError(ValueError):
     """A network could not be exported, or the exported model does not compute what the network does."""
 
 
-def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | None = None, check: bool = True) -> Path:
+def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | None = None, check: bool = True,
+                progress: bool = False) -> Path:  # fmt: skip
     """Write ``network`` to ``path`` as an ONNX model with dynamic batch, height and width; returns the path.
 
-    The model takes ``images`` (B, 3, H, W) float32 in [0, 1] and gives ``stylised``, the same shape. ``opset``:
-    the ONNX operator set (default: the exporter's). ``check``: run the written model with ONNX Runtime at
-    :data:`CHECK_SHAPES` and raise :class:`ExportError`, writing nothing, if it differs from PyTorch. Written
-    atomically.
+    The model takes ``images`` (B, 3, H, W) float32 in [0, 1] and gives ``stylised``, the same shape, its axes named
+    as the input's (``batch``, ``height``, ``width``). ``opset``: the ONNX operator set (default: the exporter's).
+    ``check``: run the written model with ONNX Runtime at :data:`CHECK_SHAPES` and raise :class:`ExportError`,
+    writing nothing, if it differs from PyTorch. ``progress``: say on stderr what it is doing (the export takes
+    tens of seconds). Written atomically.
     """
     require("onnxscript", "exporting to ONNX", pip="onnxscript")
     require("onnx", "exporting to ONNX", pip="onnx")
     if check:
-        require("onnxruntime", "checking the exported model (check=False skips it)", pip="onnxruntime")
+        require("onnxruntime", "checking the exported model (check=False, or --no-check on the command line, skips it)",
+                pip="onnxruntime")  # fmt: skip
     path = prepare_output(path)
     if path.suffix.lower() != ".onnx":
         raise ExportError(f"{str(path)!r}: an ONNX model's file name ends in .onnx")
@@ -61,21 +65,39 @@ def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | 
     batch, height, width = (torch.export.Dim(name) for name in ("batch", "height", "width"))
     example = torch.rand(_EXAMPLE, generator=torch.Generator().manual_seed(0))
     kwargs = {} if opset is None else {"opset_version": opset}
+    _say(progress, "exporting: torch.export records the network's arithmetic for any image size (this takes up to a minute) ...")
     try:
         with _quiet():
             program = torch.onnx.export(
                 network, (example,), dynamo=True, input_names=[INPUT], output_names=[OUTPUT],
                 dynamic_shapes=({0: batch, 2: height, 3: width},), verbose=False, **kwargs,
             )  # fmt: skip
-        data = program.model_proto.SerializeToString()
+        model = program.model_proto
+        _name_output_axes(model)
+        data = model.SerializeToString()
     except Exception as e:  # the exporter's many failure types; the first line says what went wrong
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ExportError(f"exporting the network to ONNX failed ({type(e).__name__}: {first})") from None
     if check:  # before writing: a wrong model never reaches the disk
+        _say(progress, f"checking the model with ONNX Runtime against PyTorch at {len(CHECK_SHAPES)} image sizes ...")
         check_onnx(data, network)
     with atomic_write(path) as f:
         f.write(data)
     return path
+
+
+def _name_output_axes(model) -> None:
+    """The output has the input's shape: name its free axes as the input's are. (The exporter writes out the
+    arithmetic that gives them, the padding to a multiple of 4 and the crop back, e.g. ``Min(height, 4*(...))``.)"""
+    names = [dim.dim_param for dim in model.graph.input[0].type.tensor_type.shape.dim]
+    for dim, name in zip(model.graph.output[0].type.tensor_type.shape.dim, names):
+        if name:
+            dim.dim_param = name
+
+
+def _say(progress: bool, line: str) -> None:
+    if progress:
+        print(line, file=sys.stderr, flush=True)
 
 
 def check_onnx(model: str | os.PathLike | bytes, network: StyleNetwork, shapes=CHECK_SHAPES) -> float:

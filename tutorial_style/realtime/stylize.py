@@ -19,10 +19,11 @@ import torch
 from PIL import Image
 
 from ..images import ImageError, load_image, save_image
-from ..files import OutputPathError, prepare_output
+from ..files import OutputPathError, prepare_folder
+from ..vgg import on_device
 from .network import StyleNetwork
 
-__all__ = ["stylize_images", "stylize_folder", "FolderResult", "trained_with"]
+__all__ = ["stylize_images", "stylize_folder", "FolderResult", "trained_with", "in_eval"]
 
 
 def trained_with(meta: Mapping | None) -> str:
@@ -52,7 +53,8 @@ def stylize_images(
 
     ``images`` is a tensor (B, 3, H, W) or (3, H, W) in [0, 1], and the result has its shape; or a list of image
     tensors of any sizes, and the result is a list of (1, 3, H, W) tensors in the same order (images of one size
-    are batched together). ``device``: where to run (the network is moved there); default the network's own.
+    are batched together). ``device``: where to run (a copy of the network goes there; the caller's stays where it
+    is, in the mode it is in); default the network's own.
 
     >>> net = StyleNetwork(width=0.25, blocks=1)
     >>> stylize_images(net, torch.rand(3, 3, 20, 30)).shape
@@ -62,9 +64,10 @@ def stylize_images(
     """
     if not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size must be a whole number of at least 1, got {batch_size!r}")
+    network = network if device is None else on_device(network, device)  # once, not per batch
     if isinstance(images, torch.Tensor):
         batch = load_image(images)  # checks the shape and the [0, 1] range
-        out = torch.cat([_forward(network, part, device) for part in batch.split(batch_size)])
+        out = torch.cat([_forward(network, part) for part in batch.split(batch_size)])
         return out[0] if images.dim() == 3 else out
     images = [load_image(image) for image in images]
     results: list[torch.Tensor | None] = [None] * len(images)
@@ -76,7 +79,7 @@ def stylize_images(
     for indices in by_shape.values():
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
-            out = _forward(network, torch.cat([images[i] for i in chunk]), device)
+            out = _forward(network, torch.cat([images[i] for i in chunk]))
             for i, image in zip(chunk, out):
                 results[i] = image[None]
     return results
@@ -103,11 +106,10 @@ def stylize_folder(
     source, target = Path(source), Path(target)
     if not source.is_dir():
         raise ImageError(f"{str(source)!r}: not a folder of images")
-    if target.exists() and not target.is_dir():
-        raise OutputPathError(f"{str(target)!r} is a file; for a folder of images give an output folder")
-    if target.resolve() == source.resolve():
+    if target.exists() and target.resolve() == source.resolve():
         raise OutputPathError(f"the output folder {str(target)!r} is the input folder; give another, so that the photos are kept")
-    prepare_output(target / ".probe")  # creates the folder and checks that it can be written, before any work
+    prepare_folder(target)  # creates the folder and checks that it can be written, before any work
+    network = network if device is None else on_device(network, device)
     files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
     result, pending = FolderResult(), []
     for path in _progress(files, progress):
@@ -117,16 +119,16 @@ def stylize_folder(
             result.skipped.append((path, str(e).removeprefix(f"{str(path)!r}: ")))
             continue
         if pending and (pending[0][1].shape != image.shape or len(pending) == batch_size):
-            result.written += _write(network, pending, target, device)
+            result.written += _write(network, pending, target)
         pending.append((path, image))
     if pending:
-        result.written += _write(network, pending, target, device)
+        result.written += _write(network, pending, target)
     return result
 
 
-def _write(network, pending: list[tuple[Path, torch.Tensor]], target: Path, device) -> list[Path]:
+def _write(network, pending: list[tuple[Path, torch.Tensor]], target: Path) -> list[Path]:
     """The pending images (all of one size) through the network as one batch, each saved; the list emptied."""
-    out = _forward(network, torch.cat([image for _, image in pending]), device)
+    out = _forward(network, torch.cat([image for _, image in pending]))
     written = [save_image(image[None], target / _output_name(path)) for (path, _), image in zip(pending, out)]
     pending.clear()
     return written
@@ -138,22 +140,27 @@ def _output_name(path: Path) -> str:
     return path.name if fmt in Image.SAVE else path.name + ".png"
 
 
-def _forward(network: StyleNetwork, batch: torch.Tensor, device) -> torch.Tensor:
-    """One batch through the network on ``device`` (default the network's), in eval mode, without gradients."""
-    if device is not None:
-        network.to(device)
-    place = next(network.parameters()).device
-    with torch.inference_mode(), _eval(network):
-        return network(batch.to(place, torch.float32)).float().cpu()
+def _forward(network: StyleNetwork, batch: torch.Tensor) -> torch.Tensor:
+    """One batch through the network where it is, in eval mode, without gradients; the result on the CPU."""
+    with torch.inference_mode(), in_eval(network):
+        return network(batch.to(next(network.parameters()).device, torch.float32)).float().cpu()
 
 
 @contextlib.contextmanager
-def _eval(network: torch.nn.Module) -> Iterator[None]:
-    """The network in eval mode for the block, then back in the mode it was in."""
+def in_eval(network: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """The network in eval mode for the block, then back in the mode it was in (a caller's network is left as it was).
+
+    >>> net = StyleNetwork(width=0.25, blocks=1).train()
+    >>> with in_eval(net):
+    ...     net.training
+    False
+    >>> net.training
+    True
+    """
     was_training = network.training
     network.eval()
     try:
-        yield
+        yield network
     finally:
         network.train(was_training)
 

@@ -23,6 +23,7 @@ import contextlib
 import math
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -30,6 +31,7 @@ from typing import Callable, Mapping, Sequence
 import torch
 
 from ..controls.temporal import TEMPORAL_FORMS, Motion, TemporalTerm
+from ..cost import duration
 from ..images import load_image, resize_to
 from ..layers import PAPER_STYLE_LAYERS, check_layer_list, min_input_size
 from ..objective import Objective
@@ -45,6 +47,7 @@ from .network import DEFAULT, SLIM, StyleNetwork
 __all__ = [
     "train_network", "History", "PRESETS", "JOHNSON_CONTENT_LAYERS", "ALPHA_AT_512", "default_alpha", "BETA", "TV_WEIGHT", "LR",
     "CHECKPOINT_EVERY", "SEED", "TEMPORAL_WEIGHT", "TEMPORAL_WEIGHT_FOR_VIDEO", "TEMPORAL_FORM", "TEMPORAL_MOTION", "TEMPORAL_NOISE",
+    "FIXED_ON_RESUME", "recorded_options",
 ]  # fmt: skip
 
 JOHNSON_CONTENT_LAYERS = ("relu2_2",)
@@ -111,6 +114,10 @@ PRESETS = {
 # faster than "cpu"'s (the loss, VGG19's passes, costs most of a step).
 PRESETS["web"] = {**{k: v for k, v in PRESETS["cpu"].items() if k not in DEFAULT}, **SLIM}
 
+FIXED_ON_RESUME = ("alpha", "beta", "tv_weight", "temporal_weight", "temporal_form", "content_layers", "style_layers", "lr", "batch", "seed")
+"""What a resumed training must keep: the loss, the optimiser and the photos' order. The size of the crops and the
+number of steps may change on resume (so may the photos, the device and the checkpoints' spacing)."""
+
 Callback = Callable[[int, dict, StyleNetwork], "bool | None"]
 
 
@@ -134,50 +141,64 @@ def train_network(
     style_layers: Sequence[str] = PAPER_STYLE_LAYERS, width: float | None = None, blocks: int | None = None,
     separable: bool | None = None, network: StyleNetwork | None = None, weights="auto", device=None, callback: Callback | None = None,
     checkpoint: str | os.PathLike | None = None, checkpoint_every: int = CHECKPOINT_EVERY, resume: bool = False, seed: int = SEED,
-    progress: bool = True,
+    workers: int = 0, progress: bool = True,
 ) -> tuple[StyleNetwork, History]:  # fmt: skip
     """Train a :class:`StyleNetwork` to render photos in the style of ``style``; returns ``(network, history)``.
 
     ``style``: an artwork (a file, a bundled name or an image tensor). ``data``: None (the bundled photos and
     those installed packages ship, :mod:`~tutorial_style.realtime.data`), a folder of photos (recursive), a list
     of photo files, or a torch ``Dataset`` of (3, size, size) images. Each step takes ``batch`` random crops of
-    ``size`` px (per process, when distributed) and takes one Adam step at learning rate ``lr``.
+    ``size`` px (per process, when distributed) and takes one Adam step at learning rate ``lr``. ``workers``: processes
+    that decode and crop the photos while the network trains (a DataLoader's ``num_workers``; 0 decodes them in this
+    process, enough on a CPU; on a GPU, as torchvision's reference scripts do, several); the crops stay those of
+    (seed, epoch, photo), whatever the number.
 
     The loss: ``alpha`` L_content on ``content_layers`` (default Johnson's relu2_2), ``beta`` L_style on
     ``style_layers`` (the paper's), ``tv_weight`` L_tv, and ``temporal_weight`` L_temporal (a second view of each
     photo, a small known motion and fresh noise away, of form ``temporal_form``: ``controls/temporal.py``; against
     flicker in video). Defaults: ``alpha`` = :func:`default_alpha` of ``size`` (9.6e-7 at 128 px: L_content is a
     sum over positions, so alpha scales with 1 / pixels), ``beta=1``, ``tv_weight=1e-3`` (:data:`TV_WEIGHT`),
-    ``temporal_weight=0`` (:data:`TEMPORAL_WEIGHT`; :data:`TEMPORAL_WEIGHT_FOR_VIDEO` for a network meant for video).
+    ``temporal_weight=0`` (:data:`TEMPORAL_WEIGHT`; :data:`TEMPORAL_WEIGHT_FOR_VIDEO` for a network meant for video),
+    and :data:`LR`.
     The defaults of ``steps``, ``size`` and ``batch`` are ``PRESETS["cpu"]``: minutes on a laptop.
 
     ``width``/``blocks``/``separable`` size a new network (default :data:`~tutorial_style.realtime.network.DEFAULT`;
     Johnson's is width 1.0; the web page's slim one, ``PRESETS["web"]``, is separable); ``network`` trains a given one instead. ``weights``: VGG19's, as everywhere (random weights
     are warned about loudly: the network then learns an untrained network's idea of style, not a real one).
 
-    ``callback(step, losses, network)`` is called after every step (for live previews); returning False stops
-    the run, as does Ctrl-C (KeyboardInterrupt): the network is kept and returned, ``history.interrupted`` set.
-    ``checkpoint``: a file written every ``checkpoint_every`` steps and at the end (also when stopped), with what
-    made the network and the training state; ``resume=True`` continues from it (step count, optimiser state,
-    history; ``steps`` is the total to reach). ``seed`` fixes the network's start, the photos' order and crops.
+    ``callback(step, losses, network)`` is called after every step (for live previews); returning True stops the
+    run, as for ``stylize``'s callback (None or False goes on), and so does Ctrl-C (KeyboardInterrupt): the network
+    is kept and returned, ``history.interrupted`` set. Under ``torchrun`` a stop asked by any process stops them all
+    after the same step. ``checkpoint``: a file written every ``checkpoint_every`` steps and at the end (also when
+    stopped), with what made the network and the training state; ``resume=True`` continues from it (step count,
+    optimiser state, history; ``steps`` is the total to reach). On resume ``size`` and ``steps`` may change; the
+    settings of :data:`FIXED_ON_RESUME`, the style and VGG19's weights must be the checkpoint's (an error names
+    the one that differs). ``seed`` fixes the network's start, the photos' order and crops.
     """
     args = _checked(locals())
     with _process_group(args["device"]) as (rank, world, device):
         dataset = _dataset(data, args["size"], args["batch"] * world, seed)
+        if batches_per_epoch(dataset, args["batch"], world) == 0:
+            processes = f" x {world} processes" if world > 1 else ""
+            raise ValueError(f"data has {len(dataset)} item(s), fewer than a batch of {args['batch']}{processes}; give at least "
+                             f"{args['batch'] * world} photos, or a smaller batch")  # fmt: skip
         start, net, opt_state, history = _start(args, network)
         style_image, style_name = _style(style, args["size"], device)
-        if args["resume_meta"].get("style_digest", digest(style_image)) != digest(style_image):
-            raise ValueError(f"checkpoint {str(checkpoint)!r} was trained on another style "
-                             f"({args['resume_meta'].get('style')!r}); resume it with that style, or train a new network")  # fmt: skip
+        fingerprint = _fingerprint(style)
+        _check_resume(args, style, fingerprint)
         net = net.to(device).train()
         vgg = _vgg(weights, device, quiet=rank != 0)
+        recorded = args["resume_meta"].get("weights")
+        if recorded is not None and recorded != vgg.weights_info.label:
+            raise ValueError(f"checkpoint {str(checkpoint)!r} was trained with VGG19 weights {recorded!r}, not {vgg.weights_info.label!r}; "
+                             "resume it with the same weights (--weights), or train a new network")  # fmt: skip
         objective = Objective.for_images(
             vgg, torch.zeros(1, 3, args["size"], args["size"], device=device), style_image,
             content_layers=args["content_layers"], style_layers=args["style_layers"], alpha=args["alpha"],
             beta=args["beta"], tv_weight=args["tv_weight"], temporal_weight=args["temporal_weight"],
             temporal_form=args["temporal_form"],
         )  # fmt: skip
-        meta = _meta(args, style_image, style_name, vgg, net, dataset, data)
+        meta = _meta(args, fingerprint, style_name, vgg, net, dataset, data)
         model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
         optimizer = torch.optim.Adam(net.parameters(), lr=args["lr"])
         if opt_state is not None:
@@ -195,20 +216,26 @@ def _loop(model, net, objective, optimizer, dataset, history, save, start, args,
 
     steps, batch, seed = args["steps"], args["batch"], args["seed"]
     per_epoch = batches_per_epoch(dataset, batch, world)
-    bar = tqdm(total=steps, initial=start, desc="train", disable=not args["progress"] or rank != 0, leave=False)
-    step = start
+    shown = args["progress"] and rank == 0
+    bar = tqdm(total=steps, initial=start, desc="train", disable=not shown, leave=False)
+    step, started = start, time.perf_counter()
+    pinned = device.type == "cuda"  # page-locked batches copy to the GPU while it computes
     try:
         while step < steps:
             epoch, skip = divmod(step, per_epoch)
-            for photos in photo_loader(dataset, batch, epoch=epoch, skip=skip, seed=seed, rank=rank, world=world):
-                losses = _step(model, objective, optimizer, photos.to(device), world, seed=(seed, rank, step))
+            for photos in photo_loader(dataset, batch, epoch=epoch, skip=skip, seed=seed, rank=rank, world=world,
+                                       workers=args["workers"], pin_memory=pinned):  # fmt: skip
+                losses = _step(model, objective, optimizer, photos.to(device, non_blocking=pinned), world, seed=(seed, rank, step))
                 history.append({"step": step, **losses})
                 step += 1
                 bar.update(1)
                 bar.set_postfix(loss=f"{losses['total']:.4g}")
+                if shown and step - start == ESTIMATE_AFTER and step < steps:
+                    bar.write(_estimate(time.perf_counter() - started, ESTIMATE_AFTER, steps - step, device), file=sys.stderr)
                 if step % args["checkpoint_every"] == 0 and step < steps:
                     save(step)
-                if callback is not None and callback(step - 1, losses, net) is False:
+                asked = callback is not None and bool(callback(step - 1, losses, net))
+                if _any_process(asked, world, device):
                     history.interrupted = True
                 if history.interrupted or step >= steps:
                     break
@@ -219,6 +246,30 @@ def _loop(model, net, objective, optimizer, dataset, history, save, start, args,
     finally:
         bar.close()
     save(len(history) and history[-1]["step"] + 1)
+
+
+ESTIMATE_AFTER = 3
+"""The time left is estimated from the first steps (the very first is slower: it sets up the convolutions)."""
+
+
+def _estimate(seconds: float, done: int, left: int, device: torch.device) -> str:
+    """The line ``train`` prints after its first steps: the time per step here, and how long the rest takes.
+
+    >>> _estimate(6.0, 3, 247, torch.device("cpu"))
+    'train: 2.00 s per step on cpu; the other 247 steps take about 8 minutes'
+    """
+    per = seconds / done
+    return f"train: {per:.2f} s per step on {device}; the other {left} steps take about {duration(per * left)}"
+
+
+def _any_process(asked: bool, world: int, device: torch.device) -> bool:
+    """Whether this process or any other asked to stop. Distributed, every process must stop after the same step (the
+    next one waits for all of them), so the flag is shared with an all-reduce (its maximum) after every step."""
+    if world <= 1:
+        return asked
+    flag = torch.tensor([1.0 if asked else 0.0], device=device)
+    torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+    return bool(flag.item())
 
 
 def _step(model, objective: Objective, optimizer, photos: torch.Tensor, world: int, seed=(0, 0, 0)) -> dict[str, float]:
@@ -291,6 +342,7 @@ def _checked(given: dict) -> dict:
     args["steps"] = check_whole(given["steps"], "steps", "a positive whole number of training steps", low=1)
     args["batch"] = check_whole(given["batch"], "batch", "a positive whole number of photos per step", low=1)
     args["checkpoint_every"] = check_whole(given["checkpoint_every"], "checkpoint_every", "a positive whole number of steps", low=1)
+    args["workers"] = check_whole(given["workers"], "workers", "a whole number of processes (0: decode in this one)", low=0)
     args["seed"] = check_whole(given["seed"], "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1)
     args["content_layers"] = check_layer_list(given["content_layers"], "content_layers")
     args["style_layers"] = check_layer_list(given["style_layers"], "style_layers")
@@ -392,7 +444,51 @@ def _style(style, size: int, device: torch.device) -> tuple[torch.Tensor, str]:
     return resize_to(image[..., top : top + side, left : left + side], (size, size)).to(device), name
 
 
-def _meta(args: dict, style_image, style_name: str, vgg, net, dataset, data) -> dict:
+def _fingerprint(style) -> str:
+    """The artwork's fingerprint, taken from the image as loaded, at its own size: the same style at another training
+    size has the same fingerprint."""
+    return digest(load_image(style))
+
+
+def _check_resume(args: dict, style, fingerprint: str) -> None:
+    """When resuming: the same style, and the settings of :data:`FIXED_ON_RESUME`; a one-line error names what differs."""
+    old, path = args["resume_meta"], str(args["checkpoint"])
+    if not old:
+        return
+    if "style_fingerprint" in old:
+        same = old["style_fingerprint"] == fingerprint
+    elif "style_digest" in old and "size" in old:  # older checkpoints fingerprinted the artwork prepared at their size
+        same = old["style_digest"] == digest(_style(style, int(old["size"]), torch.device("cpu"))[0])
+    else:
+        same = True
+    if not same:
+        raise ValueError(f"checkpoint {path!r} was trained on another style ({old.get('style')!r}); resume it with that style, "
+                         "or train a new network")  # fmt: skip
+    for name in FIXED_ON_RESUME:
+        if name in old and not _same(old[name], args[name]):
+            raise ValueError(f"checkpoint {path!r} was trained with {name}={_plain(old[name])!r}, not {name}={_plain(args[name])!r}; "
+                             f"resume with the same {name}, or train a new network (size and steps may change on resume)")  # fmt: skip
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=0.0)
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def recorded_options(path: str | os.PathLike) -> dict:
+    """The training settings a checkpoint records (:data:`FIXED_ON_RESUME` and ``size``), as ``train_network``'s
+    keywords: what ``train --resume`` continues with unless told otherwise."""
+    meta = load_checkpoint(path).get("meta") or {}
+    options = {name: meta[name] for name in (*FIXED_ON_RESUME, "size") if name in meta}
+    return {name: tuple(v) if isinstance(v, list) else v for name, v in options.items()}
+
+
+def _meta(args: dict, fingerprint: str, style_name: str, vgg, net, dataset, data) -> dict:
     """What made the network, for its checkpoint (``load_network(path).meta``)."""
     if data is None:
         described = "default photos"
@@ -401,7 +497,7 @@ def _meta(args: dict, style_image, style_name: str, vgg, net, dataset, data) -> 
     else:
         described = type(data).__name__
     return {
-        "style": style_name, "style_digest": digest(style_image),
+        "style": style_name, "style_fingerprint": fingerprint,
         "alpha": args["alpha"], "beta": args["beta"], "tv_weight": args["tv_weight"],
         "temporal_weight": args["temporal_weight"], "temporal_form": args["temporal_form"],
         "content_layers": list(args["content_layers"]), "style_layers": list(args["style_layers"]),

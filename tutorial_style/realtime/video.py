@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ..files import atomic_write, check_input_file, prepare_output
+from ..vgg import on_device
 from .network import StyleNetwork
 from .optional import require
 from .stylize import stylize_images
@@ -87,6 +88,7 @@ def stylize_video(
     network's). A file that is not a readable video raises a one-line :class:`VideoError`."""
     av = require("av", "reading and writing video", pip="av")
     source, target = Path(source), check_video_path(target)
+    network = network if device is None else on_device(network, device)  # once: the caller's network stays where it is
     fmt, encoders = _CONTAINERS[target.suffix.lower()]
     with _open(av, source) as reader:
         stream = reader.streams.video[0]
@@ -98,7 +100,7 @@ def stylize_video(
         try:
             with atomic_write(target) as f, av.open(f, mode="w", format=fmt) as writer:
                 for batch in _batches(av, reader, stream, source, batch_size):
-                    out = stylize_images(network, batch, batch_size=batch_size, device=device)
+                    out = stylize_images(network, batch, batch_size=batch_size)
                     _encode(av, writer, writer_state, encoders, fps, out)
                     frames += len(out)
                     if bar is not None:
