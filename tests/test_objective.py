@@ -129,5 +129,6 @@ def test_tv_weight_adds_the_term_to_the_total_and_zero_leaves_the_paper(vgg, ima
     smooth = ts.stylize(content, style, steps=2, tv_weight=0.5, weights=vgg, progress=False)
     assert "tv" not in plain.history[0]
     first = smooth.history[0]
-    assert first["total"] == pytest.approx(1e-3 * first["content"] + first["style"] + 0.5 * first["tv"], rel=1e-5)
+    alpha = smooth.settings["alpha"]  # the default of the image's size
+    assert first["total"] == pytest.approx(alpha * first["content"] + first["style"] + 0.5 * first["tv"], rel=1e-5)
     assert smooth.settings["tv_weight"] == 0.5

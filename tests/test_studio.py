@@ -320,7 +320,8 @@ def test_layer_explorer_compares_with_the_papers_choice(grid, net):
     # With other steps the grid no longer holds the paper's cell: it is computed and kept.
     panel.steps.value = 2
     panel.run.click()
-    assert ((("relu4_2",), tuple(tutorial_style.PAPER_STYLE_LAYERS), 1e-3, 2)) in panel.results
+    paper_ratio = tutorial_style.default_alpha(*grid.images.shape[-2:])  # the paper's layers at the default alpha/beta
+    assert ((("relu4_2",), tuple(tutorial_style.PAPER_STYLE_LAYERS), paper_ratio, 2)) in panel.results
 
 
 def test_layer_explorer_needs_the_grids_weights(grid):
