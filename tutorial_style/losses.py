@@ -1,4 +1,7 @@
-"""The paper's losses, as written there: sums, not means, so the paper's alpha/beta ratios apply.
+"""The paper's losses, as written there: sums, not means.
+
+L_content (eq. 1) is a sum over positions, so it grows with the image's size while E_l (eq. 4) does not;
+``settings.default_alpha`` allows for that.
 
 Batches: every loss takes features of shape (B, N, H, W) and returns one value **per image**, a
 tensor of shape (B,). Targets of batch size 1 are broadcast over the batch. To backpropagate, sum

@@ -5,7 +5,8 @@ positions is equal to one". Dividing a filter (weights and bias) by c > 0 divide
 because relu(x / c) = relu(x) / c; multiplying the next convolution's matching input weights by c undoes
 it, so every later layer sees exactly what it saw before. The network computes the same function; only
 the *size* of each layer's features changes, and with it the balance between the layers' losses. The
-paper's alpha/beta ratios are stated for this normalised network.
+paper's alpha/beta ratios are stated for its own normalised network (the authors' Caffe weights); on ours
+they do not carry over, and the default alpha is measured instead (``settings.default_alpha``).
 
 The paper does not say which images it averaged over; we use the bundled images. Nine images give a
 poor estimate of the mean of a filter that almost never fires, and dividing by that tiny, noisy mean would

@@ -56,7 +56,7 @@ class VGG19Features(nn.Module):
         pooling: ``"avg"`` (the paper's choice) or ``"max"`` (torchvision's).
         normalize: ``"paper"`` rescales each convolution so its mean rectified activation over the
             bundled images is 1, as in the paper (see ``normalization.py``); ``None`` keeps the raw
-            weights. The paper's alpha/beta ratios assume ``"paper"``.
+            weights. The default alpha (``settings.default_alpha``) was measured with ``"paper"``.
 
     ``vgg(x, layers)`` takes images (B, 3, H, W) in [0, 1]; ImageNet normalisation happens inside.
     It returns ``{name: features (B, N_l, H_l, W_l)}`` and runs only as deep as the deepest layer asked.

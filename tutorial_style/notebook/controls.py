@@ -69,7 +69,7 @@ def colour_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "m
     """Original, luminance-only and histogram-matched transfers side by side (paper section 5, Fig. 2-3).
 
     Controls: ``content``, ``style`` (bundled images), ``steps``, ``run``. The three runs start from the photo
-    (the fast preset) with the paper's α/β; ``panel.results`` holds them by mode.
+    (the fast preset) with the default α/β; ``panel.results`` holds them by mode.
     """
     photos = list(bundled_images("content"))
     controls = {
