@@ -77,7 +77,7 @@ def measure(size: int, evaluations: int, rounds: int, profile: int, threads: int
 
     def bare(n, tick):
         objective = Objective.for_images(networks["ours"], content, style, content_layers=ts.PAPER_CONTENT_LAYERS,
-                                         style_layers=ts.PAPER_STYLE_LAYERS, alpha=ts.Settings().alpha, beta=ts.Settings().beta)  # fmt: skip
+                                         style_layers=ts.PAPER_STYLE_LAYERS, alpha=ts.default_alpha(*content.shape[-2:]), beta=ts.Settings().beta)  # fmt: skip
         x = content.clone()
         for _ in range(n):
             image = x.detach().requires_grad_(True)
@@ -120,7 +120,7 @@ def _alternated(content, style, features, networks, pairs: int) -> dict:
 
     def ours(vgg):
         objective = Objective.for_images(vgg, content, style, content_layers=ts.PAPER_CONTENT_LAYERS,
-                                         style_layers=ts.PAPER_STYLE_LAYERS, alpha=ts.Settings().alpha, beta=ts.Settings().beta)  # fmt: skip
+                                         style_layers=ts.PAPER_STYLE_LAYERS, alpha=ts.default_alpha(*content.shape[-2:]), beta=ts.Settings().beta)  # fmt: skip
 
         def run():
             image = content.clone().requires_grad_(True)
