@@ -173,11 +173,11 @@ def test_the_train_command_writes_a_network_and_resumes_it(photos, tmp_path, cap
 def test_ctrl_c_in_the_train_command_saves_the_network_and_exits_130(photos, tmp_path, capsys, monkeypatch):
     step, calls = rt_train._step, []
 
-    def interrupted_step(*args):
+    def interrupted_step(*args, **kwargs):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return step(*args)
+        return step(*args, **kwargs)
 
     monkeypatch.setattr(rt_train, "_step", interrupted_step)
     path = tmp_path / "net.pt"

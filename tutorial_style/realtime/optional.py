@@ -21,8 +21,8 @@ EXTRAS = {"realtime": "real-time tools", "video": "video tools (flicker measured
 def install_hint(extra: str) -> str:
     """How to install an extra: from a checkout (the first form), or from an index (the second).
 
-    >>> install_hint("video")
-    'pip install -e ".[video]" in the tutorial\'s folder, or pip install "tutorial_style[video]"'
+    >>> print(install_hint("video"))
+    pip install -e ".[video]" in the tutorial's folder, or pip install "tutorial_style[video]"
     """
     return f'pip install -e ".[{extra}]" in the tutorial\'s folder, or pip install "tutorial_style[{extra}]"'
 

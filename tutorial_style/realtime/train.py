@@ -173,7 +173,7 @@ def train_network(
     stopped), with what made the network and the training state; ``resume=True`` continues from it (step count,
     optimiser state, history; ``steps`` is the total to reach). On resume ``size`` and ``steps`` may change; the
     settings of :data:`FIXED_ON_RESUME`, the style and VGG19's weights must be the checkpoint's (an error names
-    the one that differs). ``seed`` fixes the network's start, the photos' order and crops.
+    the one that differs; ``alpha`` left out is the checkpoint's, whatever the size). ``seed`` fixes the network's start, the photos' order and crops.
     """
     args = _checked(locals())
     with _process_group(args["device"]) as (rank, world, device):
@@ -350,6 +350,7 @@ def _checked(given: dict) -> dict:
         raise ValueError("style_layers is empty: a style network needs at least one style layer")
     smallest = max(min_input_size(args["content_layers"] + args["style_layers"]), 16)
     args["size"] = check_whole(given["size"], "size", f"a whole number of pixels, at least {smallest} for these layers", low=smallest)
+    args["alpha_from_size"] = given["alpha"] is None  # a resumed run keeps its checkpoint's alpha instead (_start)
     if given["alpha"] is None:
         args["alpha"] = default_alpha(args["size"])
     if given["temporal_form"] not in TEMPORAL_FORMS:
@@ -396,6 +397,8 @@ def _start(args: dict, network: StyleNetwork | None):
     net = network if network is not None else StyleNetwork(**config)
     net.load_state_dict(entry["network"]["state_dict"])
     args["resume_meta"] = dict(entry.get("meta") or {})
+    if args["alpha_from_size"] and "alpha" in args["resume_meta"]:  # the loss goes on as it was, at any size
+        args["alpha"] = float(args["resume_meta"]["alpha"])
     return step, net, training["optimizer"], list(training.get("history") or [])
 
 
@@ -473,6 +476,8 @@ def _check_resume(args: dict, style, fingerprint: str) -> None:
 def _same(a, b) -> bool:
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return list(a) == list(b)
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
     return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=0.0)
 
 
