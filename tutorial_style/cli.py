@@ -500,14 +500,15 @@ def _export_web(args) -> int:
 
 def _video_stats_command(commands) -> None:
     from .realtime.flicker import FLOW_METHODS
+    from .realtime.optional import install_hint
 
     p = commands.add_parser(
         "video-stats",
         help="how much a styled video flickers: its warping error against its input (Lai et al. 2018)",
         description="Print the warping error of OUT (a styling of IN, frame by frame) and of IN itself: the optical flow "
         "between IN's frames warps each output frame onto the next, and the squared difference over the pixels seen in "
-        "both is averaged (0: no flicker). Needs OpenCV: pip install \"tutorial_style[video]\".",
-    )
+        f"both is averaged (0: no flicker). Needs OpenCV: {install_hint('video')}.",
+    )  # fmt: skip
     p.add_argument("input", metavar="IN", help="the input video")
     p.add_argument("output", metavar="OUT", help="its styling, e.g. from stylize IN --network NET.pt -o OUT")
     p.add_argument("--max-frames", type=int, default=None, help="measure only the first N frames of both")
