@@ -1,8 +1,9 @@
 """Video without flicker (issue 23): the warping error, style and content of a per-frame network and a stabilised one.
 
-    python benchmarks/video.py --weights FILE                     # train both with the CPU preset (cached in --out), report
+    python benchmarks/video.py --weights standin                  # train both with the CPU preset (cached in --out), report
     python benchmarks/video.py --weights FILE --clips choosing    # the clips for choosing settings (not the held-out one)
     python benchmarks/video.py --weights FILE --temporal-weight 2 --form difference --out DIR2   # another stabilised network
+    python benchmarks/video.py --weights standin --temporal-blend 0.3 0.5  # and each network with the run-time blend
 
 Two networks, trained with ``train.PRESETS["cpu"]`` on the same photos, from the same start, with the same seed: the
 **per-frame** one (no temporal term, as Johnson et al.) and the **stabilised** one (``--temporal-weight W``,
@@ -15,11 +16,14 @@ kept out of every choice of weights and settings; ``choosing``: the others; ``al
 - the **style loss**: the training objective's L_style (eq. 5, the package's normalised network) against the
   artwork, mean over the frames; and the judge's style distance (``benchmarks/judge.py``: raw features, max pooling);
 - the **content distance** to the input frame (the judge's, relu4_2; 0 for the input itself);
-- **frames per second** of the network on the clip (CPU, batches of 4, ``torch.inference_mode``).
+- **frames per second** of the network on the clip (CPU, batches of 4, ``torch.inference_mode``), with the blend's
+  optical flow where it is used.
+
+``--temporal-blend S ...`` adds, for each network, its styling blended at run time with strength S (``realtime/smoothing.py``).
 
 The goal (issue 23): on the held-out clip, the stabilised network's warping error at most half the per-frame one's,
 with its style loss up by at most 10 %. With random weights nothing stylises, so run it with real features
-(``--weights`` a file; ``benchmarks/standin.py`` builds one), and label results with the weights' name.
+(``--weights standin``, or a file; ``benchmarks/standin.py`` builds the stand-in), and label results with the weights' name.
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tutorial_style as ts  # noqa: E402
+from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from judge import Judge  # noqa: E402
 from tutorial_style.objective import Objective  # noqa: E402
 from tutorial_style.realtime import load_network, train as rt_train  # noqa: E402
+from tutorial_style.realtime.smoothing import blend_video  # noqa: E402
 from tutorial_style.realtime.clips import CLIPS, HELD_OUT_CLIP, make_clip  # noqa: E402
 from tutorial_style.realtime.flicker import frame_flows, warping_error  # noqa: E402
 from tutorial_style.realtime.stylize import stylize_images  # noqa: E402
@@ -72,40 +78,46 @@ def train_or_load(path: Path, style: str, vgg, temporal_weight: float, form: str
 
 
 def measure(frames: torch.Tensor, styled: torch.Tensor | None, flows, objective: Objective, judge: Judge, artwork) -> dict:
-    """Warping error, L_style (mean over frames), the judge's style and content distances (means) of ``styled``
-    (None: the input video itself)."""
+    """Warping error (with DIS flow, and with Farneback's: the run-time blend uses DIS, so the other flow checks it),
+    L_style (mean over frames), the judge's style and content distances (means) of ``styled`` (None: the input)."""
     image = frames if styled is None else styled
     with torch.no_grad():
         style_loss = float(objective(image)["style"].mean())
     judged = judge(image, frames, artwork)
     return {
-        "warping error": warping_error(frames, image, flows=flows).mean, "style loss": style_loss,
+        "warping error": warping_error(frames, image, flows=flows["dis"]).mean,
+        "warping error (Farneback)": warping_error(frames, image, flows=flows["farneback"]).mean, "style loss": style_loss,
         "judged style": float(judged["style"].mean()), "judged content": float(judged["content"].mean()),
     }  # fmt: skip
 
 
-def frames_per_second(net, frames: torch.Tensor) -> float:
+def frames_per_second(net, frames: torch.Tensor, blend: float = 0.0) -> float:
+    """Frames a second of the network on ``frames`` (batches of 4), and of the run-time blend after it if ``blend``."""
     stylize_images(net, frames[:4])  # warm-up
     start = time.perf_counter()
-    stylize_images(net, frames, batch_size=4)
+    styled = stylize_images(net, frames, batch_size=4)
+    if blend:
+        blend_video(frames, styled, blend)
     return len(frames) / (time.perf_counter() - start)
 
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| clip | video | warping error | style loss L_style | judged style distance | judged content distance | frames/s |",
-        "|---|---|---|---|---|---|---|",
+        "| clip | video | warping error (DIS) | warping error (Farneback) | style loss L_style | judged style distance "
+        "| judged content distance | frames/s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         fps = f"{r['fps']:.0f}" if r.get("fps") else "—"
-        lines.append(f"| {r['clip']} | {r['video']} | {r['warping error']:.2e} | {r['style loss']:.3f} | {r['judged style']:.3f} "
+        lines.append(f"| {r['clip']} | {r['video']} | {r['warping error']:.2e} | {r['warping error (Farneback)']:.2e} "
+                     f"| {r['style loss']:.3f} | {r['judged style']:.3f} "
                      f"| {r['judged content']:.3f} | {fps} |")  # fmt: skip
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", default="random", help="VGG19's weights: a file (benchmarks/standin.py builds one), imagenet, random")
+    parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     parser.add_argument("--style", default="mosaic")
     parser.add_argument("--temporal-weight", type=float, default=None, help="the stabilised network's (default: train.TEMPORAL_WEIGHT_FOR_VIDEO)")
     parser.add_argument("--form", choices=("warp", "difference"), default=rt_train.TEMPORAL_FORM)
@@ -114,10 +126,13 @@ def main(argv=None) -> int:
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--temporal-blend", type=float, nargs="*", default=[],
+                        help="also each network's styling blended at run time with these strengths (realtime/smoothing.py)")
     parser.add_argument("--out", default=str(ts.files.cache_dir("benchmark-video")), help="where the two networks are kept")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    args.weights = resolve_weights(args.weights)
     weight = args.temporal_weight if args.temporal_weight is not None else rt_train.TEMPORAL_WEIGHT_FOR_VIDEO
     vgg = ts.get_vgg(args.weights, device="cpu")
     judge = Judge(args.weights)
@@ -129,13 +144,18 @@ def main(argv=None) -> int:
     rows = []
     for name in names:
         frames = make_clip(name, frames=args.frames, size=args.size)
-        flows = frame_flows(frames)
+        flows = {method: frame_flows(frames, method) for method in ("dis", "farneback")}
         objective = Objective.for_images(vgg, frames[:1], artwork, style_layers=ts.PAPER_STYLE_LAYERS)
         rows.append({"clip": name, "video": "input", **measure(frames, None, flows, objective, judge, artwork)})
         for label, net in (("per-frame network", per_frame), (f"stabilised network ({args.form}, weight {weight:g})", stabilised)):
             styled = stylize_images(net, frames, batch_size=4)
             rows.append({"clip": name, "video": label, **measure(frames, styled, flows, objective, judge, artwork),
                          "fps": frames_per_second(net, frames)})  # fmt: skip
+            for strength in args.temporal_blend:
+                blended = blend_video(frames, styled, strength)
+                rows.append({"clip": name, "video": f"{label.split(' (')[0]} + blend {strength:g}",
+                             **measure(frames, blended, flows, objective, judge, artwork),
+                             "fps": frames_per_second(net, frames, blend=strength)})  # fmt: skip
     result = {"weights": vgg.weights_info.label, "style": args.style, "frames": args.frames, "size": args.size,
               "threads": torch.get_num_threads(), "training": {"per-frame": t1, "stabilised": t2}, "rows": rows,
               "cpu seconds": resource.getrusage(resource.RUSAGE_SELF).ru_utime, "load": os.getloadavg()}  # fmt: skip
@@ -144,9 +164,11 @@ def main(argv=None) -> int:
     print(table(rows))
     for name in names:
         r = {row["video"].split(" (")[0]: row for row in rows if row["clip"] == name}
-        p, s = r["per-frame network"], r["stabilised network"]
-        print(f"{name}: warping error x{s['warping error'] / p['warping error']:.2f} (goal <= 0.5), style loss "
-              f"{s['style loss'] / p['style loss'] - 1:+.1%} (goal <= +10 %), judged style {s['judged style'] / p['judged style'] - 1:+.1%}")
+        p = r["per-frame network"]
+        for label, s in r.items():
+            if label not in ("input", "per-frame network"):
+                print(f"{name}, {label}: warping error x{s['warping error'] / p['warping error']:.2f} (goal <= 0.5), style loss "
+                      f"{s['style loss'] / p['style loss'] - 1:+.1%} (goal <= +10 %), judged style {s['judged style'] / p['judged style'] - 1:+.1%}")  # fmt: skip
     return 0
 
 

@@ -58,11 +58,13 @@ def test_the_realtime_benchmark_runs_and_prints_its_speed_table(tmp_path):
 def test_the_video_benchmark_trains_both_networks_and_prints_its_table(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "video.py"), "--steps", "2", "--frames", "3", "--size", "32",
-         "--temporal-weight", "10", "--out", str(tmp_path)], capture_output=True, text=True, timeout=900,
+         "--temporal-weight", "10", "--temporal-blend", "0.5", "--out", str(tmp_path)], capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     from tutorial_style.realtime.clips import HELD_OUT_CLIP
 
     assert f"| {HELD_OUT_CLIP} | input |" in done.stdout and f"| {HELD_OUT_CLIP} | per-frame network |" in done.stdout
     assert f"| {HELD_OUT_CLIP} | stabilised network (warp, weight 10) |" in done.stdout
+    assert f"| {HELD_OUT_CLIP} | per-frame network + blend 0.5 |" in done.stdout
+    assert f"{HELD_OUT_CLIP}, stabilised network + blend 0.5: warping error x" in done.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["per-frame-mosaic.pt", "stabilised-mosaic-warp-10.pt"]

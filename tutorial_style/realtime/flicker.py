@@ -19,12 +19,12 @@ The input video scored against itself is the floor the flow leaves: what noise, 
 errors add. The flow is OpenCV's DIS (Kroeger et al. 2016, "medium" preset) or Farneback's, on grey frames;
 OpenCV is optional: ``pip install "tutorial_style[video]"`` (``opencv-python-headless``).
 
-The command line's ``video-stats``, ``benchmarks/video.py`` and notebook 08 all measure with :func:`warping_error`.
+The command line's ``video-stats`` (``video.video_stats``), ``benchmarks/video.py`` and notebook 08 all measure with
+:func:`warping_error`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -34,8 +34,8 @@ import torch
 from .optional import require
 
 __all__ = [
-    "FLOW_METHODS", "FlowPair", "WarpingError", "optical_flow", "warp", "occlusion_mask", "frame_flows", "flicker_map",
-    "warping_error", "video_stats",
+    "FLOW_METHODS", "FlowPair", "WarpingError", "as_frames", "optical_flow", "warp", "occlusion_mask", "flow_pair",
+    "frame_flows", "flicker_map", "warping_error",
 ]  # fmt: skip
 
 FLOW_METHODS = ("dis", "farneback")
@@ -46,7 +46,7 @@ def _cv2():
     return require("cv2", "measuring flicker (optical flow)", pip="opencv-python-headless", extra="video")
 
 
-def _as_frames(video, name: str) -> np.ndarray:
+def as_frames(video, name: str) -> np.ndarray:
     """A video (T, 3, H, W) tensor in [0, 1] or (T, H, W, 3) uint8 array, as a float32 array (T, H, W, 3) in [0, 1]."""
     if isinstance(video, torch.Tensor):
         if video.dim() != 4 or video.shape[1] != 3:
@@ -116,22 +116,23 @@ class FlowPair:
     mask: np.ndarray  # (H, W) bool
 
 
+def flow_pair(previous: np.ndarray, current: np.ndarray, method: str = "dis") -> FlowPair:
+    """The :class:`FlowPair` of two consecutive input frames ((H, W, 3) floats in [0, 1] or grey uint8 (H, W))."""
+    backward, forward = optical_flow(current, previous, method), optical_flow(previous, current, method)
+    return FlowPair(backward, occlusion_mask(backward, forward))
+
+
 def frame_flows(inputs, method: str = "dis") -> list[FlowPair]:
     """The :class:`FlowPair` of each pair of consecutive frames of the input video (T - 1 of them)."""
-    frames = _as_frames(inputs, "inputs")
-    greys = [_grey(f) for f in frames]
-    pairs = []
-    for prev, cur in zip(greys, greys[1:]):
-        backward, forward = optical_flow(cur, prev, method), optical_flow(prev, cur, method)
-        pairs.append(FlowPair(backward, occlusion_mask(backward, forward)))
-    return pairs
+    greys = [_grey(f) for f in as_frames(inputs, "inputs")]
+    return [flow_pair(prev, cur, method) for prev, cur in zip(greys, greys[1:])]
 
 
 def flicker_map(previous, current, pair: FlowPair) -> np.ndarray:
     """|O_t(x) - O_t-1(x + F_t(x))|^2 (H, W), summed over RGB, 0 where occluded: where frame t's output differs from
     the previous output moved along the input's motion. Its mean over the unoccluded pixels is the pair's warping
     error. Frames: (H, W, 3) float arrays in [0, 1], or (3, H, W) tensors."""
-    previous, current = (_as_frames(f[None], "frame")[0] if isinstance(f, torch.Tensor) else f for f in (previous, current))
+    previous, current = (as_frames(f[None], "frame")[0] if isinstance(f, torch.Tensor) else f for f in (previous, current))
     warped, _ = warp(previous, pair.flow)
     return ((current - warped) ** 2).sum(-1) * pair.mask
 
@@ -159,8 +160,8 @@ def warping_error(inputs, outputs=None, *, flows: Sequence[FlowPair] | None = No
     >>> warping_error(still, still.flip(1)).mean  # any per-frame styling of a still video
     0.0
     """
-    frames_in = _as_frames(inputs, "inputs")
-    frames_out = frames_in if outputs is None else _as_frames(outputs, "outputs")
+    frames_in = as_frames(inputs, "inputs")
+    frames_out = frames_in if outputs is None else as_frames(outputs, "outputs")
     if len(frames_in) < 2:
         raise ValueError(f"the video has {len(frames_in)} frame(s); the warping error needs at least 2")
     if len(frames_out) != len(frames_in):
@@ -178,27 +179,3 @@ def warping_error(inputs, outputs=None, *, flows: Sequence[FlowPair] | None = No
         errors.append(float(squared.sum() / kept) if kept else 0.0)
         visible.append(float(pair.mask.mean()))
     return WarpingError(float(np.mean(errors)), tuple(errors), float(np.mean(visible)))
-
-
-def video_stats(input_path: str | os.PathLike, output_path: str | os.PathLike, *, max_frames: int | None = None,
-                method: str = "dis") -> dict:  # fmt: skip
-    """The warping errors of the video file ``output_path`` (a styling of ``input_path``) and of the input itself:
-    ``{"frames", "width", "height", "input": WarpingError, "output": WarpingError}``. Videos of different lengths or
-    sizes, a one-frame video or an unreadable file are one-line errors naming the file."""
-    from .video import VideoError, read_video
-
-    videos = []
-    for path in (input_path, output_path):
-        frames, _ = read_video(path, max_frames=max_frames)
-        if len(frames) < 2:
-            raise VideoError(f"{str(path)!r}: has {len(frames)} frame; the warping error compares consecutive frames, give a video of at least 2")
-        videos.append(frames)
-    (a, b), (pa, pb) = videos, (str(input_path), str(output_path))
-    if len(a) != len(b):
-        raise VideoError(f"{pb!r} has {len(b)} frames and {pa!r} has {len(a)}: give the styling of that very video (or --max-frames N)")
-    if a.shape[-2:] != b.shape[-2:]:
-        raise VideoError(f"{pb!r} is {b.shape[-1]}x{b.shape[-2]} px and {pa!r} is {a.shape[-1]}x{a.shape[-2]}: "
-                         "give a styling of that video at its size")  # fmt: skip
-    flows = frame_flows(a, method)
-    return {"frames": len(a), "width": a.shape[-1], "height": a.shape[-2],
-            "input": warping_error(a, flows=flows), "output": warping_error(a, b, flows=flows)}  # fmt: skip

@@ -9,9 +9,10 @@ are written at the video's average frame rate, one after another (a variable fra
 The file is written atomically: a temporary file next to it, renamed when the last frame is in, so an error or a
 Ctrl-C leaves no half-written video.
 
-Each frame is stylised on its own (no temporal smoothing), so a network may flicker between frames: ``flicker.py``
-measures it (the warping error; ``python -m tutorial_style video-stats IN OUT``), and a network trained with
-``train --temporal-weight W`` (``controls/temporal.py``) flickers less.
+Each frame is stylised on its own, so a network may flicker between frames: ``flicker.py`` measures it (the
+warping error; ``python -m tutorial_style video-stats IN OUT``). A network trained with ``train --temporal-weight W``
+(``controls/temporal.py``) flickers less; ``temporal_blend`` (``stylize --temporal-blend S``, ``smoothing.py``; off by
+default) blends each styled frame with the previous one along the input's motion.
 """
 
 from __future__ import annotations
@@ -26,11 +27,16 @@ import torch
 
 from ..files import atomic_write, check_input_file, prepare_output
 from ..vgg import on_device
+from .flicker import frame_flows, warping_error
+from .smoothing import TemporalBlend, check_strength
 from .network import StyleNetwork
 from .optional import require
 from .stylize import stylize_images
 
-__all__ = ["VIDEO_SUFFIXES", "VideoError", "VideoResult", "is_video", "check_video_path", "stylize_video", "read_video", "write_video"]
+__all__ = [
+    "VIDEO_SUFFIXES", "VideoError", "VideoResult", "is_video", "check_video_path", "stylize_video", "read_video", "write_video",
+    "video_stats",
+]  # fmt: skip
 
 # suffix -> (FFmpeg's container format, the encoders to try in turn)
 _CONTAINERS = {
@@ -81,12 +87,15 @@ def check_video_path(path: str | os.PathLike) -> Path:
 
 def stylize_video(
     network: StyleNetwork, source: str | os.PathLike, target: str | os.PathLike, *, batch_size: int = 4,
-    device=None, progress: bool = True,
+    device=None, progress: bool = True, temporal_blend: float = 0.0,
 ) -> VideoResult:  # fmt: skip
     """The video ``source`` with every frame through ``network``, written to ``target`` at the same frame rate and
     size (without its sound). ``batch_size`` frames go through the network at a time, on ``device`` (default the
-    network's). A file that is not a readable video raises a one-line :class:`VideoError`."""
+    network's). ``temporal_blend`` > 0 blends each styled frame with the previous one along the input's motion
+    (:class:`~tutorial_style.realtime.smoothing.TemporalBlend`; off by default). A file that is not a readable video
+    raises a one-line :class:`VideoError`."""
     av = require("av", "reading and writing video", pip="av")
+    blender = TemporalBlend(temporal_blend) if check_strength(temporal_blend) else None
     source, target = Path(source), check_video_path(target)
     network = network if device is None else on_device(network, device)  # once: the caller's network stays where it is
     fmt, encoders = _CONTAINERS[target.suffix.lower()]
@@ -101,6 +110,8 @@ def stylize_video(
             with atomic_write(target) as f, av.open(f, mode="w", format=fmt) as writer:
                 for batch in _batches(av, reader, stream, source, batch_size):
                     out = stylize_images(network, batch, batch_size=batch_size)
+                    if blender is not None:
+                        out = torch.stack([blender(frame, styled) for frame, styled in zip(batch, out)])
                     _encode(av, writer, writer_state, encoders, fps, out)
                     frames += len(out)
                     if bar is not None:
@@ -150,6 +161,28 @@ def write_video(frames: torch.Tensor, target: str | os.PathLike, fps: float | Fr
         for packet in state["stream"].encode():
             writer.mux(packet)
     return target
+
+
+def video_stats(input_path: str | os.PathLike, output_path: str | os.PathLike, *, max_frames: int | None = None,
+                method: str = "dis") -> dict:  # fmt: skip
+    """The warping errors of the video file ``output_path`` (a styling of ``input_path``) and of the input itself:
+    ``{"frames", "width", "height", "input": WarpingError, "output": WarpingError}``. Videos of different lengths or
+    sizes, a one-frame video or an unreadable file are one-line errors naming the file."""
+    videos = []
+    for path in (input_path, output_path):
+        frames, _ = read_video(path, max_frames=max_frames)
+        if len(frames) < 2:
+            raise VideoError(f"{str(path)!r}: has {len(frames)} frame; the warping error compares consecutive frames, give a video of at least 2")
+        videos.append(frames)
+    (a, b), (pa, pb) = videos, (str(input_path), str(output_path))
+    if len(a) != len(b):
+        raise VideoError(f"{pb!r} has {len(b)} frames and {pa!r} has {len(a)}: give the styling of that very video (or --max-frames N)")
+    if a.shape[-2:] != b.shape[-2:]:
+        raise VideoError(f"{pb!r} is {b.shape[-1]}x{b.shape[-2]} px and {pa!r} is {a.shape[-1]}x{a.shape[-2]}: "
+                         "give a styling of that video at its size")  # fmt: skip
+    flows = frame_flows(a, method)
+    return {"frames": len(a), "width": a.shape[-1], "height": a.shape[-2],
+            "input": warping_error(a, flows=flows), "output": warping_error(a, b, flows=flows)}  # fmt: skip
 
 
 def _open(av, source: Path):
