@@ -46,7 +46,7 @@ from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from judge import Judge  # noqa: E402
 from tutorial_style.objective import Objective  # noqa: E402
 from tutorial_style.realtime import load_network, train as rt_train  # noqa: E402
-from tutorial_style.realtime.smoothing import blend_video  # noqa: E402
+from tutorial_style.realtime.smoothing import blend_video, check_strength  # noqa: E402
 from tutorial_style.realtime.clips import CLIPS, HELD_OUT_CLIP, make_clip  # noqa: E402
 from tutorial_style.realtime.flicker import frame_flows, warping_error  # noqa: E402
 from tutorial_style.realtime.stylize import stylize_images  # noqa: E402
@@ -133,6 +133,11 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     args.weights = resolve_weights(args.weights)
+    for strength in args.temporal_blend:  # before minutes of training
+        try:
+            check_strength(strength, "--temporal-blend")
+        except ValueError as e:
+            parser.error(str(e))
     weight = args.temporal_weight if args.temporal_weight is not None else rt_train.TEMPORAL_WEIGHT_FOR_VIDEO
     vgg = ts.get_vgg(args.weights, device="cpu")
     judge = Judge(args.weights)
@@ -167,7 +172,8 @@ def main(argv=None) -> int:
         p = r["per-frame network"]
         for label, s in r.items():
             if label not in ("input", "per-frame network"):
-                print(f"{name}, {label}: warping error x{s['warping error'] / p['warping error']:.2f} (goal <= 0.5), style loss "
+                ratio, check = (s[k] / p[k] for k in ("warping error", "warping error (Farneback)"))
+                print(f"{name}, {label}: warping error x{ratio:.2f} (x{check:.2f} with Farneback's flow; goal <= 0.5), style loss "
                       f"{s['style loss'] / p['style loss'] - 1:+.1%} (goal <= +10 %), judged style {s['judged style'] / p['judged style'] - 1:+.1%}")  # fmt: skip
     return 0
 

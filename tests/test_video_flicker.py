@@ -9,7 +9,6 @@ import torch
 from tutorial_style import load_image
 from tutorial_style.cli import main
 from tutorial_style.controls.temporal import Motion, temporal_loss
-from tutorial_style.realtime import StyleNetwork
 from tutorial_style.realtime.clips import CLIPS, HELD_OUT_CLIP, make_clip
 
 cv2 = pytest.importorskip("cv2")  # the video extra, in the dev extra: CI has it
@@ -17,31 +16,7 @@ pytest.importorskip("av")
 
 from tutorial_style.realtime.flicker import frame_flows, warping_error  # noqa: E402
 from tutorial_style.realtime.video import read_video, write_video  # noqa: E402
-
-
-def tiny_network(seed=0) -> StyleNetwork:
-    torch.manual_seed(seed)
-    net = StyleNetwork(width=0.25, blocks=1)
-    with torch.no_grad():  # instance norm starts as the identity: give it values, so the network makes texture
-        for module in net.modules():
-            if isinstance(module, torch.nn.InstanceNorm2d):
-                module.weight.uniform_(0.5, 1.5)
-                module.bias.uniform_(-0.5, 0.5)
-    return net.eval()
-
-
-def shifted_clip(frames=6, step=(2, 1), size=48):
-    """A photo seen through a window moved by whole pixels, ``step`` (x, y) a frame: frame t shows the photo's
-    pixel (x + t dx, y + t dy) at (x, y): I_t(x) = I_t-1(x + step), so the flow from frame t back to t-1 is the step."""
-    photo = load_image("astronaut", size=128)
-    dx, dy = step
-    return torch.cat([photo[..., 20 + t * dy : 20 + t * dy + size, 20 + t * dx : 20 + t * dx + size] for t in range(frames)])
-
-
-def one_line_error(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err, err
-    return err
+from video_support import one_line_error, shifted_clip, tiny_network  # noqa: E402
 
 
 def test_a_still_video_has_warping_error_zero_for_any_per_frame_styling():

@@ -10,16 +10,18 @@ from tutorial_style.realtime import save_checkpoint
 pytest.importorskip("cv2")  # the video extra, in the dev extra: CI has it
 pytest.importorskip("av")
 
-from test_video_flicker import one_line_error, shifted_clip, tiny_network  # noqa: E402
-from tutorial_style.realtime.smoothing import TemporalBlend, blend_video  # noqa: E402
 from tutorial_style.realtime.flicker import frame_flows, warping_error  # noqa: E402
-from tutorial_style.realtime.video import read_video, write_video  # noqa: E402
+from tutorial_style.realtime.smoothing import TemporalBlend, blend_video  # noqa: E402
+from tutorial_style.realtime.video import read_video, stylize_video, write_video  # noqa: E402
+from video_support import one_line_error, shifted_clip, tiny_network  # noqa: E402
 
 
 def test_strength_zero_returns_the_networks_frames_unchanged():
     clip = shifted_clip(frames=4, size=32)
     styled = torch.rand_like(clip)
     assert torch.equal(blend_video(clip, styled, 0.0), styled)
+    blend = TemporalBlend(0.0)  # frame by frame too
+    assert all(torch.equal(blend(frame, out), out) for frame, out in zip(clip, styled))
 
 
 def test_on_a_still_video_each_frame_is_the_running_blend_of_the_network_s_frames():
@@ -50,17 +52,42 @@ def test_on_a_moving_clip_the_blend_follows_the_motion_and_removes_fresh_noise()
     assert torch.allclose(blended[1:, :, -1, :], styled[1:, :, -1, :], atol=1e-6)
 
 
-def test_a_change_of_size_starts_the_blend_again():
+def test_a_change_of_size_or_a_reset_starts_the_blend_again():
     blend = TemporalBlend(0.5)
-    small, large = torch.zeros(3, 8, 8), torch.ones(3, 12, 12)
-    blend(small, small)
-    assert torch.equal(blend(large, large), large)
+    still_small, still_large = torch.full((3, 16, 16), 0.5), torch.full((3, 20, 20), 0.5)
+    zeros, ones = torch.zeros(3, 20, 20), torch.ones(3, 20, 20)
+    blend(still_small, torch.zeros(3, 16, 16))
+    assert torch.equal(blend(still_large, zeros), zeros)  # a new size: the network's frame as it is
+    assert torch.allclose(blend(still_large, ones), torch.full_like(ones, 0.5))  # then blended with it
+    blend.reset()
+    assert torch.equal(blend(still_large, ones), ones)
+
+
+def test_the_blend_keeps_the_styled_frames_dtype():
+    blend = TemporalBlend(0.5)
+    still = torch.full((3, 16, 16), 0.5)
+    for _ in range(2):
+        out = blend(still, torch.rand(3, 16, 16, dtype=torch.float64))
+    assert out.dtype == torch.float64
 
 
 @pytest.mark.parametrize("strength", [-0.1, 1.0, "much"])
 def test_a_strength_outside_zero_to_one_is_refused_by_name(strength):
-    with pytest.raises(ValueError, match="blend strength"):
+    with pytest.raises(ValueError, match="^strength must be"):
         TemporalBlend(strength)
+    with pytest.raises(ValueError, match="^temporal_blend must be"):  # stylize_video's keyword, before any file is read
+        stylize_video(tiny_network(), "no-such-input.mp4", "out.mp4", temporal_blend=strength)
+
+
+def test_bad_frames_and_methods_are_one_line_errors():
+    with pytest.raises(ValueError, match="flow method must be one of dis, farneback"):
+        TemporalBlend(0.5, method="bogus")
+    blend = TemporalBlend(0.5)
+    with pytest.raises(ValueError, match=r"\(3, 16, 16\) and its styling \(3, 8, 8\) differ in size"):
+        blend(torch.zeros(3, 16, 16), torch.zeros(3, 8, 8))
+    tiny = shifted_clip(frames=2, size=6)
+    with pytest.raises(ValueError, match="cannot follow frames of 6x6 px"):
+        blend_video(tiny, tiny, 0.5)
 
 
 def test_stylize_blends_a_video_on_the_command_line_and_refuses_blend_elsewhere(tmp_path, capsys):
@@ -82,7 +109,7 @@ def test_stylize_blends_a_video_on_the_command_line_and_refuses_blend_elsewhere(
     assert warping_error(inputs, blended, flows=flows).mean < 0.7 * warping_error(inputs, plain, flows=flows).mean
 
     for args, expected in (
-        ([*common, str(tmp_path / "x.mp4"), "--temporal-blend", "1.5"], "blend strength"),
+        ([*common, str(tmp_path / "x.mp4"), "--temporal-blend", "1.5"], "--temporal-blend must be in [0, 1)"),
         (["stylize", "astronaut", "--network", str(checkpoint), "-o", str(tmp_path / "x.png"), "--temporal-blend", "0.3"], "video only"),
         (["stylize", "astronaut", "mosaic", "-o", str(tmp_path / "x.png"), "--temporal-blend", "0.3"], "--network"),
     ):

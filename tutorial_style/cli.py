@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stylize_command(commands) -> None:
+    from .realtime.smoothing import BLEND_FOR_VIDEO
+
     p = commands.add_parser(
         "stylize", help="render CONTENT in the style of STYLE, or through a trained network (--network)",
         description="Without --network: the paper's method, an optimisation of the image (minutes). With --network NET.pt "
@@ -59,7 +61,8 @@ def _stylize_command(commands) -> None:
     p.add_argument("--network", metavar="NET.pt", default=None, help="a trained style network (`train` writes one): stylise in one pass, without STYLE")
     p.add_argument("--temporal-blend", type=float, default=None, metavar="S",
                    help="with --network and a video: blend each styled frame with the previous one along the input's motion, "
-                        "strength S in [0, 1) (default 0, off; 0.5 cut the test clips' flicker to 0.2-0.4 x for 1-4 %% more style loss): softer texture; needs OpenCV")  # fmt: skip
+                        f"strength S in [0, 1) (default 0, off; {BLEND_FOR_VIDEO:g} cut the test clips' flicker to 0.2-0.4 x for 1-4 %% more "
+                        "style loss): softer texture; needs OpenCV")  # fmt: skip
     p.add_argument("--size", type=int, default=None,
                    help=f"longer side of the result in pixels (default {STYLIZE_SIZE}, the paper used about 512; with --network: the photo's own size)")  # fmt: skip
     presets = "; ".join(f"{name}: {p['steps']} evaluations from {p['init']}" for name, p in PRESETS.items())
@@ -271,7 +274,7 @@ def _stylize_with_network(args) -> int:
         if args.size is not None:
             raise ValueError("--size does not apply to a video: frames keep their size (resize the video first)")
         if args.temporal_blend is not None:
-            TemporalBlend(args.temporal_blend)  # a bad strength, or no OpenCV, fails now
+            TemporalBlend(args.temporal_blend, name="--temporal-blend")  # a bad strength, or no OpenCV, fails now
         check_video_path(output)
     else:
         check_image_path(output)  # a bad output path fails now, not after the work

@@ -34,8 +34,8 @@ import torch
 from .optional import require
 
 __all__ = [
-    "FLOW_METHODS", "FlowPair", "WarpingError", "as_frames", "optical_flow", "warp", "occlusion_mask", "flow_pair",
-    "frame_flows", "flicker_map", "warping_error",
+    "FLOW_METHODS", "FlowPair", "WarpingError", "as_frames", "check_flow_method", "optical_flow", "warp", "occlusion_mask",
+    "flow_pair", "frame_flows", "flicker_map", "warping_error",
 ]  # fmt: skip
 
 FLOW_METHODS = ("dis", "farneback")
@@ -69,16 +69,26 @@ def optical_flow(source: np.ndarray, target: np.ndarray, method: str = "dis") ->
 
     Frames are (H, W, 3) floats in [0, 1] (or grey uint8 (H, W)). Identical frames give exactly 0.
     """
-    if method not in FLOW_METHODS:
-        raise ValueError(f"flow method must be one of {', '.join(FLOW_METHODS)}, got {method!r}")
+    check_flow_method(method)
     cv2 = _cv2()
     a = source if source.ndim == 2 else _grey(source)
     b = target if target.ndim == 2 else _grey(target)
     if np.array_equal(a, b):
         return np.zeros((*a.shape, 2), np.float32)
-    if method == "dis":
-        return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
-    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 4, 15, 3, 5, 1.2, 0)
+    try:
+        if method == "dis":
+            return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
+        return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 4, 15, 3, 5, 1.2, 0)
+    except cv2.error:  # DIS needs about 10 px a side
+        raise ValueError(f"optical flow ({method}) cannot follow frames of {a.shape[1]}x{a.shape[0]} px: "
+                         "give a larger video (at least 16 px a side)") from None  # fmt: skip
+
+
+def check_flow_method(method: str) -> str:
+    """``method`` if it is one of :data:`FLOW_METHODS`, else a one-line ``ValueError`` naming them."""
+    if method not in FLOW_METHODS:
+        raise ValueError(f"flow method must be one of {', '.join(FLOW_METHODS)}, got {method!r}")
+    return method
 
 
 def warp(image: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,11 +15,11 @@ a still region settles, a moving one follows the motion, and a newly seen one is
 run-time counterpart of Ruder et al.'s (2016) temporal loss, without its optimisation; Lai et al. (2018) learn a
 network for the same blend.
 
-It is **off by default** (``s = 0`` returns the network's frames as they are), and costs two optical flows a frame
-(about 2 ms at 128 px and 8 ms at 256 px on one CPU thread, docs/performance.md) and OpenCV: ``pip install
-"tutorial_style[video]"``. A larger s removes more flicker and softens the texture more, and a wrong flow drags
+It is **off by default** (``s = 0`` returns the network's frames as they are). Each frame costs two optical flows
+(together about 2 ms at 128 px and 8 ms at 256 px on one CPU thread), the check and the warp: about 5 ms a frame at
+128 px in all (docs/performance.md). It needs OpenCV: ``pip install "tutorial_style[video]"``. A larger s removes more flicker and softens the texture more, and a wrong flow drags
 old texture along (ghosting): measure it with ``video-stats``. ``python -m tutorial_style stylize clip.mp4
---network net.pt --temporal-blend 0.5 -o out.mp4`` uses it; ``benchmarks/video.py --temporal-blend`` measures it.
+--network net.pt --temporal-blend 0.5 -o out.mp4`` uses it (0.5: :data:`BLEND_FOR_VIDEO`); ``benchmarks/video.py --temporal-blend`` measures it.
 """
 
 from __future__ import annotations
@@ -27,49 +27,63 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .flicker import FlowPair, as_frames, flow_pair, warp
+from .flicker import FlowPair, as_frames, check_flow_method, flow_pair, warp
 from .optional import require
 
-__all__ = ["TemporalBlend", "blend_video", "check_strength"]
+__all__ = ["BLEND_FOR_VIDEO", "TemporalBlend", "blend_video", "check_strength"]
+
+BLEND_FOR_VIDEO = 0.5
+"""The strength to try first (``stylize --temporal-blend 0.5``), chosen on the test clips that are not held out
+(``realtime/clips.py``), real features: the smallest of 0.2, 0.3 and 0.5 that halved every clip's warping error
+(to 0.20-0.38 x the per-frame network's, for 1.4-3.7 % more style loss; docs/performance.md)."""
 
 
-def check_strength(strength: float) -> float:
-    """``strength`` as a float in [0, 1), or a one-line ``ValueError`` naming it."""
+def check_strength(strength: float, name: str = "strength") -> float:
+    """``strength`` as a float in [0, 1), or a one-line ``ValueError`` naming the parameter ``name``."""
     try:
         s = float(strength)
     except (TypeError, ValueError):
-        raise ValueError(f"blend strength must be a number in [0, 1), got {strength!r}") from None
+        raise ValueError(f"{name} must be a number in [0, 1), got {strength!r}") from None
     if not 0 <= s < 1:
-        raise ValueError(f"blend strength must be in [0, 1) (0: off; 0.5 is the measured choice), got {strength!r}")
+        raise ValueError(f"{name} must be in [0, 1) (0: off; {BLEND_FOR_VIDEO:g} is the measured choice), got {strength!r}")
     return s
 
 
 class TemporalBlend:
     """The blend of a stream of frames, one at a time: ``blended = blend(input_frame, styled_frame)``.
 
-    Frames are (3, H, W) tensors in [0, 1] (the input and its styling, of one size); the blended frame comes back
-    as a float tensor on the styled frame's device. The first frame, and every frame after a change of size, is
+    Frames are (3, H, W) tensors in [0, 1], the input and its styling, of one size; the blended frame comes back with
+    the styled frame's dtype and device. The first frame, and the first after a change of size or :meth:`reset`, is
     returned as it is.
 
     >>> blend = TemporalBlend(0.5)
-    >>> still, a, b = torch.full((3, 8, 8), 0.5), torch.zeros(3, 8, 8), torch.ones(3, 8, 8)
+    >>> still, a, b = torch.full((3, 16, 16), 0.5), torch.zeros(3, 16, 16), torch.ones(3, 16, 16)
     >>> float(blend(still, a).mean()), float(blend(still, b).mean())  # a still input: half the previous result
     (0.0, 0.5)
     """
 
-    def __init__(self, strength: float, method: str = "dis"):
-        self.strength = check_strength(strength)
-        self.method = method
+    def __init__(self, strength: float, method: str = "dis", name: str = "strength"):
+        self.strength = check_strength(strength, name)
+        self.method = check_flow_method(method)
         if self.strength:  # OpenCV now, before any frame is styled
             require("cv2", "blending video frames along the motion (optical flow)", pip="opencv-python-headless", extra="video")
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the previous frame: the next one starts a new video."""
         self._previous: tuple[np.ndarray, np.ndarray] | None = None  # (input frame, blended frame), (H, W, 3)
 
     def __call__(self, frame: torch.Tensor, styled: torch.Tensor) -> torch.Tensor:
+        if frame.shape != styled.shape:
+            raise ValueError(f"the input frame {tuple(frame.shape)} and its styling {tuple(styled.shape)} differ in size: "
+                             "blend a styling at the input's size")  # fmt: skip
+        if not self.strength:
+            return styled
         current, out = (as_frames(t[None], name)[0] for t, name in ((frame, "frame"), (styled, "styled")))
-        if self.strength and self._previous is not None and self._previous[0].shape == current.shape:
+        if self._previous is not None and self._previous[0].shape == current.shape:
             out = self._blend(out, self._previous[1], flow_pair(self._previous[0], current, self.method))
         self._previous = (current, out)
-        return torch.from_numpy(out).permute(2, 0, 1).to(styled.device)
+        return torch.from_numpy(out).permute(2, 0, 1).to(device=styled.device, dtype=styled.dtype)
 
     def _blend(self, styled: np.ndarray, previous: np.ndarray, pair: FlowPair) -> np.ndarray:
         warped, _ = warp(previous, pair.flow)
@@ -81,7 +95,7 @@ def blend_video(inputs: torch.Tensor, outputs: torch.Tensor, strength: float, me
     blended along the input's motion. ``strength`` 0 returns ``outputs`` unchanged."""
     if len(inputs) != len(outputs):
         raise ValueError(f"the videos have different lengths: {len(inputs)} input frames, {len(outputs)} output frames")
-    if not check_strength(strength):
-        return outputs
     blend = TemporalBlend(strength, method)
+    if not blend.strength:
+        return outputs
     return torch.stack([blend(i, o) for i, o in zip(inputs, outputs)])

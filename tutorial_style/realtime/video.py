@@ -95,7 +95,7 @@ def stylize_video(
     (:class:`~tutorial_style.realtime.smoothing.TemporalBlend`; off by default). A file that is not a readable video
     raises a one-line :class:`VideoError`."""
     av = require("av", "reading and writing video", pip="av")
-    blender = TemporalBlend(temporal_blend) if check_strength(temporal_blend) else None
+    blender = TemporalBlend(temporal_blend, name="temporal_blend") if check_strength(temporal_blend, "temporal_blend") else None
     source, target = Path(source), check_video_path(target)
     network = network if device is None else on_device(network, device)  # once: the caller's network stays where it is
     fmt, encoders = _CONTAINERS[target.suffix.lower()]
