@@ -295,9 +295,9 @@ def _stylize_with_network(args) -> int:
         print(f"saved {len(done.written)} image(s) in {output}; skipped {len(done.skipped)} file(s) that are not readable images")
     else:
         video = stylize_video(network, content, output, temporal_blend=args.temporal_blend or 0.0)
-        sound = "; the sound track was not copied" if video.audio_dropped else ""
-        sound += f"; frames blended along the motion, strength {args.temporal_blend:g}" if args.temporal_blend else ""
-        print(f"saved {output} ({video.frames} frames, {video.width}x{video.height} px, {float(video.fps):.4g} frames/s, {video.codec}{sound})")
+        notes = "; the sound track was not copied" if video.audio_dropped else ""
+        notes += f"; frames blended along the motion, strength {args.temporal_blend:g}" if args.temporal_blend else ""
+        print(f"saved {output} ({video.frames} frames, {video.width}x{video.height} px, {float(video.fps):.4g} frames/s, {video.codec}{notes})")
     return 0
 
 

@@ -128,7 +128,8 @@ class FlowPair:
 
 def flow_pair(previous: np.ndarray, current: np.ndarray, method: str = "dis") -> FlowPair:
     """The :class:`FlowPair` of two consecutive input frames ((H, W, 3) floats in [0, 1] or grey uint8 (H, W))."""
-    backward, forward = optical_flow(current, previous, method), optical_flow(previous, current, method)
+    a, b = (frame if frame.ndim == 2 else _grey(frame) for frame in (previous, current))  # once for both flows
+    backward, forward = optical_flow(b, a, method), optical_flow(a, b, method)
     return FlowPair(backward, occlusion_mask(backward, forward))
 
 

@@ -28,9 +28,9 @@ import torch
 from ..files import atomic_write, check_input_file, prepare_output
 from ..vgg import on_device
 from .flicker import frame_flows, warping_error
-from .smoothing import TemporalBlend, check_strength
 from .network import StyleNetwork
 from .optional import require
+from .smoothing import TemporalBlend
 from .stylize import stylize_images
 
 __all__ = [
@@ -95,7 +95,7 @@ def stylize_video(
     (:class:`~tutorial_style.realtime.smoothing.TemporalBlend`; off by default). A file that is not a readable video
     raises a one-line :class:`VideoError`."""
     av = require("av", "reading and writing video", pip="av")
-    blender = TemporalBlend(temporal_blend, name="temporal_blend") if check_strength(temporal_blend, "temporal_blend") else None
+    blender = TemporalBlend(temporal_blend, name="temporal_blend")  # checked before any file is touched
     source, target = Path(source), check_video_path(target)
     network = network if device is None else on_device(network, device)  # once: the caller's network stays where it is
     fmt, encoders = _CONTAINERS[target.suffix.lower()]
@@ -110,7 +110,7 @@ def stylize_video(
             with atomic_write(target) as f, av.open(f, mode="w", format=fmt) as writer:
                 for batch in _batches(av, reader, stream, source, batch_size):
                     out = stylize_images(network, batch, batch_size=batch_size)
-                    if blender is not None:
+                    if blender.strength:
                         out = torch.stack([blender(frame, styled) for frame, styled in zip(batch, out)])
                     _encode(av, writer, writer_state, encoders, fps, out)
                     frames += len(out)
