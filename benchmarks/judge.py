@@ -26,7 +26,8 @@ from tutorial_style.vgg import VGG19Features  # noqa: E402
 
 
 class Judge:
-    """``Judge(weights)(image, photo, artwork) -> {"style": (B,), "content": (B,)}`` on raw features."""
+    """``Judge(weights)(image, photo, artwork) -> {"style": (B,), "style layers": {layer: (B,)}, "content": (B,)}`` on
+    raw features: the style distance's mean over the layers, and each layer's."""
 
     def __init__(self, weights):
         self.vgg = VGG19Features(weights=weights, pooling="max", normalize=None)
@@ -43,6 +44,7 @@ class Judge:
             for name in PAPER_STYLE_LAYERS:
                 g, target = gram_matrix(f[name]), gram_matrix(a[name])
                 ratios.append(((g - target) ** 2).flatten(1).sum(1) / (target**2).flatten(1).sum(1))
+            out["style layers"] = dict(zip(PAPER_STYLE_LAYERS, ratios))  # each (B,): a mean can hide where results differ
             out["style"] = torch.stack(ratios, dim=1).mean(dim=1)
         if photo is not None:
             p = self.vgg(resize_to(photo.float().cpu(), image.shape[-2:]), PAPER_CONTENT_LAYERS)

@@ -93,7 +93,7 @@ def interleaved_medians(runs: dict[str, Callable[[], object]], repeats: int, war
 def stylisation_section(weights: str = "random", size: int = 256, repeats: int = 7) -> dict:
     """One evaluation of the optimisation, the fast preset, and the networks in PyTorch and ONNX Runtime, all at
     ``size`` px on the CPU, measured in turn in each round."""
-    from tutorial_style.realtime.export import export_onnx, onnx_session, run_onnx
+    from tutorial_style.deploy.export import export_onnx, onnx_session, run_onnx
 
     vgg = ts.get_vgg(weights, device="cpu")
     content, style = ts.load_image("astronaut", size=size), ts.load_image("mosaic", size=size)

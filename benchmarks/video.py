@@ -7,19 +7,19 @@
 
 Two networks, trained with ``train.PRESETS["cpu"]`` on the same photos, from the same start, with the same seed: the
 **per-frame** one (no temporal term, as Johnson et al.) and the **stabilised** one (``--temporal-weight W``,
-``controls/temporal.py``). Their checkpoints are kept in ``--out`` and reused by a later run with the same settings.
-Each clip of ``realtime/clips.py`` (``--clips held-out``: only :data:`~tutorial_style.realtime.clips.HELD_OUT_CLIP`,
+``video/temporal.py``). Their checkpoints are kept in ``--out`` and reused by a later run with the same settings.
+Each clip of ``video/clips.py`` (``--clips held-out``: only :data:`~tutorial_style.video.clips.HELD_OUT_CLIP`,
 kept out of every choice of weights and settings; ``choosing``: the others; ``all``) is made at ``--size`` px and
 ``--frames`` frames, and for the input video and each network's styling of it this prints:
 
-- the **warping error** (``realtime/flicker.py``, Lai et al. 2018; the input's is the floor noise and JPEG leave);
+- the **warping error** (``video/flicker.py``, Lai et al. 2018; the input's is the floor noise and JPEG leave);
 - the **style loss**: the training objective's L_style (eq. 5, the package's normalised network) against the
   artwork, mean over the frames; and the judge's style distance (``benchmarks/judge.py``: raw features, max pooling);
 - the **content distance** to the input frame (the judge's, relu4_2; 0 for the input itself);
 - **frames per second** of the network on the clip (CPU, batches of 4, ``torch.inference_mode``), with the blend's
   optical flow where it is used.
 
-``--temporal-blend S ...`` adds, for each network, its styling blended at run time with strength S (``realtime/smoothing.py``).
+``--temporal-blend S ...`` adds, for each network, its styling blended at run time with strength S (``video/smoothing.py``).
 
 The goal (issue 23): on the held-out clip, the stabilised network's warping error at most half the per-frame one's,
 with its style loss up by at most 10 %. With random weights nothing stylises, so run it with real features
@@ -46,9 +46,9 @@ from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from judge import Judge  # noqa: E402
 from tutorial_style.objective import Objective  # noqa: E402
 from tutorial_style.realtime import load_network, train as rt_train  # noqa: E402
-from tutorial_style.realtime.smoothing import blend_video, check_strength  # noqa: E402
-from tutorial_style.realtime.clips import CLIPS, HELD_OUT_CLIP, make_clip  # noqa: E402
-from tutorial_style.realtime.flicker import frame_flows, warping_error  # noqa: E402
+from tutorial_style.video.smoothing import blend_video, check_strength  # noqa: E402
+from tutorial_style.video.clips import CLIPS, HELD_OUT_CLIP, make_clip  # noqa: E402
+from tutorial_style.video.flicker import frame_flows, warping_error  # noqa: E402
 from tutorial_style.realtime.stylize import stylize_images  # noqa: E402
 
 
@@ -127,7 +127,7 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--temporal-blend", type=float, nargs="*", default=[],
-                        help="also each network's styling blended at run time with these strengths (realtime/smoothing.py)")
+                        help="also each network's styling blended at run time with these strengths (video/smoothing.py)")
     parser.add_argument("--out", default=str(ts.files.cache_dir("benchmark-video")), help="where the two networks are kept")
     args = parser.parse_args(argv)
     if args.threads:

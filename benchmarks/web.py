@@ -15,7 +15,7 @@ one run (``--seconds`` of runs after a warm-up).
 
 Networks: ``default`` (``network.DEFAULT``) and ``slim`` (``network.SLIM``, the web page's), with random weights
 (speed does not depend on the weights' values), exported to ONNX as the page does; ``int8``: the same quantised
-with ``realtime/quantize.py``. The machine's load (1-minute average, ``os.getloadavg``) is printed beside every
+with ``deploy/quantize.py``. The machine's load (1-minute average, ``os.getloadavg``) is printed beside every
 row: on a shared machine it changes the numbers more than anything else here.
 """
 
@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tutorial_style.realtime import StyleNetwork, save_checkpoint  # noqa: E402
-from tutorial_style.realtime.export import onnx_session  # noqa: E402
+from tutorial_style.deploy.export import onnx_session  # noqa: E402
 from tutorial_style.realtime.network import DEFAULT, SLIM  # noqa: E402
-from tutorial_style.realtime.web import build_site, make_server, web_networks  # noqa: E402
+from tutorial_style.deploy.web import build_site, make_server, web_networks  # noqa: E402
 
 NETWORKS = {"default": DEFAULT, "slim": SLIM}
 CAMERA = (640, 480)  # Chromium's fake camera

@@ -61,7 +61,7 @@ def test_the_video_benchmark_trains_both_networks_and_prints_its_table(tmp_path)
          "--temporal-weight", "10", "--temporal-blend", "0.5", "--out", str(tmp_path)], capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    from tutorial_style.realtime.clips import HELD_OUT_CLIP
+    from tutorial_style.video.clips import HELD_OUT_CLIP
 
     assert f"| {HELD_OUT_CLIP} | input |" in done.stdout and f"| {HELD_OUT_CLIP} | per-frame network |" in done.stdout
     assert f"| {HELD_OUT_CLIP} | stabilised network (warp, weight 10) |" in done.stdout

@@ -12,10 +12,10 @@ import torch
 
 from tutorial_style import load_image
 from tutorial_style.cli import main
-from tutorial_style.realtime import (
-    ExportError, StyleNetwork, VideoError, load_network, save_checkpoint, stylize_folder, stylize_images, stylize_video,
-)  # fmt: skip
-from tutorial_style.realtime.export import check_onnx, onnx_session, run_onnx
+from tutorial_style.deploy import ExportError
+from tutorial_style.realtime import StyleNetwork, load_network, save_checkpoint, stylize_folder, stylize_images, stylize_video
+from tutorial_style.video import VideoError
+from tutorial_style.deploy.export import check_onnx, onnx_session, run_onnx
 
 av = pytest.importorskip("av")  # in the dev extra: CI has it
 

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 import tutorial_style as ts
-from tutorial_style.realtime import CheckpointError, StyleNetwork, VideoError, load_network, stylize_video
+from tutorial_style.realtime import CheckpointError, StyleNetwork, load_network, stylize_video
+from tutorial_style.video import VideoError
 from tutorial_style.weights import WeightsError, load_weights
 
 
@@ -373,7 +374,7 @@ def test_the_readme_gives_the_cpu_presets_numbers():
 def test_the_onnx_models_output_axes_are_named_as_the_inputs(tmp_path):
     pytest.importorskip("onnxscript")
     onnx = pytest.importorskip("onnx")
-    from tutorial_style.realtime.export import export_onnx
+    from tutorial_style.deploy.export import export_onnx
 
     path = export_onnx(StyleNetwork(width=0.25, blocks=1), tmp_path / "net.onnx", check=False)
     model = onnx.load(str(path))
@@ -417,7 +418,7 @@ def test_doctor_offers_random_weights_to_a_machine_that_cannot_download(tmp_path
 
 
 def test_missing_package_advice_gives_the_form_that_works_from_a_checkout():
-    from tutorial_style.realtime.optional import MissingPackageError, require
+    from tutorial_style.optional import MissingPackageError, require
 
     with pytest.raises(MissingPackageError) as raised:
         require("no_such_module_here", "flying", pip="wings")

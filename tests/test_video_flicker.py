@@ -1,4 +1,4 @@
-"""Flicker (issue 23): the warping error (realtime/flicker.py), the test clips, the temporal term and its training,
+"""Flicker (issue 23): the warping error (video/flicker.py), the test clips, the temporal term and its training,
 ``video-stats`` on the command line. Tiny sizes; random weights (what the measure and the term do does not depend
 on VGG19's weights: they compare a network's frames with each other)."""
 
@@ -8,14 +8,14 @@ import torch
 
 from tutorial_style import load_image
 from tutorial_style.cli import main
-from tutorial_style.controls.temporal import Motion, temporal_loss
-from tutorial_style.realtime.clips import CLIPS, HELD_OUT_CLIP, make_clip
+from tutorial_style.video.temporal import Motion, temporal_loss
+from tutorial_style.video.clips import CLIPS, HELD_OUT_CLIP, make_clip
 
 cv2 = pytest.importorskip("cv2")  # the video extra, in the dev extra: CI has it
 pytest.importorskip("av")
 
-from tutorial_style.realtime.flicker import frame_flows, warping_error  # noqa: E402
-from tutorial_style.realtime.video import read_video, write_video  # noqa: E402
+from tutorial_style.video.flicker import frame_flows, warping_error  # noqa: E402
+from tutorial_style.video.frames import read_video, write_video  # noqa: E402
 from video_support import one_line_error, shifted_clip, tiny_network  # noqa: E402
 
 

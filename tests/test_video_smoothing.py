@@ -1,4 +1,4 @@
-"""The run-time blend (issue 23's aid, realtime/smoothing.py): each styled frame blended with the previous one along the
+"""The run-time blend (issue 23's aid, video/smoothing.py): each styled frame blended with the previous one along the
 input's motion. Tiny sizes; no VGG19 (the blend acts on a network's frames, whatever made them)."""
 
 import pytest
@@ -10,9 +10,10 @@ from tutorial_style.realtime import save_checkpoint
 pytest.importorskip("cv2")  # the video extra, in the dev extra: CI has it
 pytest.importorskip("av")
 
-from tutorial_style.realtime.flicker import frame_flows, warping_error  # noqa: E402
-from tutorial_style.realtime.smoothing import TemporalBlend, blend_video  # noqa: E402
-from tutorial_style.realtime.video import read_video, stylize_video, write_video  # noqa: E402
+from tutorial_style.video.flicker import frame_flows, warping_error  # noqa: E402
+from tutorial_style.video.smoothing import TemporalBlend, blend_video  # noqa: E402
+from tutorial_style.realtime.stylize import stylize_video  # noqa: E402
+from tutorial_style.video.frames import read_video, write_video  # noqa: E402
 from video_support import one_line_error, shifted_clip, tiny_network  # noqa: E402
 
 

@@ -17,8 +17,8 @@ import torch
 from tutorial_style.cli import main
 from tutorial_style.realtime import StyleNetwork, load_network, save_checkpoint
 from tutorial_style.realtime.network import DEFAULT, SLIM
-from tutorial_style.realtime.web import runtime as rt
-from tutorial_style.realtime.web import build_site, make_server, web_networks
+from tutorial_style.deploy.web import runtime as rt
+from tutorial_style.deploy.web import build_site, make_server, web_networks
 
 META = {"style": "mosaic", "weights": "RANDOM weights (seed 0), not pretrained", "pretrained": False, "steps": 0}
 
@@ -93,8 +93,8 @@ def test_the_web_training_preset_trains_the_slim_network(tmp_path, capsys):
 
 def test_int8_quantisation_makes_a_smaller_model_that_stylises_like_the_float_one(tmp_path):
     pytest.importorskip("onnxruntime")
-    from tutorial_style.realtime.export import export_onnx, onnx_session
-    from tutorial_style.realtime.quantize import calibration_images, quantize_int8
+    from tutorial_style.deploy.export import export_onnx, onnx_session
+    from tutorial_style.deploy.quantize import calibration_images, quantize_int8
 
     torch.manual_seed(0)
     fp32 = export_onnx(StyleNetwork(width=0.5, blocks=1), tmp_path / "net.onnx")

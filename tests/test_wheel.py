@@ -96,9 +96,9 @@ def test_the_wheel_holds_every_module_of_the_checkout(installed):
 
 
 def test_the_wheel_holds_the_web_page_and_its_size_stays_small(installed, tmp_path):
-    """The page's files are package data (realtime/web/page/); ONNX Runtime Web is not shipped (fetched once)."""
+    """The page's files are package data (deploy/web/page/); ONNX Runtime Web is not shipped (fetched once)."""
     python, venv, elsewhere, env = installed
-    code = "from tutorial_style.realtime.web.site import PAGE, PAGE_FILES; print(PAGE); print(all((PAGE / f).is_file() for f in PAGE_FILES))"
+    code = "from tutorial_style.deploy.web.site import PAGE, PAGE_FILES; print(PAGE); print(all((PAGE / f).is_file() for f in PAGE_FILES))"
     folder, found = run(python, "-c", code, cwd=elsewhere, env=env).stdout.split()
     assert Path(folder).resolve().is_relative_to(venv.resolve()) and found == "True"
     (wheel,) = (venv.parent / "dist").glob("tutorial_style-*.whl")

@@ -7,7 +7,8 @@ feature extractor), ``gram`` (eq. 3), ``losses`` (eqs. 1, 4, 5), ``objective`` (
 ``settings`` (one run's settings, validated once), ``lbfgs`` (the batched optimiser), ``optimize`` (the
 algorithm), ``controls`` (what the 2017 follow-up adds: colour, masks, several styles; and total
 variation), ``scale`` (its scale control, built on the algorithm), ``realtime`` (what came next: a network
-trained once per style, one forward pass per image), ``tradeoff`` (notebook 06's grid), ``cost`` (time and memory
+trained once per style, one forward pass per image), ``deploy`` (that network as ONNX, int8 and a web page),
+``video`` (video files, flicker measured and reduced, the temporal term), ``tradeoff`` (notebook 06's grid), ``cost`` (time and memory
 estimates), ``images`` and ``files``, ``cli`` (the command line). Notebook support (widgets, plots, exercise checks) lives in ``tutorial_style.notebook``
 and is imported only when a notebook asks for it.
 """

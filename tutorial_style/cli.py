@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stylize_command(commands) -> None:
-    from .realtime.smoothing import BLEND_FOR_VIDEO
+    from .video.smoothing import BLEND_FOR_VIDEO
 
     p = commands.add_parser(
         "stylize", help="render CONTENT in the style of STYLE, or through a trained network (--network)",
@@ -254,8 +254,9 @@ def _stylize_with_network(args) -> int:
     from .images import check_image_path, load_image, save_image
     from .realtime import load_network
     from .realtime.stylize import stylize_folder, stylize_images, trained_with
-    from .realtime.smoothing import TemporalBlend
-    from .realtime.video import check_video_path, is_video, stylize_video
+    from .video.smoothing import TemporalBlend
+    from .realtime.stylize import stylize_video
+    from .video.frames import check_video_path, is_video
     from .vgg import check_device
 
     if args.style:
@@ -376,7 +377,7 @@ def _precompute(args) -> int:
 
 
 def _export_command(commands) -> None:
-    from .realtime.optional import ALL_TOOLS
+    from .optional import ALL_TOOLS
 
     p = commands.add_parser(
         "export",
@@ -398,7 +399,7 @@ def _export_command(commands) -> None:
 
 def _export(args) -> int:
     from .realtime import load_network
-    from .realtime.export import export_onnx
+    from .deploy.export import export_onnx
     from .realtime.stylize import trained_with
 
     if args.onnx is None and args.web is None:
@@ -449,7 +450,7 @@ def _web(args) -> int:
     import json
     import tempfile
 
-    from .realtime.web import build_site, make_server, runtime_dir, web_networks
+    from .deploy.web import build_site, make_server, runtime_dir, web_networks
 
     if args.fetch_runtime:
         print(runtime_dir(args.runtime))
@@ -487,7 +488,7 @@ def _export_web(args) -> int:
     import tempfile
 
     from .files import prepare_output
-    from .realtime.web import build_site, web_networks
+    from .deploy.web import build_site, web_networks
 
     target = Path(args.web)
     if target.exists() and not target.is_dir():
@@ -513,8 +514,8 @@ def _export_web(args) -> int:
 
 
 def _video_stats_command(commands) -> None:
-    from .realtime.flicker import FLOW_METHODS
-    from .realtime.optional import install_hint
+    from .video.flicker import FLOW_METHODS
+    from .optional import install_hint
 
     p = commands.add_parser(
         "video-stats",
@@ -531,7 +532,7 @@ def _video_stats_command(commands) -> None:
 
 
 def _video_stats(args) -> int:
-    from .realtime.video import video_stats
+    from .video.frames import video_stats
 
     if args.max_frames is not None and args.max_frames < 2:
         raise ValueError(f"--max-frames must be at least 2 (the warping error compares consecutive frames), got {args.max_frames}")

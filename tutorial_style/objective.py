@@ -13,7 +13,7 @@ per-layer breakdown (``tradeoff.py``), the notebooks' widgets and exercise check
 means is written here once. The controls of ``controls/`` are parts of it: a total-variation term ``"tv"``,
 several artworks as a :class:`StyleTerm` with blended targets sum_k w_k A_k, and regions as a
 :class:`~tutorial_style.controls.masks.GuidedStyleTerm` in place of the style term. A real-time network's training
-against flicker adds a temporal term ``"temporal"`` (``controls/temporal.py``). A term is anything with
+against flicker adds a temporal term ``"temporal"`` (``video/temporal.py``). A term is anything with
 ``layers`` (the features it needs) and ``term(features, image) -> (B,)``.
 """
 
@@ -25,7 +25,7 @@ import torch
 
 from .controls.blend import blend_grams
 from .controls.masks import guided_style_term, resize_mask
-from .controls.temporal import TemporalTerm
+from .video.temporal import TemporalTerm
 from .controls.tv import TVTerm
 from .gram import gram_matrix
 from .images import resize_to
@@ -128,7 +128,7 @@ class Objective:
         The style image is resized to the content image's size first, as in the paper. ``content`` or ``style``
         may be None when its layers are empty (a texture synthesis, a content reconstruction). ``tv_weight`` > 0
         adds a total-variation term ``"tv"`` (``controls/tv.py``); ``temporal_weight`` > 0 a temporal term
-        ``"temporal"`` of form ``temporal_form`` (``controls/temporal.py``), whose moved view each training batch
+        ``"temporal"`` of form ``temporal_form`` (``video/temporal.py``), whose moved view each training batch
         gives with :meth:`with_term`.
 
         ``style`` may be a list of K artworks: their Gram matrices are blended, sum_k w_k A_k, with

@@ -34,7 +34,7 @@ native ONNX Runtime to differ by 1e-4, the export's own tolerance against PyTorc
 def runtime():
     """ONNX Runtime Web's files: ``$TUTORIAL_STYLE_ORT_WEB``, else the user's cache (read, never written), else fetched
     once into this run's cache from the npm registry, as ``python -m tutorial_style web`` fetches them."""
-    from tutorial_style.realtime.web import runtime as rt
+    from tutorial_style.deploy.web import runtime as rt
 
     chosen = os.environ.get(rt.ENVIRONMENT, "").strip()
     user_cache = Path.home() / ".cache" / "tutorial_style" / "onnxruntime-web" / rt.VERSION
@@ -71,14 +71,14 @@ def checkpoint(tmp_path_factory):
 def site(runtime, checkpoint, tmp_path_factory):
     """The page with the tiny network, as `web` builds it (exported to ONNX once, into the tests' private cache)."""
     pytest.importorskip("onnxruntime")
-    from tutorial_style.realtime.web import build_site, web_networks
+    from tutorial_style.deploy.web import build_site, web_networks
 
     networks = web_networks([checkpoint, checkpoint])  # two styles for the picker: tiny and tiny-2 (one export, cached)
     return build_site(networks, tmp_path_factory.mktemp("web") / "site", runtime=runtime, link=True)
 
 
 def _serve(site, isolated: bool):
-    from tutorial_style.realtime.web import make_server
+    from tutorial_style.deploy.web import make_server
 
     server = make_server(site, "127.0.0.1", 0, isolated=isolated)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -172,7 +172,7 @@ def _known_image(path: Path) -> np.ndarray:
 
 
 def test_a_styled_image_is_what_onnx_runtime_computes_in_python_and_the_snapshot_says_what_made_it(tab, urls, site, tmp_path):
-    from tutorial_style.realtime.export import onnx_session
+    from tutorial_style.deploy.export import onnx_session
 
     photo = _known_image(tmp_path / "photo.png")
     page = tab()

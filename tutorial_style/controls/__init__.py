@@ -6,19 +6,15 @@ over colour (``colour.py``: luminance-only transfer, colour histogram matching),
 matrices, one style per region) and several styles (``blend.py``: blended Gram matrices). Each is a setting or an
 argument of ``stylize``. Its control over scale is built on the optimisation itself, so it lives above it:
 coarse-to-fine is ``stylize(sizes=...)``, mixing the scales of two artworks ``tutorial_style.scale.mix_scales``.
-``temporal.py`` is for a real-time network's training on video (Huang et al. 2017; ``realtime/``): a temporal term
-that asks the output of a moved photo to be the moved output, against flicker.
 This package holds only loss terms and image transforms, and imports nothing that runs an optimisation.
 """
 
 from .blend import blend_grams
 from .colour import luminance, match_color, match_luminance, rgb_to_yiq, yiq_to_rgb
 from .masks import GuidedStyleTerm, guided_gram_matrix, load_mask, normalise_mask, propagate_mask
-from .temporal import Motion, TemporalTerm, temporal_loss
 from .tv import TVTerm, tv_loss
 
 __all__ = [
     "tv_loss", "TVTerm", "rgb_to_yiq", "yiq_to_rgb", "luminance", "match_luminance", "match_color", "propagate_mask",
-    "normalise_mask", "guided_gram_matrix", "GuidedStyleTerm", "load_mask", "blend_grams", "Motion", "temporal_loss",
-    "TemporalTerm",
+    "normalise_mask", "guided_gram_matrix", "GuidedStyleTerm", "load_mask", "blend_grams",
 ]  # fmt: skip

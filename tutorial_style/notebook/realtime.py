@@ -13,7 +13,7 @@ optimisation: timed, trained live, compared on the same photos, and used on any 
 - :func:`stylize_panel`: any bundled or uploaded photo through the network, at once.
 - :func:`onnx_comparison`: the network exported to ONNX, run with ONNX Runtime, compared with PyTorch.
 - :func:`video_tools_ready`, :func:`flicker_figure`: a clip's flicker, seen (frames side by side and the flicker
-  map) and measured (the warping error of ``realtime/flicker.py``), for a per-frame and a stabilised network.
+  map) and measured (the warping error of ``video/flicker.py``), for a per-frame and a stabilised network.
 """
 
 from __future__ import annotations
@@ -530,7 +530,7 @@ def onnx_comparison(network: StyleNetwork, path, images: Sequence[torch.Tensor],
     ``images`` (of different sizes: the model takes any), timing both runtimes on the CPU."""
     import os
 
-    from ..realtime.export import export_onnx, onnx_session, run_onnx
+    from ..deploy.export import export_onnx, onnx_session, run_onnx
 
     network = copy.deepcopy(network).cpu().eval()
     export_onnx(network, path)
@@ -561,10 +561,10 @@ def _median_ms(run, repeats: int) -> float:
 def video_tools_ready() -> bool:
     """Whether the flicker measure can run here (it needs OpenCV's optical flow); if not, one line says what to
     install."""
-    from ..realtime.optional import MissingPackageError
+    from ..optional import MissingPackageError
 
     try:
-        from ..realtime.flicker import _cv2
+        from ..video.flicker import _cv2
 
         _cv2()
     except MissingPackageError as e:
@@ -577,7 +577,7 @@ def flicker_figure(clip: torch.Tensor, stylings: Mapping[str, torch.Tensor], flo
     """Frames ``frame - 1`` and ``frame`` of the input clip and of each styling (``{label: frames}``), side by side,
     and for each its **flicker map**: |O_t - O_t-1 moved along the input's motion|^2 (bright: the frames disagree;
     occluded pixels black), with the video's warping error in the title."""
-    from ..realtime.flicker import flicker_map, warping_error
+    from ..video.flicker import flicker_map, warping_error
 
     rows = {"input": clip, **stylings}
     fig, axes = plots.subplots(len(rows), 3, figsize=(9.6, 3.2 * len(rows)), squeeze=False)

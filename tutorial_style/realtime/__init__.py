@@ -4,29 +4,22 @@ The paper's method optimises every new image from scratch, hundreds of passes th
 phones. Here a feed-forward network learns to do the optimisation's job, trained with the paper's own loss:
 
 ``network.py``: :class:`StyleNetwork`, Johnson et al.'s image transformation network with instance normalisation.
-``checkpoint.py``: a trained network on disk, with what made it (:func:`load_network`).
 ``data.py``: the training photos (bundled, installed packages' or a folder), random crops, a DataLoader.
 ``train.py``: :func:`train_network`, the paper's loss (``objective.py``) minimised over the network's weights.
-``stylize.py``: a trained network applied to images and folders of images (:func:`stylize_images`).
-``video.py``: ... and to the frames of a video (:func:`stylize_video`; needs PyAV).
-``export.py``: a trained network as an ONNX model for phones and other devices (:func:`export_onnx`; needs onnx).
-``optional.py``: those optional packages, imported when needed (``pip install -e ".[realtime]"`` in the tutorial's folder).
-``quantize.py``: an exported model with int8 convolutions (:func:`~tutorial_style.realtime.quantize.quantize_int8`).
-``web/``: the web page that runs a network on the camera in the browser (``python -m tutorial_style web``).
+``checkpoint.py``: a trained network on disk, with what made it (:func:`load_network`).
+``stylize.py``: a trained network applied to images, folders of photos and videos.
+
+What a trained network is used for lives beside this package: ``deploy/`` (ONNX, int8, the web page) and
+``video/`` (video files, flicker measured and reduced, the temporal term).
 """
 
 from .checkpoint import CheckpointError, load_checkpoint, load_network, save_checkpoint
 from .data import held_out_photos, training_photos
-from .export import ExportError, export_onnx
 from .network import StyleNetwork
-from .optional import MissingPackageError
-from .stylize import stylize_folder, stylize_images, trained_with
+from .stylize import stylize_folder, stylize_images, stylize_video, trained_with
 from .train import History, train_network
-from .video import VideoError, stylize_video
 
 __all__ = [
     "StyleNetwork", "load_network", "load_checkpoint", "save_checkpoint", "CheckpointError", "train_network", "History",
-    "held_out_photos", "training_photos",
+    "held_out_photos", "training_photos", "stylize_images", "stylize_folder", "stylize_video", "trained_with",
 ]  # fmt: skip
-__all__ += ["stylize_images", "stylize_folder", "stylize_video", "export_onnx", "trained_with", "VideoError", "ExportError",
-            "MissingPackageError"]  # fmt: skip

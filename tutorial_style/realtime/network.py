@@ -19,7 +19,7 @@ convolution, not a transposed convolution, which leaves no checkerboard pattern 
 ``width`` scales every channel count (1.0 is Johnson's 32-64-128) and ``blocks`` is the number of residual blocks
 (Johnson's 5). The default is a slimmer network that stylises fast on a laptop's CPU.
 
-``separable=True`` makes :data:`SLIM`, the network of the web page (``realtime/web/``), where a phone's CPU or a
+``separable=True`` makes :data:`SLIM`, the network of the web page (``deploy/web/``), where a phone's CPU or a
 browser's WebAssembly has a fraction of a laptop's speed: every convolution becomes a depthwise separable one (as in
 MobileNets, Howard et al. 2017), a k x k convolution of each channel on its own followed by a 1 x 1 convolution that
 mixes the channels, about k*k times fewer multiplications for wide layers. The stages, the instance normalisation and

@@ -3,7 +3,7 @@
 The paper's method runs hundreds of loss-and-gradient evaluations through VGG19 for each new image; a trained
 :class:`~tutorial_style.realtime.network.StyleNetwork` needs one pass through itself. Here it is applied to image
 tensors (:func:`stylize_images`, batched, on any device, images of any size) and to a folder of photos
-(:func:`stylize_folder`); ``video.py`` applies it to the frames of a video. No gradients are kept
+(:func:`stylize_folder`) and to the frames of a video (:func:`stylize_video`; ``video/frames.py`` reads and writes them). No gradients are kept
 (``torch.inference_mode``) and every file is written atomically (``images.save_image``).
 """
 
@@ -21,9 +21,10 @@ from PIL import Image
 from ..images import ImageError, load_image, save_image
 from ..files import OutputPathError, prepare_folder
 from ..vgg import on_device
+from ..video.frames import VideoResult, transform_video
 from .network import StyleNetwork
 
-__all__ = ["stylize_images", "stylize_folder", "FolderResult", "trained_with", "in_eval"]
+__all__ = ["stylize_images", "stylize_folder", "stylize_video", "FolderResult", "trained_with", "in_eval"]
 
 
 def trained_with(meta: Mapping | None) -> str:
@@ -83,6 +84,21 @@ def stylize_images(
             for i, image in zip(chunk, out):
                 results[i] = image[None]
     return results
+
+
+def stylize_video(
+    network: StyleNetwork, source: str | os.PathLike, target: str | os.PathLike, *, batch_size: int = 4,
+    device=None, progress: bool = True, temporal_blend: float = 0.0,
+) -> VideoResult:  # fmt: skip
+    """The video ``source`` with every frame through ``network``, written to ``target`` at the same frame rate and
+    size (without its sound): :func:`~tutorial_style.video.frames.transform_video` with the network's pass.
+    ``batch_size`` frames go through the network at a time, on ``device`` (default the network's).
+    ``temporal_blend`` > 0 blends each styled frame with the previous one along the input's motion
+    (:class:`~tutorial_style.video.smoothing.TemporalBlend`; off by default). A file that is not a readable video
+    raises a one-line :class:`~tutorial_style.video.frames.VideoError`."""
+    network = network if device is None else on_device(network, device)  # once: the caller's network stays where it is
+    return transform_video(source, target, lambda frames: stylize_images(network, frames, batch_size=batch_size),
+                           batch_size=batch_size, progress=progress, temporal_blend=temporal_blend)  # fmt: skip
 
 
 @dataclass

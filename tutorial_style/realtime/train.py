@@ -30,7 +30,7 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 
-from ..controls.temporal import TEMPORAL_FORMS, Motion, TemporalTerm
+from ..video.temporal import TEMPORAL_FORMS, Motion, TemporalTerm
 from ..cost import duration
 from ..images import load_image, resize_to
 from ..layers import PAPER_STYLE_LAYERS, check_layer_list, min_input_size
@@ -81,11 +81,11 @@ prior weighs about 0.1, a few per cent of the total; it removes the speckle a yo
 LR = 1e-3
 """Adam's learning rate, Johnson et al.'s."""
 TEMPORAL_WEIGHT = 0.0
-"""The temporal term's weight by default (``train --temporal-weight W``; ``controls/temporal.py``): 0, none, as
+"""The temporal term's weight by default (``train --temporal-weight W``; ``video/temporal.py``): 0, none, as
 Johnson et al.: each frame styled on its own."""
 TEMPORAL_WEIGHT_FOR_VIDEO = 30.0
 """The temporal weight for a network meant for video (``train --temporal-weight 30``), chosen on the test clips that
-are not held out (``realtime/clips.py``), real features, the CPU preset: the largest of 30, 50 and 100 whose style
+are not held out (``video/clips.py``), real features, the CPU preset: the largest of 30, 50 and 100 whose style
 loss L_style rose by at most 10 % on average over those clips (+8.5 %; 50: +12.2 %, 100: +20.8 %); it cut their
 warping error to 0.38-0.50 x the per-frame network's (docs/performance.md; ``benchmarks/video.py``)."""
 TEMPORAL_FORM = "warp"
@@ -156,7 +156,7 @@ def train_network(
 
     The loss: ``alpha`` L_content on ``content_layers`` (default Johnson's relu2_2), ``beta`` L_style on
     ``style_layers`` (the paper's), ``tv_weight`` L_tv, and ``temporal_weight`` L_temporal (a second view of each
-    photo, a small known motion and fresh noise away, of form ``temporal_form``: ``controls/temporal.py``; against
+    photo, a small known motion and fresh noise away, of form ``temporal_form``: ``video/temporal.py``; against
     flicker in video). Defaults: ``alpha`` = :func:`default_alpha` of ``size`` (9.6e-7 at 128 px: L_content is a
     sum over positions, so alpha scales with 1 / pixels), ``beta=1``, ``tv_weight=1e-3`` (:data:`TV_WEIGHT`),
     ``temporal_weight=0`` (:data:`TEMPORAL_WEIGHT`; :data:`TEMPORAL_WEIGHT_FOR_VIDEO` for a network meant for video),
@@ -278,7 +278,7 @@ def _step(model, objective: Objective, optimizer, photos: torch.Tensor, world: i
 
     With a temporal term, each photo also goes through the network as a second view, a random known motion and
     fresh noise away (``TEMPORAL_MOTION``, ``TEMPORAL_NOISE``; drawn from ``seed``, so a resumed run draws the same),
-    in the same batch; the term compares the two outputs (``controls/temporal.py``)."""
+    in the same batch; the term compares the two outputs (``video/temporal.py``)."""
     if "temporal" in objective.terms:
         generator = torch.Generator().manual_seed(hash(seed) & (2**63 - 1))
         motion = Motion.random(len(photos), generator=generator, **TEMPORAL_MOTION)

@@ -44,7 +44,7 @@ def require(module: str, purpose: str, pip: str | None = None, extra: str = "rea
     >>> require("no_such_module_here", "flying", pip="wings")
     Traceback (most recent call last):
     ...
-    tutorial_style.realtime.optional.MissingPackageError: flying needs the package 'wings', which is not installed: pip install wings (or, for all the real-time tools, pip install -e ".[realtime]" in the tutorial's folder, or pip install "tutorial_style[realtime]")
+    tutorial_style.optional.MissingPackageError: flying needs the package 'wings', which is not installed: pip install wings (or, for all the real-time tools, pip install -e ".[realtime]" in the tutorial's folder, or pip install "tutorial_style[realtime]")
     """
     name = pip or module
     broken = f"{purpose}: the package {name!r} is installed but cannot be imported (%s); reinstall it: pip install --force-reinstall {name}"

@@ -31,7 +31,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .optional import require
+from ..optional import require
 
 __all__ = [
     "FLOW_METHODS", "FlowPair", "WarpingError", "as_frames", "check_flow_method", "optical_flow", "warp", "occlusion_mask",

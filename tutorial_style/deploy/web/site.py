@@ -3,7 +3,7 @@
 ``python -m tutorial_style web`` builds it in a temporary folder (linking the big files) and serves it;
 ``export NET.pt --web DIR`` builds it in DIR (copying them) for any static host. Either way the folder is::
 
-    index.html  app.js  sw.js       the page (tutorial_style/realtime/web/page/, the same files in both)
+    index.html  app.js  sw.js       the page (tutorial_style/deploy/web/page/, the same files in both)
     networks.json                   the networks: name, model file, what the network is and what trained it
     models/NAME.onnx                each network (a checkpoint is exported to ONNX here, cached by its content)
     ort/                            ONNX Runtime Web's files (runtime.py)
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ...files import atomic_write, cache_dir
-from ..checkpoint import load_network
+from ...realtime.checkpoint import load_network
 from ..export import INPUT, OUTPUT, ExportError, export_onnx, onnx_session
-from ..stylize import trained_with
+from ...realtime.stylize import trained_with
 from .runtime import FILES, runtime_dir
 
 __all__ = ["PAGE", "WebNetwork", "web_networks", "build_site"]
@@ -54,7 +54,7 @@ class WebNetwork:
 
 def web_networks(paths: Sequence[str | os.PathLike], *, int8: bool = False, log: Log | None = None) -> list[WebNetwork]:
     """The networks at ``paths``, checkpoints (exported to ONNX, cached by content) or ONNX models (checked with ONNX
-    Runtime); ``int8`` adds an int8 copy of each (:mod:`~tutorial_style.realtime.quantize`). One-line errors."""
+    Runtime); ``int8`` adds an int8 copy of each (:mod:`~tutorial_style.deploy.quantize`). One-line errors."""
     log = log or _stderr
     if not paths:
         raise ValueError("give at least one network: a checkpoint NET.pt (`train` writes one) or an ONNX model NET.onnx")

@@ -1,6 +1,6 @@
 """Flicker, reduced at run time: each styled frame blended with the previous one, moved along the input's motion.
 
-A network trained without the temporal term (``controls/temporal.py``) flickers: it answers the noise and small
+A network trained without the temporal term (``video/temporal.py``) flickers: it answers the noise and small
 motions between frames with fresh texture. A cheap aid after the network, with no training, is to carry part of
 the previous result along: for each frame t,
 
@@ -29,13 +29,13 @@ import numpy as np
 import torch
 
 from .flicker import FlowPair, as_frames, check_flow_method, flow_pair, warp
-from .optional import require
+from ..optional import require
 
 __all__ = ["BLEND_FOR_VIDEO", "TemporalBlend", "blend_video", "check_strength"]
 
 BLEND_FOR_VIDEO = 0.5
 """The strength to try first (``stylize --temporal-blend 0.5``), chosen on the test clips that are not held out
-(``realtime/clips.py``), real features: the smallest of 0.2, 0.3 and 0.5 that halved every clip's warping error
+(``video/clips.py``), real features: the smallest of 0.2, 0.3 and 0.5 that halved every clip's warping error
 (to 0.20-0.38 x the per-frame network's, for 1.4-3.7 % more style loss; docs/performance.md)."""
 
 

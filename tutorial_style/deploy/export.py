@@ -27,8 +27,8 @@ from pathlib import Path
 import torch
 
 from ..files import atomic_write, prepare_output
-from .network import StyleNetwork
-from .optional import require
+from ..realtime.network import StyleNetwork
+from ..optional import require
 
 __all__ = ["ExportError", "export_onnx", "onnx_session", "run_onnx", "CHECK_SHAPES"]
 

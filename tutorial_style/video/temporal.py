@@ -13,7 +13,7 @@ x' = T(x) + n with outputs f(x'), two forms:
                                                                                 do (Xu et al. 2021's frame difference)
 
 with |.|^2 summed over the RGB channels of [0, 1] images and the mean taken over pixels (M: those that T keeps
-inside the frame), as in the warping error it is meant to lower (``realtime/flicker.py``). A mean, not a sum, so
+inside the frame), as in the warping error it is meant to lower (``video/flicker.py``). A mean, not a sum, so
 its weight means the same at every image size, as the style loss (normalised by M_l^2) does. ``train
 --temporal-weight W`` adds ``W * L_temporal`` to the training loss (``realtime/train.py``); the optimisation of a
 single image has no second frame and no such term.

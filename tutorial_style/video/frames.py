@@ -1,7 +1,7 @@
-"""Stylising a video: frames in, each through the network, frames out at the same frame rate and size.
+"""Video files as frames: read, written, and passed through a network frame by frame at the same rate and size.
 
 What the paper's method cannot do (hundreds of VGG19 passes per frame) a trained network does with one pass per
-frame. Video is read and written with PyAV (``av``, FFmpeg's libraries; ``pip install av``), imported only here.
+frame (``realtime.stylize.stylize_video`` gives :func:`transform_video` the network's pass). Video is read and written with PyAV (``av``, FFmpeg's libraries; ``pip install av``), imported only here.
 
 The result is H.264 in the container that its suffix names (.mp4, .mov, .mkv; .webm gets VP9, .avi MPEG-4 part 2).
 The sound track is not copied (the result is silent; :class:`VideoResult` says whether there was one), and frames
@@ -11,7 +11,7 @@ Ctrl-C leaves no half-written video.
 
 Each frame is stylised on its own, so a network may flicker between frames: ``flicker.py`` measures it (the
 warping error; ``python -m tutorial_style video-stats IN OUT``). A network trained with ``train --temporal-weight W``
-(``controls/temporal.py``) flickers less; ``temporal_blend`` (``stylize --temporal-blend S``, ``smoothing.py``; off by
+(``temporal.py``) flickers less; ``temporal_blend`` (``stylize --temporal-blend S``, ``smoothing.py``; off by
 default) blends each styled frame with the previous one along the input's motion.
 """
 
@@ -21,20 +21,18 @@ import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from ..files import atomic_write, check_input_file, prepare_output
-from ..vgg import on_device
+from ..optional import require
 from .flicker import frame_flows, warping_error
-from .network import StyleNetwork
-from .optional import require
 from .smoothing import TemporalBlend
-from .stylize import stylize_images
 
 __all__ = [
-    "VIDEO_SUFFIXES", "VideoError", "VideoResult", "is_video", "check_video_path", "stylize_video", "read_video", "write_video",
+    "VIDEO_SUFFIXES", "VideoError", "VideoResult", "is_video", "check_video_path", "transform_video", "read_video", "write_video",
     "video_stats",
 ]  # fmt: skip
 
@@ -57,7 +55,7 @@ class VideoError(ValueError):
 
 @dataclass(frozen=True)
 class VideoResult:
-    """What :func:`stylize_video` wrote: ``frames`` frames of ``width`` x ``height`` at ``fps`` frames a second."""
+    """What :func:`transform_video` wrote: ``frames`` frames of ``width`` x ``height`` at ``fps`` frames a second."""
 
     path: Path
     frames: int
@@ -85,19 +83,18 @@ def check_video_path(path: str | os.PathLike) -> Path:
     return prepare_output(path)
 
 
-def stylize_video(
-    network: StyleNetwork, source: str | os.PathLike, target: str | os.PathLike, *, batch_size: int = 4,
-    device=None, progress: bool = True, temporal_blend: float = 0.0,
+def transform_video(
+    source: str | os.PathLike, target: str | os.PathLike, transform: Callable[[torch.Tensor], torch.Tensor], *,
+    batch_size: int = 4, progress: bool = True, temporal_blend: float = 0.0,
 ) -> VideoResult:  # fmt: skip
-    """The video ``source`` with every frame through ``network``, written to ``target`` at the same frame rate and
-    size (without its sound). ``batch_size`` frames go through the network at a time, on ``device`` (default the
-    network's). ``temporal_blend`` > 0 blends each styled frame with the previous one along the input's motion
-    (:class:`~tutorial_style.realtime.smoothing.TemporalBlend`; off by default). A file that is not a readable video
-    raises a one-line :class:`VideoError`."""
+    """The video ``source`` with every frame through ``transform`` (frames (B, 3, H, W) in [0, 1] to frames of the same
+    shape, ``batch_size`` at a time), written to ``target`` at the same frame rate and size (without its sound).
+    ``temporal_blend`` > 0 blends each transformed frame with the previous one along the input's motion
+    (:class:`~tutorial_style.video.smoothing.TemporalBlend`; off by default). A file that is not a readable video
+    raises a one-line :class:`VideoError`. ``realtime.stylize.stylize_video`` passes a style network's pass."""
     av = require("av", "reading and writing video", pip="av")
     blender = TemporalBlend(temporal_blend, name="temporal_blend")  # checked before any file is touched
     source, target = Path(source), check_video_path(target)
-    network = network if device is None else on_device(network, device)  # once: the caller's network stays where it is
     fmt, encoders = _CONTAINERS[target.suffix.lower()]
     with _open(av, source) as reader:
         stream = reader.streams.video[0]
@@ -109,7 +106,7 @@ def stylize_video(
         try:
             with atomic_write(target) as f, av.open(f, mode="w", format=fmt) as writer:
                 for batch in _batches(av, reader, stream, source, batch_size):
-                    out = stylize_images(network, batch, batch_size=batch_size)
+                    out = transform(batch)
                     if blender.strength:
                         out = torch.stack([blender(frame, styled) for frame, styled in zip(batch, out)])
                     _encode(av, writer, writer_state, encoders, fps, out)

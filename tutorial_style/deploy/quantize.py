@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write
-from .data import default_photos
-from .optional import require
+from ..realtime.data import default_photos
+from ..optional import require
 
 __all__ = ["quantize_int8", "calibration_images"]
 
