@@ -357,20 +357,6 @@ def test_the_losses_keep_float64_and_promote_lower_precisions_to_float32(dtype, 
 # --- What a new user met ----------------------------------------------------------------------------------------------
 
 
-def test_the_readme_gives_the_cpu_presets_numbers():
-    """The README said 300 steps where the preset (and --help, and performance.md) had 250."""
-    import re
-    from pathlib import Path
-
-    from tutorial_style.realtime.train import PRESETS
-
-    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
-    found = re.search(r"`--preset cpu` \(the default: (\d+) steps of (\d+) × (\d+) px", readme)
-    assert found, "the README no longer describes the cpu preset"
-    cpu = PRESETS["cpu"]
-    assert tuple(map(int, found.groups())) == (cpu["steps"], cpu["batch"], cpu["size"])
-
-
 def test_the_onnx_models_output_axes_are_named_as_the_inputs(tmp_path):
     pytest.importorskip("onnxscript")
     onnx = pytest.importorskip("onnx")
