@@ -246,7 +246,7 @@ def _untrained_note(result, content, settings: Settings) -> str:
         change = float((result.image.cpu() - content.cpu()).abs().mean()) * 255
         what = f"the photo almost unchanged ({change:.1f}/255 on average): an untrained network sees no style to add"
     return (f"note: with {result.weights_label} the result is {what}. For a real style transfer use the ImageNet weights: "
-            "python -m tutorial_style fetch-weights, or --weights FILE (a VGG19 weights file, see the README)")  # fmt: skip
+            "python -m tutorial_style fetch-weights, or --weights FILE (a VGG19 weights file, see docs/weights.md)")  # fmt: skip
 
 
 def _stylize_with_network(args) -> int:
@@ -473,7 +473,7 @@ def _web(args) -> int:
         print(f"serving {names} at http://{shown}:{port}/ (cross-origin isolated: several threads); open it in a browser, Ctrl-C stops")
         if args.host not in ("127.0.0.1", "localhost", "::1"):
             print("note: over the network (http://THIS-MACHINE:PORT/) phones allow no camera, only images; for the camera put "
-                  "`export NET.pt --web DIR` on an https host (README: The web page)")  # fmt: skip
+                  "`export NET.pt --web DIR` on an https host (docs/web.md)")  # fmt: skip
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -509,7 +509,7 @@ def _export_web(args) -> int:
         raise
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file()) / 1e6
     print(f"wrote the web page to {target}/ ({size:.0f} MB: the page, {len(networks)} network(s), ONNX Runtime Web); "
-          f"put the folder on an https host (README: The web page), or try it here: python -m http.server -d {target} 8000")  # fmt: skip
+          f"put the folder on an https host (docs/web.md), or try it here: python -m http.server -d {target} 8000")  # fmt: skip
     return 0
 
 

@@ -90,7 +90,7 @@ def _torch_build() -> Check:
             return Check("PyTorch build", True, f"{gpu_build} build (torch {version}), using the GPU: {torch.cuda.get_device_name(0)}")
         return Check("PyTorch build", False, f"{gpu_build} build (torch {version}), but PyTorch finds no usable GPU here: "
                      "its GPU libraries (several GB) go unused",
-                     f"without a GPU the CPU-only build is enough (README, 'A light install'): {CPU_INSTALL}",
+                     f"without a GPU the CPU-only build is enough (docs/install.md, 'A light install'): {CPU_INSTALL}",
                      essential=False)  # fmt: skip
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_built():
