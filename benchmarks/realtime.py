@@ -150,7 +150,7 @@ TRAINING_LOSS = {"alpha": rt_train.default_alpha(rt_train.PRESETS["cpu"]["size"]
 def held_out_loss(network, style: str, vgg, size: int) -> float:
     """Mean total training loss (alpha L_content(relu2_2) + beta L_style + tv L_tv) of ``network`` on the held-out
     photos at ``size`` px; ``network=None`` scores the photos themselves."""
-    from tutorial_style.notebook.realtime import score
+    from tutorial_style.realtime.compare import score
 
     artwork = ts.load_image(style, size=size)
     totals = []
@@ -164,7 +164,7 @@ def held_out_loss(network, style: str, vgg, size: int) -> float:
 def catch_up(network, style: str, vgg, size: int, evaluations: int) -> dict:
     """Johnson et al.'s comparison on the held-out photos: the optimisation (``stylize`` from white noise, the same
     loss) against the trained network; after how many evaluations it first reaches the network's loss."""
-    from tutorial_style.notebook.realtime import compare_with_optimisation
+    from tutorial_style.realtime.compare import compare_with_optimisation
 
     artwork = ts.load_image(style, size=size)
     rows = {}

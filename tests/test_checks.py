@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F_
 
-from tutorial_style import checks
+from tutorial_style.notebook import checks
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)  # torchvision's ImageNet statistics, typed in
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)

@@ -1,6 +1,7 @@
-"""Notebook 08's support (tutorial_style/notebook/realtime.py, its checks): the exercise checks against answers
-written here from the formula, the panels driven as a learner would (training with Stop, the pause that asks,
-Train more; the instant panel), and the measurements the notebook's sentences rest on."""
+"""Notebook 08's support (tutorial_style/notebook/nb08_real_time.py, nb08_training_panel.py, its checks and
+figures) and what it measures (tutorial_style/realtime/compare.py, deploy/compare.py): the exercise checks against
+answers written here from the formula, the panels driven as a learner would (training with Stop, the pause that
+asks, Train more; the instant panel), and the measurements the notebook's sentences rest on."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 import torch
 
 import tutorial_style as ts
-from tutorial_style.notebook import checks
-from tutorial_style.notebook import realtime as rt
+from tutorial_style.deploy.compare import onnx_comparison
+from tutorial_style.notebook import checks, nb08_real_time, plots
+from tutorial_style.notebook.nb08_training_panel import TrainingPanel, training_panel
+from tutorial_style.realtime import compare
 
 
 def rand(*shape, seed=0):
@@ -68,18 +71,18 @@ def test_the_contrast_prediction_is_judged_on_the_measurement(prediction, differ
 
 def test_the_stage_table_follows_the_network_down_by_4_and_back_for_odd_sizes():
     net = tiny()
-    rows = {name: shape for name, _, shape, _ in rt.stage_shapes(net, rand(1, 3, 37, 50))}
+    rows = {name: shape for name, _, shape, _ in nb08_real_time.stage_shapes(net, rand(1, 3, 37, 50))}
     assert rows["input"] == rows["output"] == (1, 3, 37, 50)
     assert rows["down.2"] == (1, 32, 10, 13)  # padded to 40 x 52, then two stride-2 convolutions
     assert rows["residuals"] == rows["down.2"] and rows["up.1"] == (1, 8, 40, 52)
-    assert sum(p for *_, p in rt.stage_shapes(net, rand(1, 3, 8, 8))) == sum(p.numel() for p in net.parameters())
+    assert sum(p for *_, p in nb08_real_time.stage_shapes(net, rand(1, 3, 8, 8))) == sum(p.numel() for p in net.parameters())
 
 
 def test_instance_norm_ignores_the_photos_contrast_and_batch_norm_does_not():
     net = tiny()
     photo = rand(1, 3, 32, 32)
     flat = 0.5 * photo + 0.25
-    bn = rt.with_batch_norm(net)
+    bn = compare.with_batch_norm(net)
     with torch.no_grad():
         torch.testing.assert_close(net.down[0](flat), net.down[0](photo), atol=2e-3, rtol=0)
         change = (bn.down[0](flat) - bn.down[0](photo)).norm() / bn.down[0](photo).norm()
@@ -89,17 +92,17 @@ def test_instance_norm_ignores_the_photos_contrast_and_batch_norm_does_not():
 
 
 def test_speed_is_measured_on_the_papers_objective(vgg):
-    speed = rt.measure_speed(vgg, tiny(), rand(1, 3, 32, 32), rand(1, 3, 32, 32, seed=1), evaluations=1, repeats=2)
+    speed = compare.measure_speed(vgg, tiny(), rand(1, 3, 32, 32), rand(1, 3, 32, 32, seed=1), evaluations=1, min_run_time=0.01)
     assert speed.size == (32, 32) and speed.evaluation > 0 and speed.network > 0
     assert speed.optimisation(500) == pytest.approx(500 * speed.evaluation)
-    fig = rt.speed_figure(speed)
+    fig = plots.speed_figure(speed)
     assert "Timing only" in fig._suptitle.get_text()
 
 
 def test_the_comparison_scores_both_with_the_objective_and_finds_where_the_optimisation_catches_up(vgg):
     photos, style = rand(2, 3, 32, 32), rand(1, 3, 32, 32, seed=3)
     settings = dict(alpha=1.0, beta=1e3, content_layers=("relu2_2",), style_layers=("relu1_1", "relu2_1"), tv_weight=1e-2)
-    comparison = rt.compare_with_optimisation(vgg, tiny(), photos, style, steps=4, **settings)
+    comparison = compare.compare_with_optimisation(vgg, tiny(), photos, style, steps=4, **settings)
     objective = ts.Objective.for_images(vgg, photos[1:], style, **settings)
     with torch.no_grad():
         assert comparison.network_loss[1] == pytest.approx(float(objective(comparison.network_images[1:])["total"]), rel=1e-5)
@@ -115,9 +118,10 @@ def test_the_comparison_scores_both_with_the_objective_and_finds_where_the_optim
 def test_the_caption_says_random_and_untrained():
     weights = ts.get_vgg("random").weights_info
     net = tiny()
-    assert rt.network_caption(net, weights).startswith("UNTRAINED network") and "RANDOM" in rt.network_caption(net, weights)
+    caption = nb08_real_time.network_caption(net, weights)
+    assert caption.startswith("UNTRAINED network") and "RANDOM" in caption
     net.meta = {"steps": 12}
-    assert rt.network_caption(net, weights).startswith("network trained 12 steps with RANDOM")
+    assert nb08_real_time.network_caption(net, weights).startswith("network trained 12 steps with RANDOM")
 
 
 # --- The panels -------------------------------------------------------------------------------------------------
@@ -135,7 +139,8 @@ def png(width=40, height=30) -> bytes:
 
 def test_the_instant_panel_stylises_each_choice_and_uploads(vgg):
     net = tiny()
-    panel = rt.stylize_panel(net, vgg.weights_info, {"cat (held out)": "chelsea", "astronaut": "astronaut"}, size=64)
+    photos = {"cat (held out)": "chelsea", "astronaut": "astronaut"}
+    panel = nb08_real_time.stylize_panel(net, vgg.weights_info, photos, size=64)
     assert panel.status_text.startswith("done · cat (held out) · 64x43 px in") and "RANDOM" in panel.status_text
     panel.size.value = 96
     assert panel.result.shape == (1, 3, 64, 96) and "96x64 px" in panel.status_text
@@ -154,8 +159,8 @@ def train_args():
 
 def test_training_runs_in_the_background_and_keeps_its_checkpoint(vgg, tmp_path):
     held = ts.realtime.held_out_photos(size=32)
-    panel = rt.training_panel(vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=4, more_steps=3,
-                              **train_args())  # fmt: skip
+    panel = training_panel(vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=4, more_steps=3,
+                           **train_args())  # fmt: skip
     network = panel.wait()
     assert panel.status_text.startswith("done · 4 steps") and "RANDOM" in panel.status_text
     assert len(panel.history) == 4 and network.meta["steps"] == 4 and panel.preview_view.value[:4] == b"\x89PNG"
@@ -168,24 +173,24 @@ def test_training_runs_in_the_background_and_keeps_its_checkpoint(vgg, tmp_path)
 
 def test_stop_keeps_the_network_as_trained_so_far(vgg, tmp_path, monkeypatch):
     held = ts.realtime.held_out_photos(size=32)
-    original = rt.TrainingPanel._step
+    original = TrainingPanel._step
 
     def press_stop_at_step_2(self, step, losses, network, ask):
         if step == 1:
             self.stop.click()
         return original(self, step, losses, network, ask)
 
-    monkeypatch.setattr(rt.TrainingPanel, "_step", press_stop_at_step_2)
-    panel = rt.training_panel(vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=50, more_steps=3,
-                              **train_args())  # fmt: skip
+    monkeypatch.setattr(TrainingPanel, "_step", press_stop_at_step_2)
+    panel = training_panel(vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=50, more_steps=3,
+                           **train_args())  # fmt: skip
     network = panel.wait()
     assert panel.status_text.startswith("interrupted · 2 steps") and network is panel.network and network.meta["steps"] == 2
 
 
 def test_a_run_longer_than_the_limit_pauses_and_asks(vgg, tmp_path):
     held = ts.realtime.held_out_photos(size=32)
-    panel = rt.training_panel(vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=40, more_steps=3,
-                              ask_seconds=1e-3, **train_args())  # fmt: skip
+    panel = training_panel(vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=40, more_steps=3,
+                           ask_seconds=1e-3, **train_args())  # fmt: skip
     panel.wait()
     done = len(panel.history)
     assert done < 40 and panel.asked == 40 - done
@@ -196,6 +201,6 @@ def test_a_run_longer_than_the_limit_pauses_and_asks(vgg, tmp_path):
 def test_onnx_runtime_gives_the_networks_picture(tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
-    result = rt.onnx_comparison(tiny(), tmp_path / "net.onnx", [rand(1, 3, 24, 40), rand(1, 3, 33, 17)], repeats=1)
+    result = onnx_comparison(tiny(), tmp_path / "net.onnx", [rand(1, 3, 24, 40), rand(1, 3, 33, 17)], min_run_time=0.01)
     assert [shape for shape, *_ in result.rows] == [(24, 40), (33, 17)]
     assert all(difference < 1e-4 for _, difference, _, _ in result.rows) and result.megabytes > 0

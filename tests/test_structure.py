@@ -119,6 +119,16 @@ def test_only_the_notebook_support_imports_the_notebook_support():
             assert not any(unit(t) == "tutorial_style.notebook" for t in targets), (module, sorted(targets))
 
 
+def test_real_time_video_and_deployment_import_downwards_only():
+    """realtime/ (the network) imports video/ (frames through a network), deploy/ imports realtime/; never back, and
+    neither imports the notebook support."""
+    edges = package_graph()
+    realtime, video, deploy, notebook = (f"tutorial_style.{p}" for p in ("realtime", "video", "deploy", "notebook"))
+    assert not edges[realtime] & {deploy, notebook}, sorted(edges[realtime])
+    assert not edges[video] & {realtime, deploy, notebook}, sorted(edges[video])
+    assert realtime in edges[deploy] and notebook not in edges[deploy]
+
+
 def test_the_layer_table_is_a_leaf():
     assert imports_of(MODULES["tutorial_style.layers"]) == set()
 
@@ -138,22 +148,47 @@ def test_importing_the_package_loads_no_notebook_libraries():
     assert out == "[]"
 
 
-def test_the_old_notebook_module_names_still_work():
-    import tutorial_style
-    from tutorial_style import checks, plots, widgets
-    from tutorial_style.notebook import checks as new_checks, plots as new_plots, widgets as new_widgets
+NOTEBOOKS = sorted((PACKAGE.parent / "notebooks").glob("*.ipynb"))
 
-    assert (widgets, plots, checks) == (new_widgets, new_plots, new_checks)
-    assert widgets.studio is tutorial_style.notebook.studio.studio
+
+def notebook_imports(path: Path) -> set[str]:
+    """The package modules a notebook's code cells import (``from tutorial_style.notebook import checks`` gives
+    ``tutorial_style.notebook.checks``)."""
+    import json
+
+    found = set()
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tutorial_style"):
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names if alias.name.startswith("tutorial_style")}
+    return found
+
+
+def test_the_notebooks_import_their_support_from_tutorial_style_notebook_only():
+    """One way in: ``from tutorial_style.notebook import ...`` (the old top-level names, ``from tutorial_style import
+    widgets``, are gone)."""
+    import tutorial_style
+
+    support = {m.rsplit(".", 1)[-1] for m in MODULES if unit(m) == "tutorial_style.notebook" and m != unit(m)}
+    assert NOTEBOOKS and {"checks", "plots", "widgets", "profiles"} <= support
+    for path in NOTEBOOKS:
+        imported = notebook_imports(path)
+        assert "tutorial_style.notebook.widgets" in imported, path.name
+        old = sorted(m for m in imported if m.startswith("tutorial_style.") and m.split(".")[1] in support)
+        assert not old, f"{path.name} imports the notebook support outside tutorial_style.notebook: {old}"
     with pytest.raises(AttributeError):
-        tutorial_style.no_such_module
+        tutorial_style.widgets
 
 
 # Each default has one home: Settings' fields (and PRESETS) for a run, train.py's constants for a style network's
 # training. The modules that show or restate a default read it from there (settings.default, default_alpha).
 RESTATED = {1e-3, 1e-4, 0.02, "avg", "simple", "lbfgs"}  # alpha, train.ALPHA and LR, ADAM_LR, pooling, masks, optimizer
-READERS = ("cli", "notebook.studio", "notebook.explorers", "notebook.panels", "notebook.plots", "notebook.realtime",
-           "notebook.controls")  # fmt: skip
+READERS = ("cli", "notebook.nb05_style_transfer", "notebook.nb06_tradeoff_and_layers", "notebook.panels", "notebook.plots",
+           "notebook.nb07_controls", "notebook.nb08_real_time", "notebook.nb08_training_panel", "realtime.compare")  # fmt: skip
 
 
 def literals(path: Path) -> list[tuple[int, object]]:

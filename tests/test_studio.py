@@ -16,7 +16,8 @@ from PIL import Image
 
 import tutorial_style.optimize
 import tutorial_style.tradeoff as tradeoff
-from tutorial_style import checks, get_vgg, load_image, plots, widgets
+from tutorial_style import get_vgg, load_image
+from tutorial_style.notebook import checks, plots, widgets
 from tutorial_style.notebook.panels import placeholder_png
 
 GRID = dict(size=32, steps=3, ratios=(1e-4, 1e-3, 1e-1), layer_sets=[("relu1_1",), tuple(tutorial_style.PAPER_STYLE_LAYERS)])

@@ -77,17 +77,3 @@ __all__ = [
     "train_network",
     "CheckpointError",
 ]
-
-# The notebook-support modules under their old names (``from tutorial_style import widgets``), imported on first
-# use only, so that the command line never loads matplotlib or ipywidgets.
-_NOTEBOOK_MODULES = {"widgets": "widgets", "plots": "plots", "checks": "checks"}
-
-
-def __getattr__(name: str):
-    if name in _NOTEBOOK_MODULES:
-        import importlib
-
-        module = importlib.import_module(f".notebook.{_NOTEBOOK_MODULES[name]}", __name__)
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -88,6 +88,13 @@ def _bytes(n: float) -> str:
 
 
 def duration(seconds: float) -> str:
+    """A time as a reader says it: milliseconds under a second, then seconds, minutes, hours and days.
+
+    >>> [duration(s) for s in (0.0042, 0.25, 42, 600, 7200, 3e5)]
+    ['4.2 ms', '250 ms', '42 s', '10 minutes', '2.0 hours', '3 days']
+    """
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms" if seconds < 0.01 else f"{seconds * 1000:.0f} ms"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 90 * 60:

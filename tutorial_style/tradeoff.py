@@ -354,20 +354,12 @@ def _cache_folder():
         return None
 
 
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def close(self):
-        pass
-
-
 def _progress(progress, total: int):
-    """(bar, owned): a tqdm bar we open and close, the caller's own bar, or a silent stand-in."""
-    if progress is True:
-        from tqdm.auto import tqdm
+    """(bar, owned): a tqdm bar we open and close, the caller's own bar, or a disabled one that shows nothing."""
+    from tqdm.auto import tqdm
 
+    if progress is True:
         return tqdm(total=total, desc="trade-off grid", unit="step"), True
     if progress is False or progress is None:
-        return _NoBar(), False
+        return tqdm(total=total, disable=True), False
     return progress, False

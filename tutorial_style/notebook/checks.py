@@ -3,7 +3,7 @@
 Every exercise works the same way (the design is shared by all notebooks):
 
 1. a cell marked ``# ✏️ EXERCISE`` defines the learner's function, e.g. ``def my_gram_matrix(F): return None``;
-2. the next cell calls a checker from here, e.g. ``ts.checks.check_gram_matrix(my_gram_matrix)``;
+2. the next cell calls a checker from here, e.g. ``checks.check_gram_matrix(my_gram_matrix)``;
 3. a collapsed "Solution" cell follows; later cells use the package's function, so the notebook runs
    top to bottom whether or not the exercise was done.
 

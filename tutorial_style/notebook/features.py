@@ -24,17 +24,17 @@ def receptive_field_viewer(images, size: int | None = None, layer: str = "relu3_
     """Pick an image, a layer and a position: the image with the square that one feature position sees.
 
     No network is involved (geometry only), so every change redraws at once. ``panel.layer``,
-    ``panel.image``, ``panel.x``, ``panel.y`` (fractions of the width and height) are the controls.
+    ``panel.image``, ``panel.x``, ``panel.y`` (fractions of the width and height) are its widgets.
     """
     images = as_images(images, size)
-    controls = {
+    widgets_by_name = {
         "image": image_dropdown(images),
         "layer": layer_dropdown(LAYERS, layer),
         "x": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="x", readout_format=".2f"),
         "y": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="y", readout_format=".2f"),
     }
     view = image_view("520px")
-    panel = Panel("Receptive field: what one position of a layer sees", controls, [view], None, rows=[["image", "layer"], ["x", "y"]])
+    panel = Panel("Receptive field: what one position of a layer sees", widgets_by_name, [view], None, rows=[["image", "layer"], ["x", "y"]])
     panel.view = view
 
     def redraw():
@@ -47,7 +47,7 @@ def receptive_field_viewer(images, size: int | None = None, layer: str = "relu3_
             f"layer {info.name} · {info.channels} channels · {h}x{wd} positions · receptive field {info.receptive_field} px"
         )
 
-    for c in controls.values():
+    for c in widgets_by_name.values():
         c.observe(panel.handler(redraw), names="value")
     panel.handler(redraw)()
     return panel
@@ -60,12 +60,12 @@ def feature_map_browser(images, vgg: VGG19Features, size: int | None = None, lay
     """Browse the feature maps of ``images`` through ``vgg``: image, layer, the strongest maps or chosen ones.
 
     Each image's features at every relu and pool layer are computed once, on first view, and cached
-    (``panel.cache``), so changing the layer or the channels answers at once. Controls: ``panel.image``,
+    (``panel.cache``), so changing the layer or the channels answers at once. Widgets: ``panel.image``,
     ``panel.layer``, ``panel.mode`` ("strongest"/"chosen"), ``panel.count`` (how many maps),
     ``panel.channels`` (text such as "0, 5, 17", used in "chosen" mode).
     """
     images = as_images(images, size)
-    controls = {
+    widgets_by_name = {
         "image": image_dropdown(images),
         "layer": layer_dropdown(FEATURE_LAYERS, layer),
         "mode": w.ToggleButtons(options=["strongest", "chosen"], value="strongest", description="maps"),
@@ -73,7 +73,7 @@ def feature_map_browser(images, vgg: VGG19Features, size: int | None = None, lay
         "channels": w.Text(value="0, 1, 2, 3", description="channels", continuous_update=False, placeholder="e.g. 0, 5, 17"),
     }
     view = image_view("100%")
-    panel = Panel("Feature maps", controls, [view], vgg.weights_info, rows=[["image", "layer"], ["mode", "count", "channels"]])
+    panel = Panel("Feature maps", widgets_by_name, [view], vgg.weights_info, rows=[["image", "layer"], ["mode", "count", "channels"]])
     panel.view = view
     panel.cache = {}
 
@@ -100,7 +100,7 @@ def feature_map_browser(images, vgg: VGG19Features, size: int | None = None, lay
             f" · showing {what} · {panel.weights_text()}"
         )
 
-    for c in controls.values():
+    for c in widgets_by_name.values():
         c.observe(panel.handler(redraw), names="value")
     panel.handler(redraw)()
     return panel

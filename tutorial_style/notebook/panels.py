@@ -1,16 +1,16 @@
 """What every notebook panel is made of: the set-up banner, images as PNG, :class:`Panel`, live previews.
 
-The panels themselves live one module per notebook (``features.py``: 01-02, ``reconstruct.py``: 03-04,
-``studio.py``: 05, ``explorers.py``: 06); ``widgets.py`` lists them all. The design, shared by every panel:
+The panels themselves live in the notebooks' modules (the package's docstring says which); ``widgets.py`` gathers
+them all. The design, shared by every panel:
 
-- A panel is a :class:`Panel`, an ``ipywidgets.VBox``. Its controls are attributes, so tests and scripts
+- A panel is a :class:`Panel`, an ``ipywidgets.VBox``. Its widgets are attributes, so tests and scripts
   drive it like a learner would: ``panel.layer.value = "relu3_1"; panel.run.click()``.
 - ``panel.status`` is one line saying what the panel shows or does, starting with its state:
   ``"ready · layer relu3_1 · 256 channels · weights: RANDOM"``, ``"running · step 3/20 ..."``, ``"done · ..."``,
   ``"interrupted · ..."`` or ``"error · ..."``; ``panel.status_text`` gives it as plain text (tests and browser
   tests wait for it).
 - Cheap views (from cached features) answer at once on every change. Expensive work (an optimisation)
-  runs on a button; sliders that feed it use ``continuous_update=False``. Controls are disabled while it runs.
+  runs on a button; sliders that feed it use ``continuous_update=False``. Its widgets are disabled while it runs.
 - Figures are rendered to PNG into an ``ipywidgets.Image`` (:func:`figure_png`) and closed: nothing piles up,
   and a stored notebook holds no image.
 - Live previews are a ``stylize`` callback (:class:`LivePreview`) that writes the current image into an
@@ -225,36 +225,37 @@ def as_images(images, size: int | None) -> dict[str, torch.Tensor]:
 
 
 class Panel(w.VBox):
-    """A control panel: a title, rows of controls (also attributes of the panel), views, and a status line.
+    """A control panel: a title, rows of widgets (also attributes of the panel), views, and a status line.
 
-    ``controls`` maps attribute names to widgets; ``rows`` lists the rows of attribute names to lay out
-    (default: all controls in one row). ``views`` are the widgets below the controls (images, text).
+    ``widgets_by_name`` maps attribute names to the widgets a learner sets (sliders, dropdowns, buttons); ``rows``
+    lists the rows of attribute names to lay out (default: all in one row). ``views`` are the widgets below them
+    (images, text).
     """
 
     def __init__(
         self,
         title: str,
-        controls: Mapping[str, w.Widget],
+        widgets_by_name: Mapping[str, w.Widget],
         views: Sequence[w.Widget],
         weights: WeightsInfo | None = None,
         rows: Sequence[Sequence[str]] | None = None,
     ):
         super().__init__()
         self.weights = weights
-        self.controls = dict(controls)
-        for name, control in self.controls.items():
+        self.widgets_by_name = dict(widgets_by_name)
+        for name, widget in self.widgets_by_name.items():
             if hasattr(w.VBox, name):
-                raise ValueError(f"control name {name!r} clashes with an attribute of ipywidgets.VBox")
-            setattr(self, name, control)
-            room_for_label(control)
-        rows = rows if rows is not None else [list(self.controls)]
+                raise ValueError(f"widget name {name!r} clashes with an attribute of ipywidgets.VBox")
+            setattr(self, name, widget)
+            room_for_label(widget)
+        rows = rows if rows is not None else [list(self.widgets_by_name)]
         heading = f"<b>{html.escape(title)}</b>"
         if weights is not None:
             colour = "inherit" if weights.pretrained else "crimson"
             heading += f' <span style="color:{colour}">({html.escape(plots.weights_caption(weights))})</span>'
         self.status = w.HTML()
         self._status_text = ""
-        boxes = [w.HBox([self.controls[name] for name in row]) for row in rows]
+        boxes = [w.HBox([self.widgets_by_name[name] for name in row]) for row in rows]
         self.children = [w.HTML(heading), *boxes, *views, self.status]
 
     @property
@@ -284,15 +285,15 @@ class Panel(w.VBox):
 
     @contextlib.contextmanager
     def busy(self):
-        """Disable the controls while expensive work runs (a second click would only queue up)."""
-        before = {name: getattr(c, "disabled", None) for name, c in self.controls.items()}
-        for c in self.controls.values():
+        """Disable the widgets while expensive work runs (a second click would only queue up)."""
+        before = {name: getattr(c, "disabled", None) for name, c in self.widgets_by_name.items()}
+        for c in self.widgets_by_name.values():
             if hasattr(c, "disabled"):
                 c.disabled = True
         try:
             yield
         finally:
-            for name, c in self.controls.items():
+            for name, c in self.widgets_by_name.items():
                 if before[name] is not None:
                     c.disabled = before[name]
 

@@ -9,14 +9,18 @@ after each widget message, which would draw a half-built figure from two threads
 from __future__ import annotations
 
 import threading
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-from ..settings import default
+from ..cost import duration
+from ..settings import PRESETS, default
 from ..weights import WeightsInfo
+
+if TYPE_CHECKING:
+    from ..realtime.compare import Comparison, Speed
 
 __all__ = [
     "weights_caption",
@@ -31,6 +35,9 @@ __all__ = [
     "grid_figure",
     "colour_figure",
     "mask_propagation_figure",
+    "speed_figure",
+    "comparison_figure",
+    "flicker_figure",
 ]
 
 
@@ -313,4 +320,83 @@ def mask_propagation_figure(mask: torch.Tensor, layer: str):
     for ax in axes.flat:
         ax.axis("off")
     _suptitle(fig, f"The mask at {layer} (stride {info.stride}, receptive field {info.receptive_field} px). Geometry only (no weights involved)", None)
+    return fig
+
+
+# --- Notebook 08: the time per image, the network against the optimisation, flicker -----------------------------
+
+
+def speed_figure(speed: Speed):
+    """Seconds per image, log scale: the paper's 500 evaluations, the fast preset's 70, and the network's one pass."""
+    paper, fast = PRESETS["paper"]["steps"], PRESETS["fast"]["steps"]
+    rows = [
+        (f"optimisation, the paper's {paper} evaluations", speed.optimisation(paper)),
+        (f"optimisation, fast preset ({fast} evaluations)", speed.optimisation(fast)),
+        ("network, one forward pass", speed.network),
+    ]
+    fig, ax = subplots(figsize=(7, 2.4))
+    ax.barh([r[0] for r in rows][::-1], [r[1] for r in rows][::-1], color=["tab:green", "tab:orange", "tab:red"])
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds per image (log scale)")
+    for i, (_, seconds) in enumerate(rows[::-1]):
+        ax.text(seconds, i, f" {duration(seconds)}", va="center", fontsize=9)
+    ax.set_xlim(right=max(r[1] for r in rows) * 20)
+    h, wd = speed.size
+    fig.suptitle(f"Time per {wd}x{h} px image on this machine ({speed.device}), measured: {speed.evaluations} evaluations timed\n"
+                 "Timing only: any weights take the same time", fontsize=10)  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+def comparison_figure(comparison: Comparison, names: Sequence[str], caption: str, weights: WeightsInfo):
+    """Per photo, a row: the photo, the network's result, the optimisation's; and on the right the optimisation's
+    loss per evaluation with the network's loss as a horizontal line (Johnson et al.'s comparison)."""
+    n = comparison.photos.shape[0]
+    fig, axes = subplots(n, 4, figsize=(13, 3.1 * n), squeeze=False)
+    for i in range(n):
+        a, b = comparison.network_loss[i], comparison.optimisation_loss[i]
+        images = [(comparison.photos[i], f"held-out photo: {names[i]}"), (comparison.network_images[i], f"network (one pass), loss {a:.3g}"),
+                  (comparison.optimisation_images[i], f"optimisation, {comparison.steps} evaluations, loss {b:.3g}")]  # fmt: skip
+        for ax, (image, title) in zip(axes[i], images):
+            ax.imshow(to_numpy_image(image))
+            ax.set_title(title, fontsize=9)
+            ax.axis("off")
+        ax = axes[i, 3]
+        curve = comparison.history[i]
+        ax.semilogy(range(1, len(curve) + 1), curve, label="optimisation from noise")
+        ax.axhline(a, color="crimson", linestyle="--", label="network")
+        reached = comparison.reached[i]
+        if reached is not None:
+            ax.axvline(reached, color="grey", linestyle=":", label=f"reached at {reached}")
+        ax.set_xlabel("evaluations", fontsize=8)
+        ax.set_ylabel("total loss", fontsize=8)
+        ax.legend(fontsize=7)
+    _suptitle(fig, f"The network against the optimisation, the same loss\n{caption}", weights)
+    return fig
+
+
+def flicker_figure(clip: torch.Tensor, stylings: Mapping[str, torch.Tensor], flows, weights: WeightsInfo, *, frame: int = 1):
+    """Frames ``frame - 1`` and ``frame`` of the input clip and of each styling (``{label: frames}``), side by side,
+    and for each its **flicker map**: |O_t - O_t-1 moved along the input's motion|^2 (bright: the frames disagree;
+    occluded pixels black), with the video's warping error in the title."""
+    import numpy as np
+
+    from ..video.flicker import flicker_map, warping_error
+
+    rows = {"input": clip, **stylings}
+    fig, axes = subplots(len(rows), 3, figsize=(9.6, 3.2 * len(rows)), squeeze=False)
+    maps = {label: flicker_map(frames[frame - 1], frames[frame], flows[frame - 1]) for label, frames in rows.items()}
+    # One colour scale for all the maps, up to the 99th percentile of their pixels: a few bright pixels (at the
+    # border, at occlusions) would otherwise leave everything else black.
+    top = float(np.percentile(np.concatenate([m.ravel() for m in maps.values()]), 99)) or 1.0
+    for ax_row, (label, frames) in zip(axes, rows.items()):
+        error = warping_error(clip, frames, flows=flows).mean
+        for ax, image, title in ((ax_row[0], frames[frame - 1], f"{label}: frame {frame - 1}"), (ax_row[1], frames[frame], f"frame {frame}")):
+            ax.imshow(to_numpy_image(image))
+            ax.set_title(title, fontsize=TEXT_PT)
+        ax_row[2].imshow(maps[label], cmap="magma", vmin=0, vmax=top)  # the same scale in every row
+        ax_row[2].set_title(f"flicker map; warping error {error:.2e}", fontsize=TEXT_PT)
+        for ax in ax_row:
+            ax.axis("off")
+    _suptitle(fig, "Flicker: each frame against the previous one moved along the input's optical flow", weights)
     return fig

@@ -37,6 +37,7 @@ from typing import Mapping
 import torch
 
 import tutorial_style as ts
+from tutorial_style.cost import duration
 from tutorial_style.machine import PROFILE_VAR, PROFILES, QUICK_VAR, choose_profile, device_text  # noqa: F401 (QUICK_VAR: named from here too)
 from tutorial_style.tradeoff import COLUMNS, layer_sets
 
@@ -342,11 +343,5 @@ def _wrap(text: str) -> str:
 
 
 def _about(seconds: float) -> str:
-    """A duration as a learner reads it: 'a few seconds', 'about 40 s', 'about 7 minutes', 'about 2.5 hours'."""
-    if seconds < 10:
-        return "a few seconds"
-    if seconds < 90:
-        return f"about {seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"about {seconds / 60:.0f} minutes"
-    return f"about {seconds / 3600:.1f} hours"
+    """An estimate as a learner reads it: 'a few seconds', 'about 40 s', 'about 7 minutes', 'about 2.5 hours'."""
+    return "a few seconds" if seconds < 10 else f"about {duration(seconds)}"

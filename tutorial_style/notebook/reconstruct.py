@@ -34,7 +34,7 @@ def _run_panel(
     The button runs ``reconstruct(choice, steps, preview)`` for the chosen value, labelled ``describe(choice)``
     (see :func:`_run_reconstruction`).
     """
-    controls = {
+    widgets_by_name = {
         "choice": choice,
         "steps": w.IntSlider(value=steps, min=1, max=max(max_steps, steps), description="steps", continuous_update=False),
         "run": w.Button(description=run_label, button_style="primary", icon="play"),
@@ -45,7 +45,7 @@ def _run_panel(
         w.VBox([w.HTML(f"<b>{html.escape(target_label)}</b>"), target_view]),
         w.VBox([w.HTML("<b>reconstruction (live while it runs)</b>"), result_view]),
     ])  # fmt: skip
-    panel = Panel(title, controls, [views], vgg.weights_info)
+    panel = Panel(title, widgets_by_name, [views], vgg.weights_info)
     panel.preview = result_view
     panel.results = {}
 
@@ -131,7 +131,7 @@ def style_reconstruction_panel(image, vgg: VGG19Features, steps: int = 50, max_s
 def gram_viewer(images, vgg: VGG19Features, size: int | None = None, layer: str = "relu1_1", show: int = 32) -> Panel:
     """Compare the Gram matrices of two images at a layer, as heatmaps, with E_l between them (eq. 4).
 
-    Features are cached per image, so every change answers at once. Controls: ``panel.image_a``,
+    Features are cached per image, so every change answers at once. Widgets: ``panel.image_a``,
     ``panel.image_b``, ``panel.layer``, ``panel.show`` (how many feature maps, the top-left block of G).
     """
     images = as_images(images, size)
@@ -140,15 +140,15 @@ def gram_viewer(images, vgg: VGG19Features, size: int | None = None, layer: str 
     first = next(iter(images.values()))
     images = {k: resize_to(v, first.shape[-2:]) for k, v in images.items()}
     names = list(images)
-    controls = {
+    widgets_by_name = {
         "image_a": image_dropdown(images, "image a"),
         "image_b": image_dropdown(images, "image b"),
         "layer": layer_dropdown(RELU_LAYERS, layer),
         "show": w.IntSlider(value=show, min=4, max=64, step=4, description="maps shown", continuous_update=False),
     }
-    controls["image_b"].value = names[1] if len(names) > 1 else names[0]
+    widgets_by_name["image_b"].value = names[1] if len(names) > 1 else names[0]
     view = image_view("100%")
-    panel = Panel("Gram matrices", controls, [view], vgg.weights_info, rows=[["image_a", "image_b"], ["layer", "show"]])
+    panel = Panel("Gram matrices", widgets_by_name, [view], vgg.weights_info, rows=[["image_a", "image_b"], ["layer", "show"]])
     panel.view = view
     panel.cache = {}
 
@@ -170,7 +170,7 @@ def gram_viewer(images, vgg: VGG19Features, size: int | None = None, layer: str 
         view.value = figure_png(fig)
         panel.set_status(f"layer {layer} · Gram {Ga.shape[-1]}x{Ga.shape[-1]} (showing {k}) · E_l(a, b) = {e:.3g} · {panel.weights_text()}")
 
-    for c in controls.values():
+    for c in widgets_by_name.values():
         c.observe(panel.handler(redraw), names="value")
     panel.handler(redraw)()
     return panel

@@ -68,18 +68,18 @@ def colour_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "m
                  max_steps: int = 500) -> Panel:  # fmt: skip
     """Original, luminance-only and histogram-matched transfers side by side (paper section 5, Fig. 2-3).
 
-    Controls: ``content``, ``style`` (bundled images), ``steps``, ``run``. The three runs start from the photo
+    Widgets: ``content``, ``style`` (bundled images), ``steps``, ``run``. The three runs start from the photo
     (the fast preset) with the default α/β; ``panel.results`` holds them by mode.
     """
     photos = list(bundled_images("content"))
-    controls = {
+    widgets_by_name = {
         "content": w.Dropdown(options=photos, value=content, description="content", layout=w.Layout(width="220px")),
         "style": w.Dropdown(options=_style_choices(), value=style, description="style", layout=w.Layout(width="220px")),
         "steps": _steps_slider(steps, max_steps),
         "run": w.Button(description="Run the three", button_style="primary", icon="play"),
     }
     view = image_view("100%", "the three results appear here when you press Run the three")
-    panel = Panel("Colour: keep the photo's colours", controls, [view], vgg.weights_info, rows=[["content", "style"], ["steps", "run"]])
+    panel = Panel("Colour: keep the photo's colours", widgets_by_name, [view], vgg.weights_info, rows=[["content", "style"], ["steps", "run"]])
     panel.view, panel.results = view, {}
 
     def run():
@@ -111,7 +111,7 @@ def region_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[s
     """Paint region 1 on the photo (region 2 is the rest), see the mask at each layer for the three propagation
     methods, and run the transfer with one style per region (paper section 4, guided Gram matrices).
 
-    Controls: ``ready`` (a ready-made mask, or "paint" to start from an empty one), ``brush`` (radius in pixels
+    Widgets: ``ready`` (a ready-made mask, or "paint" to start from an empty one), ``brush`` (radius in pixels
     of the photo), ``layer`` (whose feature-map size the masks are shown at), ``propagation``, ``style_1``,
     ``style_2``, ``steps``, ``run``. ``panel.canvas`` is the ipycanvas drawing surface (mouse: paint);
     ``panel.paint(x, y)`` paints at canvas coordinates as a mouse does; ``panel.mask`` is the mask (H, W).
@@ -132,7 +132,7 @@ def region_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[s
         layers_view,
     ]  # fmt: skip
     rows = [["ready", "brush"], ["layer", "propagation"], ["style_1", "style_2"], ["steps", "run"]]
-    panel = Panel("Two styles, two regions", _region_controls(h, wd, styles, steps, max_steps), views, vgg.weights_info, rows=rows)
+    panel = Panel("Two styles, two regions", _region_widgets(h, wd, styles, steps, max_steps), views, vgg.weights_info, rows=rows)
     panel.canvas, panel.photo, panel.result = canvas, photo, None
     regions = _Regions(panel, vgg, size, scale, layers_view, result_view)
     panel.paint = regions.paint
@@ -146,8 +146,8 @@ def region_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[s
     return panel
 
 
-def _region_controls(h: int, wd: int, styles: tuple[str, str], steps: int, max_steps: int) -> dict[str, w.Widget]:
-    """The region panel's controls, by name (see :func:`region_panel`); the brush is sized to the photo."""
+def _region_widgets(h: int, wd: int, styles: tuple[str, str], steps: int, max_steps: int) -> dict[str, w.Widget]:
+    """The region panel's widgets, by name (see :func:`region_panel`); the brush is sized to the photo."""
     choices = _style_choices()
     return {
         "ready": w.Dropdown(options=[*READY_MASKS, "paint"], value=READY_MASKS[0], description="mask", layout=w.Layout(width="220px")),
@@ -269,10 +269,10 @@ def blend_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[st
                 steps: int = 50, max_steps: int = 500) -> Panel:  # fmt: skip
     """Two artworks mixed by their Gram matrices: the target is w A_1 + (1 - w) A_2 (``style_blend=[w, 1 - w]``).
 
-    Controls: ``style_1``, ``style_2``, ``blend`` (w, the weight of style 1), ``steps``, ``run``.
+    Widgets: ``style_1``, ``style_2``, ``blend`` (w, the weight of style 1), ``steps``, ``run``.
     """
     choices = _style_choices()
-    controls = {
+    widgets_by_name = {
         "style_1": w.Dropdown(options=choices, value=styles[0], description="style 1", layout=w.Layout(width="220px")),
         "style_2": w.Dropdown(options=choices, value=styles[1], description="style 2", layout=w.Layout(width="220px")),
         "blend": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.1, description="w (style 1)", readout_format=".1f", continuous_update=False),
@@ -280,7 +280,7 @@ def blend_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[st
         "run": w.Button(description="Run the blend", button_style="primary", icon="play"),
     }
     result_view = image_view("100%", "the blend appears here when you press Run the blend")
-    panel = Panel("Two styles, one blend", controls, [result_view], vgg.weights_info, rows=[["style_1", "style_2"], ["blend", "steps", "run"]])
+    panel = Panel("Two styles, one blend", widgets_by_name, [result_view], vgg.weights_info, rows=[["style_1", "style_2"], ["blend", "steps", "run"]])
     photo = load_image(content, size=size)
     panel.result = None
 
@@ -309,12 +309,12 @@ def blend_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[st
 def coarse_to_fine_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "mosaic", sizes: tuple[int, int] = (64, 128),
                          steps: tuple[int, int] = (40, 10)) -> Panel:  # fmt: skip
     """The pyramid (``sizes``, ``steps`` per size) against one run at the last size with the same number of steps,
-    both from white noise: their times and their losses at the last size (paper section 6). Controls: ``run``.
+    both from white noise: their times and their losses at the last size (paper section 6). Widgets: ``run``.
     ``panel.table`` holds ``{"pyramid": (seconds, loss), "single": (seconds, loss)}``.
     """
-    controls = {"run": w.Button(description="Run both", button_style="primary", icon="play")}
+    widgets_by_name = {"run": w.Button(description="Run both", button_style="primary", icon="play")}
     view, numbers = image_view("100%", "both results appear here when you press Run both"), w.HTML()
-    panel = Panel("Coarse-to-fine against one run at full size", controls, [numbers, view], vgg.weights_info)
+    panel = Panel("Coarse-to-fine against one run at full size", widgets_by_name, [numbers, view], vgg.weights_info)
     panel.table = {}
 
     def run():

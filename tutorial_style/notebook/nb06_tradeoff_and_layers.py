@@ -53,11 +53,11 @@ def tradeoff_explorer(grid) -> Panel:
 
     Every cell's PNG is made once, here; moving a slider only swaps the shown image and the per-layer
     breakdown of the style loss (E_l on each of the paper's layers, paper eq. 4), so it answers at once
-    and never recomputes anything. Controls: ``panel.row`` (the style-layer set) and ``panel.col`` (α/β).
+    and never recomputes anything. Widgets: ``panel.row`` (the style-layer set) and ``panel.col`` (α/β).
     ``panel.pngs[(row, col)]`` holds the cells' PNG bytes; ``panel.cell_view`` shows the chosen one.
     """
     rows, cols = grid.shape
-    controls = {
+    widgets_by_name = {
         "row": w.SelectionSlider(options=[(grid.row_label(r), r) for r in range(rows)], value=rows - 1, description="style layers", layout=w.Layout(width="420px")),
         "col": w.SelectionSlider(options=[(_ratio_label(x), c) for c, x in enumerate(grid.ratios)], value=cols // 2, description="α/β", layout=w.Layout(width="420px")),
     }
@@ -73,7 +73,7 @@ def tradeoff_explorer(grid) -> Panel:
         w.VBox([w.HTML("<b>result</b>"), cell_view]),
     ])  # fmt: skip
     table = w.VBox([w.HTML("<b>style loss per layer (E_l, eq. 4)</b>"), breakdown])  # below: beside, it would wrap at 1280 px
-    panel = Panel("The α/β trade-off, cell by cell", controls, [images, table], grid.weights, rows=[["row"], ["col"]])
+    panel = Panel("The α/β trade-off, cell by cell", widgets_by_name, [images, table], grid.weights, rows=[["row"], ["col"]])
     panel.cell_view, panel.breakdown = cell_view, breakdown
     panel.pngs = {(r, c): png_bytes(grid.cell(r, c), min_side=300) for r in range(rows) for c in range(cols)}
     panel.grid = grid
@@ -100,13 +100,13 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
 
     Uses the images and settings of ``grid`` (a ``tradeoff.TradeoffGrid`` made with the same ``vgg``).
     The paper's choice (content relu4_2, style relu1_1 ... relu5_1, the default α/β) is taken from the grid when
-    it holds that cell, else computed on the first Run. Controls: ``panel.content_layers`` and
+    it holds that cell, else computed on the first Run. Widgets: ``panel.content_layers`` and
     ``panel.style_layers`` (multiple choice), ``panel.ratio``, ``panel.steps``, ``panel.run``. Results are
     kept in ``panel.results``; the last is ``panel.result``.
     """
     _check_same_network(grid, vgg)
     steps = int(steps if steps is not None else grid.settings["steps"])
-    controls = {
+    widgets_by_name = {
         "content_layers": w.SelectMultiple(options=LAYERS, value=("relu2_2",), description="content", rows=8),
         "style_layers": w.SelectMultiple(options=LAYERS, value=("relu1_1", "relu2_1", "relu3_1"), description="style", rows=8),
         "ratio": ratio_slider(),
@@ -119,7 +119,7 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
         w.VBox([w.HTML("<b>the paper's choice</b>"), paper_view, paper_caption]),
         w.VBox([w.HTML("<b>your choice (live while it runs)</b>"), mine_view]),
     ])  # fmt: skip
-    panel = Panel("Choose the layers", controls, [views], vgg.weights_info, rows=[["content_layers", "style_layers"], ["ratio", "steps", "run"]])
+    panel = Panel("Choose the layers", widgets_by_name, [views], vgg.weights_info, rows=[["content_layers", "style_layers"], ["ratio", "steps", "run"]])
     panel.paper_view, panel.preview, panel.results, panel.result = paper_view, mine_view, {}, None
     cell_settings = Settings.of(None, **{k: v for k, v in grid.settings.items() if k in Settings.__dataclass_fields__})
     beta = cell_settings.beta  # the grid's: alpha = (alpha/beta) beta, as in its cells

@@ -33,7 +33,7 @@ def studio(
 ) -> Studio:
     """The style-transfer studio: pick images and settings, Run with a live view, Stop, Save.
 
-    Controls (attributes of the panel): ``content``/``style`` (bundled images, and uploads added by
+    Widgets (attributes of the panel): ``content``/``style`` (bundled images, and uploads added by
     ``content_upload``/``style_upload``), ``ratio`` (α/β as a multiple of ``default_alpha`` for the image's size,
     on a log slider; 1 is the default), ``content_layer``,
     ``use_relu1_1`` ... (style-layer checkboxes) with ``weight_relu1_1`` ... (their w_l, renormalised over the
@@ -53,7 +53,7 @@ def studio(
     return Studio(vgg if vgg is not None else get_vgg(), content, style, size, preset, opening, max_size, max_steps)
 
 
-def _controls(content, style, size, preset, opening, max_size, max_steps) -> dict[str, w.Widget]:
+def _widgets(content, style, size, preset, opening, max_size, max_steps) -> dict[str, w.Widget]:
     choices = list(bundled_images("content")) + list(bundled_images("style"))
     per_layer = {}
     for name in STUDIO_STYLE_LAYERS:
@@ -118,10 +118,10 @@ def free_path(path: Path) -> Path:
 
 
 class Studio(Panel):
-    """The studio's panel (see :func:`studio`): its controls, its run in a background thread, Stop and Save."""
+    """The studio's panel (see :func:`studio`): its widgets, its run in a background thread, Stop and Save."""
 
     def __init__(self, vgg, content, style, size, preset, opening, max_size, max_steps):
-        controls = _controls(content, style, size, preset, opening, max_size, max_steps)
+        widgets_by_name = _widgets(content, style, size, preset, opening, max_size, max_steps)
         self.content_view, self.style_view = image_view("160px"), image_view("160px")
         self.stop_event = threading.Event()
         self.live = LiveView(vgg.weights_info, opening["steps"], panel=None, stop=self.stop_event)
@@ -129,11 +129,11 @@ class Studio(Panel):
             w.VBox([w.HTML("<b>content</b>"), self.content_view]),
             w.VBox([w.HTML("<b>style</b>"), self.style_view]),
         ])  # fmt: skip
-        super().__init__("Style-transfer studio", controls, [inputs, self.live.widget], vgg.weights_info, rows=_ROWS)
+        super().__init__("Style-transfer studio", widgets_by_name, [inputs, self.live.widget], vgg.weights_info, rows=_ROWS)
         self.vgg, self.result, self.uploads, self.thread = vgg, None, {}, None
         self.preview = self.live.preview_view
-        self.style_layer_boxes = {n: controls[f"use_{n}"] for n in STUDIO_STYLE_LAYERS}
-        self.style_weight_sliders = {n: controls[f"weight_{n}"] for n in STUDIO_STYLE_LAYERS}
+        self.style_layer_boxes = {n: widgets_by_name[f"use_{n}"] for n in STUDIO_STYLE_LAYERS}
+        self.style_weight_sliders = {n: widgets_by_name[f"weight_{n}"] for n in STUDIO_STYLE_LAYERS}
         self.live.preview.panel = self
         self.preset.observe(self.handler(self.use_preset), names="value")
         self.content.observe(self.handler(self.show_inputs), names="value")
@@ -160,7 +160,7 @@ class Studio(Panel):
             self.set_status(f"uploaded {name} as the {which} image · press Run · {self.weights_text()}")
 
     def settings(self) -> dict:
-        """``stylize``'s arguments from the controls: β is ``Settings``' default and α = (α/β) β, with α/β the slider's
+        """``stylize``'s arguments from the widgets: β is ``Settings``' default and α = (α/β) β, with α/β the slider's
         multiple of ``default_alpha`` for the content image's size. The ticked layers' w_l are divided by their sum, so
         that α/β means here what it means in ``stylize`` and in notebook 06's grid (whose w_l sum to 1)."""
         layers = tuple(n for n in STUDIO_STYLE_LAYERS if self.style_layer_boxes[n].value)
@@ -185,7 +185,7 @@ class Studio(Panel):
         )
 
     def set_running(self, running: bool) -> None:
-        for name, c in self.controls.items():
+        for name, c in self.widgets_by_name.items():
             if hasattr(c, "disabled"):
                 c.disabled = running if name != "stop" else not running
 
