@@ -1,7 +1,7 @@
 """Driving a notebook in JupyterLab the way a person does: open it, Run > Run All Cells, read what it shows.
 
 Only what a learner sees is used: the menu, the status bar, the cells' prompts and outputs, and the
-widgets' own controls. The ``tutorial_style`` panels (``tutorial_style/widgets.py``) end with a status line
+widgets' own controls. The ``tutorial_style`` panels (``tutorial_style/notebook/panels.py``) end with a status line
 ``<span class="ts-status" data-state="ready|running|done|interrupted|error">state · ...</span>``: that
 text is the marker a test waits for before it looks at the picture.
 """
