@@ -13,6 +13,10 @@ PyTorch at sizes that need padding and sizes that need none (``check=True``) bef
 fails here, not on a phone. (The exporter records what it assumed of the example's size, such as "it needs padding",
 as run-time assertions that the ONNX model does not keep; the model's arithmetic holds for every size, which that
 check confirms.)
+
+A network of several styles (``StyleNetwork(..., styles=[...])``) is exported with a second input, ``mix`` (batch, N):
+each image's style weights, normalised inside the model, so that a web page mixes the styles without exporting again.
+The model clamps a negative weight to 0 and gives γ = β = 0 for a row of zeros (never NaN); PyTorch refuses both.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from ..optional import require
 __all__ = ["ExportError", "export_onnx", "onnx_session", "run_onnx", "CHECK_SHAPES"]
 
 INPUT, OUTPUT = "images", "stylised"
+MIX = "mix"
+"""The second input of a network of several styles: (batch, N) style weights, one row per image."""
 _EXAMPLE = (2, 3, 37, 53)  # odd height and width: both get padded (see the module's docstring); a batch of 2, not 1
 CHECK_SHAPES = ((2, 3, 64, 48), (1, 3, 45, 31), (1, 3, 5, 3))
 """Shapes at which :func:`export_onnx` compares ONNX Runtime with PyTorch: no padding, padding, the smallest."""
@@ -48,7 +54,8 @@ def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | 
     """Write ``network`` to ``path`` as an ONNX model with dynamic batch, height and width; returns the path.
 
     The model takes ``images`` (B, 3, H, W) float32 in [0, 1] and gives ``stylised``, the same shape, its axes named
-    as the input's (``batch``, ``height``, ``width``). ``opset``: the ONNX operator set (default: the exporter's).
+    as the input's (``batch``, ``height``, ``width``); a network of several styles also takes ``mix`` (B, N) float32,
+    each image's style weights (:data:`MIX`). ``opset``: the ONNX operator set (default: the exporter's).
     ``check``: run the written model with ONNX Runtime at :data:`CHECK_SHAPES` and raise :class:`ExportError`,
     writing nothing, if it differs from PyTorch. ``progress``: say on stderr what it is doing (the export takes
     tens of seconds). Written atomically.
@@ -63,14 +70,18 @@ def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | 
         raise ExportError(f"{str(path)!r}: an ONNX model's file name ends in .onnx")
     network = _cpu_copy(network)
     batch, height, width = (torch.export.Dim(name) for name in ("batch", "height", "width"))
-    example = torch.rand(_EXAMPLE, generator=torch.Generator().manual_seed(0))
+    generator = torch.Generator().manual_seed(0)
+    inputs, names, shapes = (torch.rand(_EXAMPLE, generator=generator),), [INPUT], ({0: batch, 2: height, 3: width},)
+    if network.styles is not None:  # the mix's rows share the images' batch axis
+        inputs += (torch.rand(_EXAMPLE[0], len(network.styles), generator=generator),)
+        names, shapes = [INPUT, MIX], (*shapes, {0: batch})
     kwargs = {} if opset is None else {"opset_version": opset}
     _say(progress, "exporting: torch.export records the network's arithmetic for any image size (this takes up to a minute) ...")
     try:
         with _quiet():
             program = torch.onnx.export(
-                network, (example,), dynamo=True, input_names=[INPUT], output_names=[OUTPUT],
-                dynamic_shapes=({0: batch, 2: height, 3: width},), verbose=False, **kwargs,
+                network, inputs, dynamo=True, input_names=names, output_names=[OUTPUT],
+                dynamic_shapes=shapes, verbose=False, **kwargs,
             )  # fmt: skip
         model = program.model_proto
         _name_output_axes(model)
@@ -79,7 +90,8 @@ def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | 
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ExportError(f"exporting the network to ONNX failed ({type(e).__name__}: {first})") from None
     if check:  # before writing: a wrong model never reaches the disk
-        _say(progress, f"checking the model with ONNX Runtime against PyTorch at {len(CHECK_SHAPES)} image sizes ...")
+        sizes = f"{len(CHECK_SHAPES)} image sizes" + (" and style mixes" if network.styles is not None else "")
+        _say(progress, f"checking the model with ONNX Runtime against PyTorch at {sizes} ...")
         check_onnx(data, network)
     with atomic_write(path) as f:
         f.write(data)
@@ -100,27 +112,50 @@ def _say(progress: bool, line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
-def check_onnx(model: str | os.PathLike | bytes, network: StyleNetwork, shapes=CHECK_SHAPES) -> float:
+def check_onnx(model: str | os.PathLike | bytes, network: StyleNetwork, shapes=CHECK_SHAPES, mix=None) -> float:
     """The largest difference between the ONNX ``model`` (a file, or its bytes), run by ONNX Runtime, and ``network``
-    over random images of ``shapes``; :class:`ExportError` if it fails or differs by more than float32 rounding."""
+    over random images of ``shapes``; :class:`ExportError` if it fails or differs by more than float32 rounding.
+
+    A network of several styles is compared with ``mix`` ((N,) or (B, N)) at every shape, or by default with a random
+    mix per image and then with each style alone (N images of the shape's size, one-hot rows)."""
     session = onnx_session(model)
     worst = 0.0
     network = _cpu_copy(network)
     generator = torch.Generator().manual_seed(1)
     for shape in shapes:
-        images = torch.rand(shape, generator=generator)
-        with torch.inference_mode():
-            expected = network(images)
-        try:
-            got = run_onnx(session, images)
-        except Exception as e:
-            raise ExportError(f"the exported model fails on images of shape {shape} in ONNX Runtime ({_first(e)})") from None
-        if got.shape != expected.shape or not torch.allclose(got, expected, atol=_TOLERANCE, rtol=0):
-            same = got.shape == expected.shape
-            difference = f"by up to {(got - expected).abs().max().item():.3g}" if same else f"shape {tuple(got.shape)}"
-            raise ExportError(f"the ONNX model differs from the network on images of shape {shape} ({difference})")
-        worst = max(worst, (got - expected).abs().max().item())
+        for images, weights in _check_inputs(network, shape, mix, generator):
+            with torch.inference_mode():
+                expected = network(images, weights) if weights is not None else network(images)
+            where = f"images of shape {tuple(images.shape)}" + ("" if weights is None else f" and mix {_rows(weights)}")
+            try:
+                got = run_onnx(session, images, weights)
+            except Exception as e:
+                raise ExportError(f"the exported model fails on {where} in ONNX Runtime ({_first(e)})") from None
+            if got.shape != expected.shape or not torch.allclose(got, expected, atol=_TOLERANCE, rtol=0):
+                same = got.shape == expected.shape
+                by = f"by up to {(got - expected).abs().max().item():.3g}" if same else f"shape {tuple(got.shape)}"
+                raise ExportError(f"the ONNX model differs from the network on {where} ({by})")
+            worst = max(worst, (got - expected).abs().max().item())
     return worst
+
+
+def _check_inputs(network: StyleNetwork, shape, mix, generator: torch.Generator) -> list:
+    """The (images, mix) :func:`check_onnx` tries at one shape: mix None for one style; ``mix``; or a random mix,
+    then every style alone."""
+    images = torch.rand(shape, generator=generator)
+    if network.styles is None:
+        if mix is not None:
+            raise ExportError("mix: this network has one style and takes no mix")
+        return [(images, None)]
+    if mix is not None:
+        return [(images, torch.as_tensor(mix, dtype=torch.float32))]
+    n = len(network.styles)
+    each_alone = torch.rand((n, *shape[1:]), generator=generator), torch.eye(n)
+    return [(images, torch.rand(shape[0], n, generator=generator)), each_alone]
+
+
+def _rows(mix: torch.Tensor) -> str:
+    return str([[round(w, 3) for w in row] for row in mix.reshape(-1, mix.shape[-1]).tolist()])
 
 
 def onnx_session(model: str | os.PathLike | bytes, threads: int | None = None):
@@ -139,10 +174,27 @@ def onnx_session(model: str | os.PathLike | bytes, threads: int | None = None):
         raise ExportError(f"{name}: ONNX Runtime cannot load it ({_first(e)})") from None
 
 
-def run_onnx(session, images: torch.Tensor) -> torch.Tensor:
-    """``images`` (B, 3, H, W) in [0, 1] through an ONNX Runtime ``session``: the stylised images, as a tensor."""
+def run_onnx(session, images: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+    """``images`` (B, 3, H, W) in [0, 1] through an ONNX Runtime ``session``: the stylised images, as a tensor.
+
+    ``mix``: for a model of several styles, the style weights, (N,) for every image or (B, N) (``StyleNetwork.mix_for``
+    gives one); it may be left out for a model of one style."""
     array = images.detach().to("cpu", torch.float32).contiguous().numpy()
-    return torch.from_numpy(session.run([OUTPUT], {INPUT: array})[0])
+    feed = {INPUT: array}
+    inputs = {i.name: i for i in session.get_inputs()}
+    if MIX in inputs:
+        n = inputs[MIX].shape[1]
+        weights = torch.ones(n) if mix is None and n == 1 else mix
+        if weights is None:
+            raise ValueError(f"mix: this model holds {n} styles; pass their weights, shape ({n},) or (B, {n})")
+        weights, batch = torch.as_tensor(weights).detach().to("cpu", torch.float32), len(array)
+        rows_fit = weights.dim() != 2 or weights.shape[0] in (1, batch)
+        if weights.dim() not in (1, 2) or weights.shape[-1] != n or not rows_fit:
+            raise ValueError(f"mix must have shape ({n},) or (B, {n}) for {batch} images, got {tuple(weights.shape)}")
+        feed[MIX] = weights.reshape(-1, n).expand(batch, n).contiguous().numpy()
+    elif mix is not None:
+        raise ValueError("mix: this model has one style and takes no mix")
+    return torch.from_numpy(session.run([OUTPUT], feed)[0])
 
 
 def _cpu_copy(network: StyleNetwork) -> StyleNetwork:
