@@ -39,6 +39,9 @@ def test_the_defaults_are_the_papers_but_alpha():
         (dict(content_layers=["conv42"]), "content_layers"),
         (dict(style_layers=["relu1_1"], style_weights={"relu9_9": 1.0}), "style_weights"),
         (dict(style_weights=[1.0, 2.0]), "style_weights"),
+        (dict(style_weights=3.0), "style_weights must be a dict"),
+        (dict(style_weights=["a"] * 5), "style_weights must be numbers"),
+        (dict(style_weights=[1.0, -1.0, 1.0, 1.0, 1.0]), "style_weights must be finite and non-negative"),
         (dict(content_layers=(), style_layers=()), "content_layers"),
         (dict(alpha=[1.0, 2.0], beta=[1.0, 2.0, 3.0]), "batch size"),
     ],
@@ -57,6 +60,16 @@ def test_values_are_normalised_once():
     assert s.lr == 1.0 and isinstance(s.lr, float)
     alpha, beta = s.factors(64, 64)
     assert alpha.shape == beta.shape == (2,) and torch.equal(beta, torch.ones(2))
+
+
+def test_style_weights_are_checked_as_every_style_terms_are():
+    """Issue 28: Settings re-implemented losses.layer_weights; both give the same w_l."""
+    from tutorial_style.losses import layer_weights
+
+    layers = ("relu1_1", "relu2_1", "relu3_1")
+    for weights in ({"relu2_1": 2}, [1, 2, 3], torch.tensor([0.5, 0.25, 0.25])):
+        assert Settings(style_layers=layers, style_weights=weights).style_weights == layer_weights(layers, weights)
+    assert Settings(style_layers=layers, style_weights={"relu2_1": 2}).style_weights == {"relu1_1": 0.0, "relu2_1": 2.0, "relu3_1": 0.0}
 
 
 def test_the_default_alpha_scales_with_the_pixel_count():

@@ -47,7 +47,8 @@ def style_layer_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch
     n, m = features.shape[1], features.shape[2] * features.shape[3]
     if target_gram.dim() != 3 or target_gram.shape[-2:] != (n, n):
         raise ValueError(
-            f"style_layer_loss: target Gram matrix must be (B, {n}, {n}) for {n} feature maps, got {tuple(target_gram.shape)}"
+            f"style_layer_loss: target Gram matrix must be (B, {n}, {n}) for {n} feature maps, "
+            f"got {tuple(target_gram.shape)}"
         )
     diff = (gram_matrix(features) - at_least_float32(target_gram)).flatten(1)
     return (diff * diff).sum(dim=1) / (4.0 * n**2 * m**2)
@@ -78,12 +79,17 @@ def style_loss(
     return sum(w[name] * style_layer_loss(features[name], target_grams[name]) for name in layers)
 
 
-def layer_weights(layers: Sequence[str], weights) -> dict[str, float]:
+def layer_weights(layers: Sequence[str], weights, what: str = "style weights") -> dict[str, float]:
     """The w_l of eq. 5 by layer: ``weights`` by name (missing layers 0) or in the order of ``layers``, checked
-    (finite, non-negative), or the paper's 1 / (number of layers) for None. Every style term takes its weights here.
+    (finite, non-negative), or the paper's 1 / (number of layers) for None. Every style term, and ``Settings``, takes
+    its weights here; ``what`` names them in the one-line errors.
 
     >>> layer_weights(["relu1_1", "relu2_1"], None)
     {'relu1_1': 0.5, 'relu2_1': 0.5}
+    >>> layer_weights(["relu1_1"], [1, 2], what="style_weights")
+    Traceback (most recent call last):
+    ...
+    ValueError: 2 style_weights for 1 style layers ['relu1_1']
     """
     layers = list(layers)
     if weights is None:
@@ -91,16 +97,26 @@ def layer_weights(layers: Sequence[str], weights) -> dict[str, float]:
     if isinstance(weights, Mapping):
         unknown = set(weights) - set(layers)
         if unknown:
-            raise ValueError(f"style weights given for layers that are not style layers: {sorted(unknown)}")
-        w = {name: float(weights.get(name, 0.0)) for name in layers}
+            raise ValueError(f"{what} given for layers that are not style layers: {sorted(unknown)}")
+        w = {name: weights.get(name, 0.0) for name in layers}
     else:
-        weights = list(weights)
+        try:
+            if isinstance(weights, (str, bytes)):
+                raise TypeError
+            weights = list(weights)
+        except TypeError:
+            what_is = f"{what} must be a dict {{layer: weight}} or one number per style layer"
+            raise ValueError(f"{what_is}, got {weights!r}") from None
         if len(weights) != len(layers):
-            raise ValueError(f"{len(weights)} style weights for {len(layers)} style layers {layers}")
-        w = dict(zip(layers, map(float, weights)))
+            raise ValueError(f"{len(weights)} {what} for {len(layers)} style layers {layers}")
+        w = dict(zip(layers, weights))
+    try:
+        w = {k: float(v) for k, v in w.items()}
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"{what} must be numbers, got {weights!r}") from None
     bad = {k: v for k, v in w.items() if not (v >= 0 and v != float("inf"))}
     if bad:
-        raise ValueError(f"style weights must be finite and non-negative, got {bad}")
+        raise ValueError(f"{what} must be finite and non-negative, got {bad}")
     return w
 
 

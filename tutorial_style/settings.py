@@ -25,6 +25,7 @@ from .controls.colour import COLOR_MODES
 from .controls.masks import MASK_METHODS
 from .files import digest
 from .layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layer_list, check_network_options, min_input_size
+from .losses import layer_weights
 
 __all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "ALPHA_AT_512", "default_alpha", "with_settings",
            "default", "check_factor", "check_whole"]  # fmt: skip
@@ -34,24 +35,19 @@ INITS = ("noise", "content", "style")
 PRECISIONS = ("fp32", "bf16")  # bf16: the network's convolutions in bfloat16; Gram matrices and losses stay float32
 ADAM_LR = 0.02  # Adam's learning rate unless told, in pixel units ([0, 1] images): about 5 grey levels per step
 
-# The content weight alpha when none is given (beta = 1), chosen by measurement with real ImageNet features
-# (benchmarks/alpha.py; docs/performance.md). Two things keep the paper's alpha/beta = 1e-3 from carrying over:
-# - The ratio belongs to the paper's own network, its normalised Caffe VGG19, which is no longer available. With
-#   ours (the same normalisation on torchvision's weights and the bundled images), alpha/beta = 1e-3 leaves the
-#   photo unchanged. The authors' later PyTorch code (leongatys/PytorchNeuralStyleTransfer) uses mean-squared
-#   errors with style weights 1e3 / N_l^2: in the paper's terms about alpha/beta = 7e-7 at 512 px, not 1e-3.
-# - L_content (eq. 1) is a sum over the content layer's positions and grows with the number of pixels, while E_l
-#   (eq. 4) is divided by M_l^2 and does not. One alpha therefore weighs content 4 x more at 512 px than at 256 px.
-# So the default is ALPHA_AT_512 for a 512 x 512 image (the paper's size) and scales with 1 / (pixel count):
-# default_alpha(h, w). The equations stay the paper's; an alpha given by the caller is used as it is.
+# The content weight alpha at 512 x 512 px when none is given (beta = 1, relu4_2), chosen by measurement with real
+# ImageNet features (benchmarks/alpha.py; the numbers are in docs/performance.md). The paper's alpha/beta = 1e-3 does
+# not carry over: it belongs to the paper's own normalised Caffe VGG19 (with ours it leaves the photo unchanged), and
+# L_content (eq. 1) is a sum over positions while E_l (eq. 4) is divided by M_l^2, so alpha must scale with
+# 1 / (pixel count): default_alpha(h, w).
 ALPHA_AT_512 = 6e-8
 REFERENCE_PIXELS = 512 * 512
 
 
 def default_alpha(height: int, width: int, at_512: float = ALPHA_AT_512) -> float:
     """The content weight used when ``alpha`` is not given, for an image of ``height`` x ``width`` px (beta = 1):
-    ``at_512`` (the weight at 512 x 512 px) scaled with 1 / (pixel count). The real-time network's training scales its
-    own weight on relu2_2 the same way (``realtime/train.py``).
+    ``at_512`` (the weight at 512 x 512 px) scaled with 1 / (pixel count). A style network's training scales its own
+    weight on relu2_2 with it (``realtime/config.py``, ``CONTENT_WEIGHT_AT_512_RELU2_2``).
 
     >>> default_alpha(512, 512) == ALPHA_AT_512, default_alpha(256, 256) == 4 * ALPHA_AT_512
     (True, True)
@@ -77,8 +73,7 @@ class Settings:
     alpha, beta
         the weights of L_content and L_style (eq. 7). Either may be a list or 1-D tensor of B numbers: one run
         then optimises B images side by side (a row of the trade-off). ``alpha=None`` (the default) takes
-        :func:`default_alpha` of the image's size, measured with real ImageNet features; the paper's own
-        alpha/beta = 1e-3 belongs to its network and leaves the photo almost unchanged with ours (see above).
+        :func:`default_alpha` of the image's size (``ALPHA_AT_512`` says why not the paper's 1e-3).
     content_layers, style_layers
         where content and style are matched: relu4_2, and relu1_1 ... relu5_1 (the paper's "conv4_2", ...).
     style_weights
@@ -158,7 +153,8 @@ class Settings:
             if self.optimizer != "adam":
                 raise ValueError(f"lr is Adam's learning rate; optimizer={self.optimizer!r} takes none (leave lr out)")
             if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not 0 < self.lr < math.inf:
-                raise ValueError(f"lr must be a positive number (Adam's learning rate, e.g. {ADAM_LR}), got {self.lr!r}")
+                raise ValueError(f"lr must be a positive number (Adam's learning rate, e.g. {ADAM_LR}), "
+                                 f"got {self.lr!r}")
             put(self, "lr", float(self.lr))
         put(self, "seed", check_whole(self.seed, "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1))
         check_network_options(self.pooling, self.normalize)
@@ -174,7 +170,8 @@ class Settings:
             if self.sizes[0] < smallest:
                 raise ValueError(f"sizes: {self.sizes[0]} px is too small; the layers used need at least {smallest} px")
             if isinstance(self.init, torch.Tensor):
-                raise ValueError("sizes: an init tensor has one size; start coarse-to-fine from 'noise', 'content' or 'style'")
+                raise ValueError("sizes: an init tensor has one size; start coarse-to-fine from 'noise', 'content' "
+                                 "or 'style'")
         self.batch  # alpha, beta and init agree on the batch size
 
     @classmethod
@@ -241,7 +238,8 @@ class Settings:
         return self.alpha if self.alpha is not None else default_alpha(height, width)
 
     def factors(self, height: int, width: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """alpha (for an image of ``height`` x ``width`` px) and beta as float32 tensors of shape (batch,) on ``device``."""
+        """alpha (for an image of ``height`` x ``width`` px) and beta as float32 tensors of shape (batch,) on
+        ``device``."""
         values = (self.alpha_for(height, width), self.beta)
         return tuple(torch.tensor(v, dtype=torch.float32, device=device).expand(self.batch) for v in values)
 
@@ -275,14 +273,17 @@ def default(name: str):
     return _DEFAULTS[name]
 
 
-def with_settings(fn):
+def with_settings(fn=None, /, settings_class=None):
     """Give ``fn(..., settings=None, **options)`` a signature that lists every setting as a keyword with its
-    default, so that ``help(ts.stylize)`` and Jupyter's Shift-Tab show them; the defaults stay in :class:`Settings`."""
+    default, so that ``help(ts.stylize)`` and Jupyter's Shift-Tab show them; the defaults stay in :class:`Settings`
+    (or in ``settings_class``: ``@with_settings(TrainingSettings)`` for a style network's training)."""
+    if isinstance(fn, type):  # @with_settings(TrainingSettings)
+        return lambda f: with_settings(f, fn)
     signature = inspect.signature(fn)
     params = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
     fields = [
         inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type)
-        for f in dataclasses.fields(Settings)
+        for f in dataclasses.fields(settings_class or Settings)
     ]
     fn.__signature__ = signature.replace(parameters=params + fields)
     return fn
@@ -347,29 +348,11 @@ def _blend(blend) -> tuple[float, ...] | None:
 
 
 def _style_weights(weights, layers: tuple[str, ...]) -> dict[str, float] | None:
-    """``{layer: w_l}`` for every style layer (missing layers 0), or None for the paper's equal weights."""
+    """``{layer: w_l}`` for every style layer (missing layers 0), checked as every style term's are, or None for the
+    paper's equal weights."""
     if weights is None or not layers:
         return None
-    if isinstance(weights, Mapping):
-        unknown = set(weights) - set(layers)
-        if unknown:
-            raise ValueError(f"style_weights given for layers that are not style layers: {sorted(unknown)}")
-        w = {name: weights.get(name, 0.0) for name in layers}
-    elif isinstance(weights, (Sequence, np.ndarray, torch.Tensor)) and not isinstance(weights, str):
-        weights = list(weights)
-        if len(weights) != len(layers):
-            raise ValueError(f"style_weights: {len(weights)} weights for {len(layers)} style layers {list(layers)}")
-        w = dict(zip(layers, weights))
-    else:
-        raise ValueError(f"style_weights must be a dict {{layer: weight}} or one number per style layer, got {weights!r}")
-    try:
-        w = {k: float(v) for k, v in w.items()}
-    except (TypeError, ValueError):
-        raise ValueError(f"style_weights must be numbers, got {weights!r}") from None
-    bad = {k: v for k, v in w.items() if not 0 <= v < math.inf}
-    if bad:
-        raise ValueError(f"style_weights must be finite and non-negative, got {bad}")
-    return w
+    return layer_weights(layers, weights, what="style_weights")
 
 
 def check_whole(value, name: str, what: str, low: int, high: int | None = None) -> int:
