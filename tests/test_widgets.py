@@ -12,8 +12,7 @@ import torch
 from PIL import Image
 
 import tutorial_style as ts
-from tutorial_style.notebook import widgets
-from tutorial_style.notebook import reconstruct
+from tutorial_style.notebook import reconstruct, widgets
 from tutorial_style.notebook.panels import placeholder_png
 from tutorial_style.weights import WeightsInfo
 
