@@ -143,7 +143,7 @@ def stylisation_table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-TRAINING_LOSS = {"alpha": rt_train.default_alpha(rt_train.PRESETS["cpu"]["size"]), "beta": rt_train.BETA, "tv_weight": rt_train.TV_WEIGHT,
+TRAINING_LOSS = {"alpha": rt_train.TrainingSettings().alpha_for(rt_train.PRESETS["cpu"]["size"]), "beta": rt_train.BETA, "tv_weight": rt_train.TV_WEIGHT,
                  "content_layers": rt_train.JOHNSON_CONTENT_LAYERS, "style_layers": ts.PAPER_STYLE_LAYERS}
 
 
@@ -224,7 +224,7 @@ def training_section(weights: str = "random", style: str = "mosaic", steps: int 
 def judged_section(weights: str = "random", style: str = "mosaic", steps: int | None = None, size: int = 256,
                    picture: str | None = None) -> dict:  # fmt: skip
     """Does the CPU preset's network stylise photos it never saw? The network trained with ``train.PRESETS["cpu"]``
-    (``train_network``'s defaults: the content weight ``train.default_alpha``), its time (wall and this process's
+    (``train_network``'s defaults: the content weight ``TrainingSettings.alpha_for``), its time (wall and this process's
     CPU time, with the load average), and the held-out photos at ``size`` px before (the photo) and after (the
     network's output) as ``benchmarks/judge.py`` scores them: the style distance to the artwork and the content
     distance to the photo. ``picture``: a PNG of photo | output for each held-out photo, to look at. Needs real
@@ -239,7 +239,7 @@ def judged_section(weights: str = "random", style: str = "mosaic", steps: int | 
     network, _ = ts.train_network(style, weights=vgg, device="cpu", progress=False, **preset)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     judge, artwork = Judge(weights), ts.load_image(style, size=size)
-    result = {"preset": preset, "alpha": rt_train.default_alpha(preset["size"]), "weights": vgg.weights_info.label,
+    result = {"preset": preset, "alpha": rt_train.TrainingSettings().alpha_for(preset["size"]), "weights": vgg.weights_info.label,
               "threads": torch.get_num_threads(), "seconds": round(wall, 1), "cpu seconds": round(cpu, 1),
               "load average at start, end": [round(load, 1), round(os.getloadavg()[0], 1)], "photos": {}}  # fmt: skip
     row = []

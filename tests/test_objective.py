@@ -102,6 +102,36 @@ def test_a_term_is_anything_with_layers_and_a_value(vgg, images):
     assert float(losses["total"]) == pytest.approx(float(losses["content"] + losses["style"] + 10 * losses["brightness"]))
 
 
+def test_whoever_needs_a_term_adds_it_with_its_weight_and_the_paper_knows_no_video(vgg, images):
+    """Issue 28: the temporal term had a slot reserved in for_images because with_term refused new names."""
+    import ast
+    from pathlib import Path
+
+    content, style = images
+
+    class Brightness:
+        layers = ()
+
+        def __call__(self, features, image):
+            return image.mean(dim=(1, 2, 3))
+
+    paper = Objective.for_images(vgg, content, style, content_layers=["relu4_2"], style_layers=["relu1_1"])
+    added = paper.with_term("brightness", Brightness(), weight=10.0)
+    assert list(paper.terms) == ["content", "style"] and list(added.terms) == ["content", "style", "brightness"]
+    with torch.no_grad():
+        losses = added(content)
+    assert float(losses["total"]) == pytest.approx(float(losses["content"] + losses["style"] + 10 * losses["brightness"]))
+    assert added.with_term("brightness", Brightness()).terms["brightness"][0] == 10.0  # replaced: the same weight
+    assert added.with_term("brightness", Brightness(), weight=2.0).terms["brightness"][0] == 2.0
+    with pytest.raises(ValueError, match="no term 'brightness' .*give a weight to add it"):
+        paper.with_term("brightness", Brightness())
+    with pytest.raises(ValueError, match="'total' names the weighted sum"):
+        paper.with_term("total", Brightness(), weight=1.0)
+    source = Path(ts.objective.__file__).read_text()
+    imported = [n.module or "" for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)]
+    assert not any("video" in m for m in imported) and "temporal" not in str(ts.Objective.for_images.__code__.co_varnames)
+
+
 def test_empty_terms_are_zero(images):
     content, _ = images
     zero = ContentTerm({})({}, content), StyleTerm({})({}, content)

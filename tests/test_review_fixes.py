@@ -242,7 +242,7 @@ def test_train_takes_workers_on_the_command_line(photo_folder, tmp_path, capsys,
     code = main(["train", "mosaic", "-o", str(tmp_path / "n.pt"), "--data", str(photo_folder), "--steps", "1", "--workers", "2",
                  *TRAIN_FLAGS])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    assert seen["workers"] == 2
+    assert seen["settings"].workers == 2  # the command line builds one TrainingSettings
 
 
 # --- The trade-off grid with style weights ---------------------------------------------------------------------------

@@ -61,8 +61,8 @@ def _stylize_command(commands) -> None:
     p.add_argument("--network", metavar="NET.pt", default=None, help="a trained style network (`train` writes one): stylise in one pass, without STYLE")
     p.add_argument("--temporal-blend", type=float, default=None, metavar="S",
                    help="with --network and a video: blend each styled frame with the previous one along the input's motion, "
-                        f"strength S in [0, 1) (default 0, off; {BLEND_FOR_VIDEO:g} cut the test clips' flicker to 0.2-0.4 x for 1-4 %% more "
-                        "style loss): softer texture; needs OpenCV")  # fmt: skip
+                        f"strength S in [0, 1) (default 0, off; {BLEND_FOR_VIDEO:g} for video, chosen on the test clips: "
+                        "docs/performance.md): softer texture; needs OpenCV")  # fmt: skip
     p.add_argument("--size", type=int, default=None,
                    help=f"longer side of the result in pixels (default {STYLIZE_SIZE}, the paper used about 512; with --network: the photo's own size)")  # fmt: skip
     presets = "; ".join(f"{name}: {p['steps']} evaluations from {p['init']}" for name, p in PRESETS.items())
@@ -71,7 +71,7 @@ def _stylize_command(commands) -> None:
     p.add_argument("--steps", type=int, nargs="+", default=None, help="loss-and-gradient evaluations (default: the preset's); with --sizes, one per size")
     p.add_argument("--alpha", type=float, default=None, help=(
         f"content weight alpha (default: {ALPHA_AT_512:g} at 512 x 512 px, scaled with 1 / the pixel count, e.g. "
-        f"{default_alpha(256, 256):g} at 256 px; the paper's alpha/beta = 1e-3 belongs to its own network)"))
+        f"{default_alpha(256, 256):g} at 256 px; settings.py says why not the paper's alpha/beta = 1e-3)"))
     p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {default('beta')})")
     p.add_argument("--init", choices=list(INITS), default=None, help="start image (default: the preset's)")
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help=f"default: {default('optimizer')}, the paper's")
@@ -137,7 +137,9 @@ def _doctor_command(commands) -> None:
 
 def _train_command(commands) -> None:
     from .realtime import train
+    from .realtime.config import CONTENT_WEIGHT_AT_512_RELU2_2, PRESETS, TrainingSettings
 
+    defaults = TrainingSettings()  # every default below is read from it
     p = commands.add_parser(
         "train",
         help="train a real-time style network for STYLE (Johnson et al. 2016)",
@@ -149,31 +151,31 @@ def _train_command(commands) -> None:
     p.add_argument("-o", "--output", required=True, help="the network checkpoint to write (e.g. net.pt)")
     p.add_argument("--data", metavar="DIR", default=None, help="a folder of your photos, searched recursively (default: the bundled photos)")
     presets = "; ".join(f"{n}: {v['steps']} steps of {v['batch']} x {v['size']} px, width {v['width']}"
-                        + (", separable (the web page's slim network)" if v.get("separable") else "") for n, v in train.PRESETS.items())
-    p.add_argument("--preset", choices=list(train.PRESETS), default="cpu", help=f"default cpu, minutes on a laptop ({presets})")
+                        + (", separable (the web page's slim network)" if v.get("separable") else "") for n, v in PRESETS.items())
+    p.add_argument("--preset", choices=list(PRESETS), default="cpu", help=f"default cpu, minutes on a laptop ({presets})")
     p.add_argument("--steps", type=int, default=None, help="training steps in all (default: the preset's); with --resume, the total to reach")
     p.add_argument("--size", type=int, default=None, help="side of the square training crops in pixels (default: the preset's)")
     p.add_argument("--batch", type=int, default=None, help="photos per step, per process (default: the preset's)")
-    p.add_argument("--lr", type=float, default=None, help=f"Adam's learning rate (default {train.LR:g}, Johnson et al.'s)")
-    content = ", ".join(train.JOHNSON_CONTENT_LAYERS)
+    p.add_argument("--lr", type=float, default=None, help=f"Adam's learning rate (default {defaults.lr:g}, Johnson et al.'s)")
+    content, size = ", ".join(defaults.content_layers), PRESETS["cpu"]["size"]
     p.add_argument("--alpha", type=float, default=None,
-                   help=f"content weight alpha, on {content} (default {train.ALPHA_AT_512:g} x 512^2 / size^2: "
-                   f"{train.default_alpha(train.PRESETS['cpu']['size']):.2g} at {train.PRESETS['cpu']['size']} px)")
-    p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {train.BETA:g})")
-    p.add_argument("--tv-weight", type=float, default=None, help=f"total-variation weight (default {train.TV_WEIGHT:g})")
+                   help=f"content weight alpha, on {content} (default {CONTENT_WEIGHT_AT_512_RELU2_2:g} x 512^2 / size^2: "
+                   f"{defaults.alpha_for(size):.2g} at {size} px)")
+    p.add_argument("--beta", type=float, default=None, help=f"style weight beta (default {defaults.beta:g})")
+    p.add_argument("--tv-weight", type=float, default=None, help=f"total-variation weight (default {defaults.tv_weight:g})")
     p.add_argument("--temporal-weight", type=float, default=None,
-                   help=f"weight of the temporal term against flicker in video (default {train.TEMPORAL_WEIGHT:g}: none; "
+                   help=f"weight of the temporal term against flicker in video (default {defaults.temporal_weight:g}: none; "
                    f"{train.TEMPORAL_WEIGHT_FOR_VIDEO:g} for a network meant for video, measured in docs/performance.md)")
     p.add_argument("--width", type=float, default=None, help="channel width of the network (default: the preset's; 1.0 is Johnson's)")
     p.add_argument("--blocks", type=int, default=None, help="residual blocks (default: the preset's; Johnson's 5)")
-    p.add_argument("--seed", type=int, default=None, help=f"seed of the network's start, the photos' order and crops (default {train.SEED})")
-    p.add_argument("--checkpoint-every", type=int, default=train.CHECKPOINT_EVERY, help=f"steps between checkpoints (default {train.CHECKPOINT_EVERY})")
+    p.add_argument("--seed", type=int, default=None, help=f"seed of the network's start, the photos' order and crops (default {defaults.seed})")
+    p.add_argument("--checkpoint-every", type=int, default=None, help=f"steps between checkpoints (default {defaults.checkpoint_every})")
     p.add_argument("--resume", action="store_true",
                    help="continue training OUTPUT: its step count, optimiser state and settings (size and steps may change on "
                         "resume: --steps is the total to reach; the loss, learning rate, batch and seed stay the checkpoint's)")
-    p.add_argument("--workers", type=int, default=0,
-                   help="processes that decode the photos while the network trains (default 0: this one; on a GPU several, "
-                        "e.g. 4)")  # fmt: skip
+    p.add_argument("--workers", type=int, default=None,
+                   help=f"processes that decode the photos while the network trains (default {defaults.workers}: this one; on a "
+                        "GPU several, e.g. 4)")  # fmt: skip
     _add_weights_and_device(p)
     p.set_defaults(run=_train)
 
@@ -324,25 +326,28 @@ def _images(args) -> int:
 
 
 def _train(args) -> int:
+    import dataclasses
     import os
 
     from .files import prepare_output
     from .realtime import train
+    from .realtime.config import TrainingSettings
 
     output = prepare_output(args.output)  # a bad output path fails now, not after the training
     if args.resume and not output.is_file():
         raise ValueError(f"--resume: {str(output)!r} does not exist; train it first (without --resume)")
     if not args.resume and output.exists():
         raise ValueError(f"{str(output)!r} already exists; pass --resume to continue training it, or choose another -o")
-    given = _given(args, "steps", "size", "batch", "lr", "alpha", "beta", "tv_weight", "temporal_weight", "width", "blocks", "seed")
+    given = _given(args, *(f.name for f in dataclasses.fields(TrainingSettings) if hasattr(args, f.name)))
     if args.resume:  # the checkpoint's network and settings are continued (its width and blocks too), unless asked otherwise
-        options = {"steps": train.PRESETS[args.preset]["steps"], **train.recorded_options(output), **given}
+        recorded = {"steps": train.PRESETS[args.preset]["steps"], **train.recorded_options(output)}
+        settings = TrainingSettings.of(None, **{**recorded, **given})
     else:
-        options = {**train.PRESETS[args.preset], **given}
+        settings = TrainingSettings.preset(args.preset, **given)
     network, history = train.train_network(
-        args.style, data=args.data, weights=args.weights, device=args.device, checkpoint=output,
-        checkpoint_every=args.checkpoint_every, resume=args.resume, workers=args.workers, **options,
-    )  # fmt: skip
+        args.style, settings=settings, data=args.data, weights=args.weights, device=args.device, checkpoint=output,
+        resume=args.resume,
+    )
     if int(os.environ.get("RANK", "0")) != 0:
         return EXIT_INTERRUPTED if history.interrupted else 0
     if history.interrupted and not output.is_file():
@@ -351,7 +356,7 @@ def _train(args) -> int:
     done = history[-1]["step"] + 1 if history else 0
     where = f"{output} ({done} steps, loss {history[-1]['total']:.4g}, weights: {history.weights_label})" if history else str(output)
     if history.interrupted:
-        print(f"interrupted after {done} of {options['steps']} steps; saved the network to {where}; continue with --resume", file=sys.stderr)
+        print(f"interrupted after {done} of {settings.steps} steps; saved the network to {where}; continue with --resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"saved {where}")
     return 0

@@ -12,9 +12,10 @@ Called on images (B, 3, H, W), it runs the network once for all the layers its t
 per-layer breakdown (``tradeoff.py``), the notebooks' widgets and exercise checks all ask it, so what "the loss"
 means is written here once. The controls of ``controls/`` are parts of it: a total-variation term ``"tv"``,
 several artworks as a :class:`StyleTerm` with blended targets sum_k w_k A_k, and regions as a
-:class:`~tutorial_style.controls.masks.GuidedStyleTerm` in place of the style term. A real-time network's training
-against flicker adds a temporal term ``"temporal"`` (``video/temporal.py``). A term is anything with
-``layers`` (the features it needs) and ``term(features, image) -> (B,)``.
+:class:`~tutorial_style.controls.masks.GuidedStyleTerm` in place of the style term. A term is anything with
+``layers`` (the features it needs) and ``term(features, image) -> (B,)``; whoever needs one the paper does not have
+adds it with :meth:`Objective.with_term` (as pystiche's ``PerceptualLoss`` takes a regularisation): a real-time
+network's training adds its temporal term against flicker so, batch by batch.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import torch
 
 from .controls.blend import blend_grams
 from .controls.masks import guided_style_term, resize_mask
-from .video.temporal import TemporalTerm
 from .controls.tv import TVTerm
 from .gram import gram_matrix
 from .images import resize_to
@@ -120,16 +120,12 @@ class Objective:
         content_masks: Sequence[torch.Tensor] | None = None,
         style_masks: Sequence[torch.Tensor] | None = None,
         mask_propagation: str = "simple",
-        temporal_weight: float = 0.0,
-        temporal_form: str = "warp",
     ) -> Objective:
         """The paper's objective for a photo and an artwork: their targets computed once, without gradients.
 
         The style image is resized to the content image's size first, as in the paper. ``content`` or ``style``
         may be None when its layers are empty (a texture synthesis, a content reconstruction). ``tv_weight`` > 0
-        adds a total-variation term ``"tv"`` (``controls/tv.py``); ``temporal_weight`` > 0 a temporal term
-        ``"temporal"`` of form ``temporal_form`` (``video/temporal.py``), whose moved view each training batch
-        gives with :meth:`with_term`.
+        adds a total-variation term ``"tv"`` (``controls/tv.py``); other terms are added with :meth:`with_term`.
 
         ``style`` may be a list of K artworks: their Gram matrices are blended, sum_k w_k A_k, with
         ``style_blend`` = the w_k (default equal; ``controls/blend.py``). With ``content_masks`` (R masks (H, W) at
@@ -167,8 +163,6 @@ class Objective:
         objective.terms = {"content": (alpha, ContentTerm(p)), "style": (beta, style_term)}
         if tv_weight:
             objective.terms["tv"] = (tv_weight, TVTerm())
-        if temporal_weight:
-            objective.terms["temporal"] = (temporal_weight, TemporalTerm(form=temporal_form))
         return objective
 
     @property
@@ -211,8 +205,21 @@ class Objective:
             targets = self.features(content, term.layers)
         return self.with_term("content", ContentTerm(targets))
 
-    def with_term(self, name: str, term: Term) -> Objective:
-        """The same objective with term ``name`` replaced by ``term``, at the same weight (the others shared)."""
-        if name not in self.terms:
-            raise ValueError(f"the objective has no term {name!r}; its terms are {', '.join(self.terms)}")
-        return Objective(self.vgg, {**self.terms, name: (self.terms[name][0], term)}, self.precision)
+    def with_term(self, name: str, term: Term, weight: float | torch.Tensor | None = None) -> Objective:
+        """The same objective with term ``name`` replaced by ``term``, at the same weight unless ``weight`` is given,
+        or, when it has no such term, with ``term`` added at ``weight`` after the others (the others shared).
+
+        >>> class Ones:
+        ...     layers = ()
+        ...     def __call__(self, features, image): return image.new_ones(image.shape[0])
+        >>> objective = Objective(None, {}).with_term("ones", Ones(), weight=2.0)
+        >>> objective(torch.zeros(1, 3, 2, 2))
+        {'ones': tensor([1.]), 'total': tensor([2.])}
+        """
+        if name == "total":
+            raise ValueError("'total' names the weighted sum of the terms; give the term another name")
+        if name not in self.terms and weight is None:
+            raise ValueError(f"the objective has no term {name!r} (its terms are {', '.join(self.terms) or 'none'}); "
+                             "give a weight to add it")  # fmt: skip
+        weight = self.terms[name][0] if weight is None else weight
+        return Objective(self.vgg, {**self.terms, name: (weight, term)}, self.precision)

@@ -104,12 +104,17 @@ def temporal_loss(output: torch.Tensor, moved_output: torch.Tensor, motion: Moti
 class TemporalTerm:
     """The objective's temporal term: ``L_temporal`` of the image it is called on, f(x), against the output of the
     moved view, f(x'), which this term holds (with its gradient: both views train the network). It needs no
-    features. The training makes one per batch (``Objective.with_term("temporal", ...)``); the objective built by
-    ``Objective.for_images(temporal_weight=w)`` holds one without a moved view, which says so when called."""
+    features. The training makes one per batch and adds it to the paper's objective itself
+    (``objective.with_term("temporal", TemporalTerm(...), weight=w)``, ``realtime/train.py``).
+
+    >>> x = torch.rand(2, 3, 8, 8); motion = Motion.shifted(2, (1, 0))
+    >>> float(TemporalTerm(motion(x)[0], motion)({}, x).max())
+    0.0
+    """
 
     layers: tuple[str, ...] = ()
 
-    def __init__(self, moved_output: torch.Tensor | None = None, motion: Motion | None = None, *, form: str = "warp",
+    def __init__(self, moved_output: torch.Tensor, motion: Motion, *, form: str = "warp",
                  photos: torch.Tensor | None = None, moved_photos: torch.Tensor | None = None):  # fmt: skip
         if form not in TEMPORAL_FORMS:
             raise ValueError(f"the temporal term's form must be one of {', '.join(TEMPORAL_FORMS)}, got {form!r}")
@@ -117,8 +122,5 @@ class TemporalTerm:
         self.photos, self.moved_photos = photos, moved_photos
 
     def __call__(self, features, image: torch.Tensor) -> torch.Tensor:
-        if self.moved_output is None or self.motion is None:
-            raise ValueError("the temporal term compares two views of a photo: give it the moved view's output "
-                             "(objective.with_term('temporal', TemporalTerm(moved_output, motion)))")  # fmt: skip
-        return temporal_loss(image, self.moved_output, self.motion, form=self.form, photos=self.photos, moved_photos=self.moved_photos)
-
+        views = {"photos": self.photos, "moved_photos": self.moved_photos}
+        return temporal_loss(image, self.moved_output, self.motion, form=self.form, **views)
