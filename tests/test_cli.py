@@ -117,3 +117,43 @@ def test_lr_with_lbfgs_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "lr" in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "o.png").exists()
+
+
+# --- apply: one pass through a trained network (its old spelling: stylize CONTENT --network NET.pt) ----------------
+
+
+@pytest.fixture()
+def network_file(tmp_path):
+    from tutorial_style.realtime import StyleNetwork, save_checkpoint
+
+    torch.manual_seed(0)
+    meta = {"style": "mosaic", "weights": "RANDOM weights (seed 0), not pretrained", "pretrained": False, "steps": 0}
+    return save_checkpoint(tmp_path / "net.pt", StyleNetwork(width=0.25, blocks=1), meta)
+
+
+def test_apply_gives_what_the_old_spelling_gives(tmp_path, network_file, capsys):
+    new, old = tmp_path / "new.png", tmp_path / "old.png"
+    assert main(["apply", str(network_file), "coffee", "-o", str(new), "--size", "48"]) == 0
+    assert "RANDOM" in capsys.readouterr().out
+    assert main(["stylize", "coffee", "--network", str(network_file), "-o", str(old), "--size", "48"]) == 0
+    assert max(load_image(new).shape[-2:]) == 48
+    torch.testing.assert_close(load_image(new), load_image(old), atol=0, rtol=0)
+
+
+def test_apply_has_none_of_the_optimisations_flags(tmp_path, network_file, capsys):
+    with pytest.raises(SystemExit):
+        main(["apply", str(network_file), "coffee", "-o", str(tmp_path / "o.png"), "--steps", "5"])
+    assert "unrecognized arguments: --steps" in capsys.readouterr().err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_the_old_spelling_still_refuses_the_optimisations_flags_in_one_line(tmp_path, network_file, capsys):
+    assert main(["stylize", "coffee", "--network", str(network_file), "-o", str(tmp_path / "o.png"), "--alpha", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--alpha" in err[0] and "--network does not run" in err[0]
+
+
+def test_apply_names_a_missing_network_in_one_line(tmp_path, capsys):
+    assert main(["apply", str(tmp_path / "none.pt"), "coffee", "-o", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none.pt" in err[0]

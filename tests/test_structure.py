@@ -187,7 +187,7 @@ def test_the_notebooks_import_their_support_from_tutorial_style_notebook_only():
 # Each default has one home: Settings' fields (and PRESETS) for a run, train.py's constants for a style network's
 # training. The modules that show or restate a default read it from there (settings.default, default_alpha).
 RESTATED = {1e-3, 1e-4, 0.02, "avg", "simple", "lbfgs"}  # alpha, train.ALPHA and LR, ADAM_LR, pooling, masks, optimizer
-READERS = ("cli", "notebook.nb05_style_transfer", "notebook.nb06_tradeoff_and_layers", "notebook.panels", "notebook.plots",
+READERS = ("cli.paper", "cli.network", "notebook.nb05_style_transfer", "notebook.nb06_tradeoff_and_layers", "notebook.panels", "notebook.plots",
            "notebook.nb07_controls", "notebook.nb08_real_time", "notebook.nb08_training_panel", "realtime.compare")  # fmt: skip
 
 

@@ -19,7 +19,7 @@ It is **off by default** (``s = 0`` returns the network's frames as they are). E
 (together about 2 ms at 128 px and 8 ms at 256 px on one CPU thread), the check and the warp: about 5 ms a frame at
 128 px in all (docs/performance.md). It needs OpenCV: ``pip install "tutorial_style[video]"``. A larger s removes
 more flicker and softens the texture more, and a wrong flow drags old texture along (ghosting): measure it with
-``video-stats``. ``python -m tutorial_style stylize clip.mp4 --network net.pt --temporal-blend 0.5 -o out.mp4``
+``video-stats``. ``python -m tutorial_style apply net.pt clip.mp4 --temporal-blend 0.5 -o out.mp4``
 uses it (0.5: :data:`BLEND_FOR_VIDEO`); ``benchmarks/video.py --temporal-blend`` measures it.
 """
 
