@@ -157,3 +157,91 @@ def test_apply_names_a_missing_network_in_one_line(tmp_path, capsys):
     assert main(["apply", str(tmp_path / "none.pt"), "coffee", "-o", str(tmp_path / "o.png")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "none.pt" in err[0]
+
+
+# --- several styles in one network (issue 27): train STYLE1 STYLE2 ..., --base, apply --style / --mix ------------
+
+TINY_TRAIN = ["--size", "32", "--batch", "2", "--width", "0.25", "--blocks", "1", "--weights", "random"]
+
+
+@pytest.fixture()
+def styles_file(tmp_path):
+    """A checkpoint of a network of two styles whose γ and β differ per style (untrained: what apply reads)."""
+    from tutorial_style.realtime import StyleNetwork, save_checkpoint
+
+    torch.manual_seed(0)
+    net = StyleNetwork(width=0.25, blocks=1, styles=["mosaic", "swirls"])
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, torch.nn.InstanceNorm2d):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+    meta = {"style": "mosaic, swirls", "weights": "RANDOM weights (seed 0), not pretrained", "pretrained": False}
+    return save_checkpoint(tmp_path / "two.pt", net, meta)
+
+
+def test_apply_mix_of_one_style_alone_is_that_styles_output(tmp_path, styles_file, capsys):
+    outs = {}
+    for name, flags in {"style": ["--style", "mosaic"], "mix": ["--mix", "mosaic=1", "swirls=0"],
+                        "other": ["--style", "swirls"], "half": ["--mix", "mosaic=0.5", "swirls=0.5"]}.items():
+        outs[name] = tmp_path / f"{name}.png"
+        assert main(["apply", str(styles_file), "coffee", "-o", str(outs[name]), "--size", "48", *flags]) == 0
+    image = {name: load_image(path) for name, path in outs.items()}
+    assert torch.equal(image["mix"], image["style"])
+    assert not torch.equal(image["other"], image["style"]) and not torch.equal(image["half"], image["style"])
+    old = tmp_path / "old.png"  # the old spelling takes them too
+    assert main(["stylize", "coffee", "--network", str(styles_file), "-o", str(old), "--size", "48", "--style", "mosaic"]) == 0
+    assert torch.equal(load_image(old), image["style"])
+
+
+@pytest.mark.parametrize("flags, message", [
+    ([], "holds 2 styles (mosaic, swirls); pick one with --style"),
+    (["--mix", "mosaic"], "--mix: 'mosaic' is not NAME=WEIGHT"),
+    (["--mix", "mosaic=lots"], "--mix: 'mosaic=lots' is not NAME=WEIGHT"),
+    (["--mix", "cubism=1"], "--mix: no style 'cubism' in this network (its styles: mosaic, swirls)"),
+    (["--style", "cubism"], "--style: no style 'cubism' in this network (its styles: mosaic, swirls)"),
+    (["--mix", "mosaic=-1", "swirls=1"], "--mix: the weight of 'mosaic' must be at least 0"),
+    (["--mix", "mosaic=0", "swirls=0"], "--mix: the weights are all 0"),
+    (["--mix", "mosaic=nan"], "--mix: the weight of 'mosaic' must be finite"),
+    (["--mix", "mosaic=inf"], "--mix: the weight of 'mosaic' must be finite"),
+    (["--style", "mosaic", "--mix", "mosaic=1"], "not both"),
+])  # fmt: skip
+def test_bad_style_choices_are_one_line_errors(tmp_path, styles_file, capsys, flags, message):
+    out = tmp_path / "o.png"
+    assert main(["apply", str(styles_file), "coffee", "-o", str(out), "--size", "32", *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and message in err, err
+    assert not out.exists()
+
+
+def test_a_one_style_checkpoint_applies_as_today_and_takes_its_own_name(tmp_path, network_file, capsys):
+    plain, named = tmp_path / "plain.png", tmp_path / "named.png"
+    assert main(["apply", str(network_file), "coffee", "-o", str(plain), "--size", "40"]) == 0
+    assert main(["apply", str(network_file), "coffee", "-o", str(named), "--size", "40", "--style", "mosaic"]) == 0
+    assert torch.equal(load_image(plain), load_image(named))
+    capsys.readouterr()
+    assert main(["apply", str(network_file), "coffee", "-o", str(named), "--style", "swirls"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --style: this network has one style (mosaic); leave --style out", err
+
+
+def test_train_two_styles_then_add_a_third_with_base(tmp_path, capsys):
+    from tutorial_style.realtime import load_network
+
+    data = tmp_path / "photos"
+    data.mkdir()
+    for name in ["astronaut", "rocket"]:
+        (data / f"{name}.png").write_bytes(__import__("tutorial_style").bundled_images()[name].path.read_bytes())
+    two, three = tmp_path / "two.pt", tmp_path / "three.pt"
+    common = ["--data", str(data), "--steps", "2"]
+    assert main(["train", "mosaic", "swirls", "-o", str(two), *common, *TINY_TRAIN]) == 0
+    assert load_network(two).styles == ("mosaic", "swirls")
+    capsys.readouterr()
+    assert main(["train", "stripes", "--base", str(two), "-o", str(three), *common, "--width", "0.25",
+                 "--weights", "random"]) == 2
+    assert "--base: --width cannot change the base network's shape" in capsys.readouterr().err
+    assert main(["train", "stripes", "--base", str(two), "-o", str(two), *common, "--weights", "random"]) == 2
+    assert "is the base network" in capsys.readouterr().err
+    assert main(["train", "stripes", "--base", str(two), "-o", str(three), *common, "--size", "32", "--batch", "2",
+                 "--weights", "random"]) == 0
+    assert load_network(three).styles == ("mosaic", "swirls", "stripes")

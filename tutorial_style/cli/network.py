@@ -29,8 +29,13 @@ def _train_command(commands) -> None:
         "paper's loss. Writes the network, with what made it and the training state, to OUTPUT every so often and at "
         "the end; Ctrl-C saves it and --resume continues. Runs unchanged under torchrun --nproc_per_node=K.",
     )
-    p.add_argument("style", help="style image: a file or a bundled name (see `images`)")
+    p.add_argument("style", nargs="+",
+                   help="style image(s): files or bundled names (see `images`); several train one network of several "
+                        "styles (Dumoulin et al. 2017), named by the bundled name or the file's stem")
     p.add_argument("-o", "--output", required=True, help="the network checkpoint to write (e.g. net.pt)")
+    p.add_argument("--base", metavar="NET.pt", default=None,
+                   help="add the one STYLE to this trained network, training only its own normalisation (γ, β); "
+                        "-o gets a network of one more style")
     p.add_argument("--data", metavar="DIR", default=None, help="a folder of your photos, searched recursively (default: the bundled photos)")
     presets = "; ".join(f"{n}: {v['steps']} steps of {v['batch']} x {v['size']} px, width {v['width']}"
                         + (", separable (the web page's slim network)" if v.get("separable") else "") for n, v in PRESETS.items())
@@ -72,6 +77,14 @@ def _train(args) -> int:
     from ..realtime.config import TrainingSettings
 
     output = prepare_output(args.output)  # a bad output path fails now, not after the training
+    if args.base is not None:
+        shape = [f"--{n}" for n in ("width", "blocks") if getattr(args, n) is not None]
+        if shape:
+            raise ValueError(f"--base: {', '.join(shape)} cannot change the base network's shape; leave them out")
+        if Path(args.base).resolve() == output.resolve():
+            raise ValueError(f"--base: -o {args.output!r} is the base network; write the new network to another file")
+        if args.resume:
+            raise ValueError("--base: resuming the training of an added style is not supported; train it again")
     if args.resume and not output.is_file():
         raise ValueError(f"--resume: {str(output)!r} does not exist; train it first (without --resume)")
     if not args.resume and output.exists():
@@ -82,9 +95,11 @@ def _train(args) -> int:
         settings = TrainingSettings.of(None, **{**recorded, **chosen})
     else:
         settings = TrainingSettings.preset(args.preset, **chosen)
+    if args.base is not None:  # the base's shape, not the preset's
+        settings = dataclasses.replace(settings, width=None, blocks=None, separable=None)
     network, history = train.train_network(
-        args.style, settings=settings, data=args.data, weights=args.weights, device=args.device, checkpoint=output,
-        resume=args.resume,
+        args.style[0] if len(args.style) == 1 else args.style, settings=settings, data=args.data, weights=args.weights,
+        device=args.device, checkpoint=output, resume=args.resume, base=args.base,
     )
     if int(os.environ.get("RANK", "0")) != 0:
         return EXIT_INTERRUPTED if history.interrupted else 0
@@ -118,7 +133,59 @@ def _apply_command(commands) -> None:
                         f"[0, 1) (default 0, off; {BLEND_FOR_VIDEO:g} for video, chosen on the test clips: docs/performance.md): "
                         "softer texture; needs OpenCV")  # fmt: skip
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
+    add_mix_options(p)
     p.set_defaults(run=_apply)
+
+
+def add_mix_options(p: argparse.ArgumentParser) -> None:
+    """``--style NAME`` and ``--mix NAME=WEIGHT ...``: which of a network's styles, or their mix (Dumoulin et al.)."""
+    p.add_argument("--style", dest="pick", metavar="NAME", default=None,
+                   help="for a network of several styles: the style to apply (see its styles in the error without it)")
+    p.add_argument("--mix", nargs="+", metavar="NAME=WEIGHT", default=None,
+                   help="for a network of several styles: mix them, e.g. --mix mosaic=0.7 swirls=0.3 (normalised to sum 1)")
+
+
+def network_mix(network, pick: str | None, pairs: list[str] | None):
+    """The ``mix`` for ``network`` that ``--style``/``--mix`` ask for (None for a one-style network); one-line errors.
+
+    >>> from tutorial_style.realtime import StyleNetwork
+    >>> net = StyleNetwork(width=0.25, blocks=1, styles=["mosaic", "swirls"])
+    >>> network_mix(net, None, ["mosaic=3", "swirls=1"])
+    tensor([0.7500, 0.2500])
+    >>> network_mix(net, None, ["mosaic"])
+    Traceback (most recent call last):
+    ValueError: --mix: 'mosaic' is not NAME=WEIGHT (e.g. --mix mosaic=0.7 swirls=0.3)
+    """
+    if pick is not None and pairs is not None:
+        raise ValueError("give --style NAME or --mix NAME=WEIGHT ..., not both")
+    spec = pick
+    if pairs is not None:
+        spec = {}
+        for pair in pairs:
+            name, sep, weight = pair.partition("=")
+            try:
+                value = float(weight)
+            except ValueError:
+                value = None
+            if not sep or not name or value is None:
+                raise ValueError(f"--mix: {pair!r} is not NAME=WEIGHT (e.g. --mix mosaic=0.7 swirls=0.3)")
+            if name in spec:
+                raise ValueError(f"--mix: {name!r} is given twice")
+            spec[name] = value
+    flag = "--style" if pairs is None else "--mix"
+    if network.styles is None:  # one style: its own name is accepted
+        own = Path(str((getattr(network, "meta", None) or {}).get("style", ""))).stem
+        names = [pick] if pairs is None else list(spec)
+        if spec is not None and (names != [own] or (pairs is not None and not spec[own] > 0)):
+            raise ValueError(f"{flag}: this network has one style ({own or 'unnamed'}); leave {flag} out")
+        return None
+    if spec is None:
+        raise ValueError(f"this network holds {len(network.styles)} styles ({', '.join(network.styles)}); "
+                         "pick one with --style NAME or mix them with --mix NAME=WEIGHT ...")
+    try:
+        return network.mix_for(spec)
+    except ValueError as e:
+        raise ValueError(f"{flag}: {str(e).removeprefix('mix: ')}") from None
 
 
 def apply_from_stylize(args, optimisation_flags) -> int:
@@ -161,20 +228,21 @@ def _apply(args) -> int:
     if args.temporal_blend is not None and kind != "video":
         raise ValueError(f"--temporal-blend applies to a video only (CONTENT {args.content!r} is {'a folder' if kind == 'folder' else 'an image'})")
     network = load_network(args.network, device=check_device(args.device))
+    mix = network_mix(network, getattr(args, "pick", None), getattr(args, "mix", None))
     print(f"network {args.network} ({network.extra_repr()}), trained with {trained_with(getattr(network, 'meta', None))}")
     if kind == "image":
-        image = stylize_images(network, load_image(args.content, size=args.size))
+        image = stylize_images(network, load_image(args.content, size=args.size), mix=mix)
         save_image(image, output)
         print(f"saved {output} ({image.shape[-1]}x{image.shape[-2]} px)")
     elif kind == "folder":
-        done = stylize_folder(network, content, output, size=args.size)
+        done = stylize_folder(network, content, output, size=args.size, mix=mix)
         for path, why in done.skipped:
             print(f"warning: skipped {path.name}: {why}", file=sys.stderr)
         if not done.written:
             raise ValueError(f"{args.content!r} holds no readable image ({len(done.skipped)} file(s) skipped)")
         print(f"saved {len(done.written)} image(s) in {output}; skipped {len(done.skipped)} file(s) that are not readable images")
     else:
-        video = stylize_video(network, content, output, temporal_blend=args.temporal_blend or 0.0)
+        video = stylize_video(network, content, output, temporal_blend=args.temporal_blend or 0.0, mix=mix)
         notes = "; the sound track was not copied" if video.audio_dropped else ""
         notes += f"; frames blended along the motion, strength {args.temporal_blend:g}" if args.temporal_blend else ""
         print(f"saved {output} ({video.frames} frames, {video.width}x{video.height} px, {float(video.fps):.4g} frames/s, {video.codec}{notes})")

@@ -9,7 +9,7 @@ from ..controls.colour import COLOR_MODES
 from ..controls.masks import MASK_METHODS
 from ..layers import POOLINGS
 from ..settings import ADAM_LR, ALPHA_AT_512, INITS, OPTIMIZERS, PRECISIONS, PRESETS, Settings, default, default_alpha
-from .network import apply_from_stylize
+from .network import add_mix_options, apply_from_stylize
 from .common import EXIT_INTERRUPTED, add_weights_and_device, given
 
 STYLIZE_SIZE = 256  # stylize's image size unless --size or --sizes says: the fast preset's size
@@ -37,6 +37,7 @@ def _stylize_command(commands) -> None:
     # The old spelling of `apply NET.pt CONTENT` (tutorial_style/cli/network.py), kept working.
     p.add_argument("--network", metavar="NET.pt", default=None, help="old spelling of `apply NET.pt CONTENT`: one pass through a trained network")
     p.add_argument("--temporal-blend", type=float, default=None, metavar="S", help="with --network and a video: see `apply --help`")
+    add_mix_options(p)  # with --network: a network of several styles' --style NAME or --mix NAME=WEIGHT ...
     p.add_argument("--size", type=int, default=None,
                    help=f"longer side of the result in pixels (default {STYLIZE_SIZE}, the paper used about 512)")  # fmt: skip
     presets = "; ".join(f"{name}: {p['steps']} evaluations from {p['init']}" for name, p in PRESETS.items())
@@ -75,6 +76,8 @@ def _stylize(args) -> int:
 
     if args.network is not None:
         return apply_from_stylize(args, SETTING_FLAGS)
+    if args.pick is not None or args.mix is not None:
+        raise ValueError("--style and --mix pick a trained network's styles: use `apply NET.pt CONTENT` (or --network NET.pt)")
     if args.temporal_blend is not None:
         raise ValueError("--temporal-blend blends the frames of a video styled by a trained network: use `apply NET.pt VIDEO` (or --network NET.pt)")
     if not args.style:

@@ -48,14 +48,16 @@ def trained_with(meta: Mapping | None) -> str:
 
 
 def stylize_images(
-    network: StyleNetwork, images: torch.Tensor | Sequence[torch.Tensor], *, batch_size: int = 4, device=None
+    network: StyleNetwork, images: torch.Tensor | Sequence[torch.Tensor], *, batch_size: int = 4, device=None,
+    mix=None,
 ) -> torch.Tensor | list[torch.Tensor]:
     """``images`` through ``network``, ``batch_size`` at a time, without gradients; the results on the CPU.
 
     ``images`` is a tensor (B, 3, H, W) or (3, H, W) in [0, 1], and the result has its shape; or a list of image
     tensors of any sizes, and the result is a list of (1, 3, H, W) tensors in the same order (images of one size
     are batched together). ``device``: where to run (a copy of the network goes there; the caller's stays where it
-    is, in the mode it is in); default the network's own.
+    is, in the mode it is in); default the network's own. ``mix``: for a network of several styles, the styles'
+    weights (``network.mix_for(NAME or {name: weight})``; see ``StyleNetwork.forward``).
 
     >>> net = StyleNetwork(width=0.25, blocks=1)
     >>> stylize_images(net, torch.rand(3, 3, 20, 30)).shape
@@ -68,7 +70,7 @@ def stylize_images(
     network = network if device is None else on_device(network, device)  # once, not per batch
     if isinstance(images, torch.Tensor):
         batch = load_image(images)  # checks the shape and the [0, 1] range
-        out = torch.cat([_forward(network, part) for part in batch.split(batch_size)])
+        out = torch.cat([_forward(network, part, mix) for part in batch.split(batch_size)])
         return out[0] if images.dim() == 3 else out
     images = [load_image(image) for image in images]
     results: list[torch.Tensor | None] = [None] * len(images)
@@ -80,7 +82,7 @@ def stylize_images(
     for indices in by_shape.values():
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
-            out = _forward(network, torch.cat([images[i] for i in chunk]))
+            out = _forward(network, torch.cat([images[i] for i in chunk]), mix)
             for i, image in zip(chunk, out):
                 results[i] = image[None]
     return results
@@ -88,16 +90,16 @@ def stylize_images(
 
 def stylize_video(
     network: StyleNetwork, source: str | os.PathLike, target: str | os.PathLike, *, batch_size: int = 4,
-    device=None, progress: bool = True, temporal_blend: float = 0.0,
+    device=None, progress: bool = True, temporal_blend: float = 0.0, mix=None,
 ) -> VideoResult:  # fmt: skip
     """The video ``source`` with every frame through ``network``, written to ``target`` at the same frame rate and
     size (without its sound): :func:`~tutorial_style.video.frames.transform_video` with the network's pass.
     ``batch_size`` frames go through the network at a time, on ``device`` (default the network's).
     ``temporal_blend`` > 0 blends each styled frame with the previous one along the input's motion
     (:class:`~tutorial_style.video.smoothing.TemporalBlend`; off by default). A file that is not a readable video
-    raises a one-line :class:`~tutorial_style.video.frames.VideoError`."""
+    raises a one-line :class:`~tutorial_style.video.frames.VideoError`. ``mix``: as for :func:`stylize_images`."""
     network = network if device is None else on_device(network, device)  # once: the caller's network stays where it is
-    return transform_video(source, target, lambda frames: stylize_images(network, frames, batch_size=batch_size),
+    return transform_video(source, target, lambda frames: stylize_images(network, frames, batch_size=batch_size, mix=mix),
                            batch_size=batch_size, progress=progress, temporal_blend=temporal_blend)  # fmt: skip
 
 
@@ -111,11 +113,12 @@ class FolderResult:
 
 def stylize_folder(
     network: StyleNetwork, source: str | os.PathLike, target: str | os.PathLike, *, size: int | None = None,
-    batch_size: int = 4, device=None, progress: bool = True,
+    batch_size: int = 4, device=None, progress: bool = True, mix=None,
 ) -> FolderResult:  # fmt: skip
     """Every image file in the folder ``source`` (not its subfolders) through ``network``, written to the folder
     ``target`` under the same name (as PNG, name.png, where that format cannot be written). Files that are not
     readable images are skipped and listed in the result. ``size``: the longer side first (default: as they are).
+    ``mix``: as for :func:`stylize_images`.
 
     Each image is written atomically as soon as its batch is done, so an interrupted run leaves whole files only.
     """
@@ -135,16 +138,16 @@ def stylize_folder(
             result.skipped.append((path, str(e).removeprefix(f"{str(path)!r}: ")))
             continue
         if pending and (pending[0][1].shape != image.shape or len(pending) == batch_size):
-            result.written += _write(network, pending, target)
+            result.written += _write(network, pending, target, mix)
         pending.append((path, image))
     if pending:
-        result.written += _write(network, pending, target)
+        result.written += _write(network, pending, target, mix)
     return result
 
 
-def _write(network, pending: list[tuple[Path, torch.Tensor]], target: Path) -> list[Path]:
+def _write(network, pending: list[tuple[Path, torch.Tensor]], target: Path, mix=None) -> list[Path]:
     """The pending images (all of one size) through the network as one batch, each saved; the list emptied."""
-    out = _forward(network, torch.cat([image for _, image in pending]))
+    out = _forward(network, torch.cat([image for _, image in pending]), mix)
     written = [save_image(image[None], target / _output_name(path)) for (path, _), image in zip(pending, out)]
     pending.clear()
     return written
@@ -156,10 +159,11 @@ def _output_name(path: Path) -> str:
     return path.name if fmt in Image.SAVE else path.name + ".png"
 
 
-def _forward(network: StyleNetwork, batch: torch.Tensor) -> torch.Tensor:
+def _forward(network: StyleNetwork, batch: torch.Tensor, mix=None) -> torch.Tensor:
     """One batch through the network where it is, in eval mode, without gradients; the result on the CPU."""
     with torch.inference_mode(), in_eval(network):
-        return network(batch.to(next(network.parameters()).device, torch.float32)).float().cpu()
+        batch = batch.to(next(network.parameters()).device, torch.float32)
+        return (network(batch) if mix is None else network(batch, mix)).float().cpu()  # any module of one input too
 
 
 @contextlib.contextmanager

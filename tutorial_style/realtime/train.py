@@ -18,6 +18,11 @@ The settings are one :class:`~tutorial_style.realtime.config.TrainingSettings` (
 checkpoint, and its checks, are ``resume.py``'s. With a temporal weight, the training adds the temporal term of
 ``video/temporal.py`` to the objective itself, batch by batch (:func:`_step`).
 
+Several styles in one network (Dumoulin, Shlens & Kudlur 2017): ``style`` a list of N >= 2 artworks trains a
+``StyleNetwork(styles=names)``, one objective per style (its Gram targets computed once), step ``k`` training style
+``k % N`` with that style's one-hot mix (:func:`_schedule`: a resumed run trains the same sequence). ``base=`` adds
+one style to a trained network by training its γ and β rows alone (:func:`_only_rows`).
+
 Runs unchanged under ``torchrun --nproc_per_node=K -m tutorial_style train ...``: see :func:`_process_group`.
 """
 
@@ -86,7 +91,7 @@ class History(list):
 def train_network(
     style, settings: TrainingSettings | None = None, *, data=None, network: StyleNetwork | None = None, weights="auto",
     device=None, callback: Callback | None = None, checkpoint: str | os.PathLike | None = None, resume: bool = False,
-    progress: bool = True, **options,
+    progress: bool = True, base: str | os.PathLike | StyleNetwork | None = None, **options,
 ) -> tuple[StyleNetwork, History]:
     """Train a :class:`StyleNetwork` to render photos in the style of ``style``; returns ``(network, history)``.
 
@@ -112,8 +117,28 @@ def train_network(
     optimiser state, history; ``steps`` is the total to reach). On resume ``size`` and ``steps`` may change; the
     settings of :data:`FIXED_ON_RESUME`, the style and VGG19's weights must be the checkpoint's (an error names
     the one that differs; ``alpha`` left out is the checkpoint's, whatever the size): ``resume.py``.
+
+    ``style`` a list or tuple of N >= 2 artworks (files or bundled names, named by the bundled name or the file's
+    stem) trains one network of N styles, one style per step in turn (``step % N``), with its one-hot mix; a list of
+    one is one style, as today. ``base``: a trained network (a checkpoint or a ``StyleNetwork``) to which the one
+    ``style`` is added: only the new style's γ and β rows train (Adam, no weight decay; every other parameter and
+    row stays bit-identical), and the result has N+1 styles (a one-style base is named by its recorded style).
     """
     settings = TrainingSettings.of(settings, **options)
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    if not styles:
+        raise ValueError("style: give at least one style (a file, a bundled name or an image tensor)")
+    names = [_style_label(s) for s in styles]
+    if len(styles) > 1 and len(set(names)) != len(names):
+        raise ValueError(f"style: two styles have the same name ({', '.join(names)}); rename one of the files")
+    if base is not None:
+        if len(styles) != 1:
+            raise ValueError(f"base: add one style at a time to a trained network, got {len(styles)} styles")
+        if network is not None or settings.shape:
+            raise ValueError("base: the base network is the network; give no network or width/blocks/separable")
+        if resume:
+            raise ValueError("base: resuming the training of an added style is not supported; train it again")
+        network, base_prints = _added(base, names[0])
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be a function callback(step, losses, network), got {callback!r}")
     if network is not None and settings.shape:
@@ -129,35 +154,59 @@ def train_network(
         if resume:
             start, settings = resume_from(checkpoint, settings, network)  # alpha left out: the checkpoint's
         else:
-            start = _fresh(settings, network)
+            start = _fresh(settings, network, names if len(styles) > 1 and base is None else None)
         settings = dataclasses.replace(settings, alpha=settings.alpha_for(settings.size))
-        style_image, style_name = _style(style, settings.size, device)
-        fingerprint = _fingerprint(style)
+        prepared_styles = [_style(s, settings.size, device) for s in styles]
+        prints = [_fingerprint(s) for s in styles]
+        if len(styles) == 1 and base is None:
+            style_name, fingerprint = prepared_styles[0][1], prints[0]
 
-        def prepared(size: int) -> str:  # the artwork's digest as older checkpoints recorded it, at their size
-            return digest(_style(style, size, torch.device("cpu"))[0])
+            def prepared(size: int) -> str:  # the artwork's digest as older checkpoints recorded it, at their size
+                return digest(_style(style, size, torch.device("cpu"))[0])
 
-        check_resume(start.meta, checkpoint, settings, fingerprint, prepared)
+            if "style_fingerprints" in start.meta:
+                _check_styles_resumed(start.meta, checkpoint, {names[0]: fingerprint})
+            check_resume(start.meta, checkpoint, settings, fingerprint, prepared)
+        else:
+            style_name, fingerprint = ", ".join(names), dict(zip(names, prints))
+            if base is not None:
+                fingerprint = {**base_prints, **fingerprint}
+            _check_styles_resumed(start.meta, checkpoint, fingerprint)
+            check_resume({k: v for k, v in start.meta.items() if k != "style_fingerprint"}, checkpoint, settings, "",
+                         lambda size: "")
         net = start.network.to(device).train()
+        if len(styles) > 1 and net.styles != tuple(names):
+            raise ValueError(f"network: its styles {net.styles} are not the styles given ({', '.join(names)})")
         vgg = _vgg(weights, device, quiet=rank != 0)
         check_weights(start.meta, checkpoint, vgg.weights_info.label)
-        objective = Objective.for_images(
-            vgg, torch.zeros(1, 3, settings.size, settings.size, device=device), style_image,
+        objectives = [Objective.for_images(
+            vgg, torch.zeros(1, 3, settings.size, settings.size, device=device), image,
             content_layers=settings.content_layers, style_layers=settings.style_layers, alpha=settings.alpha,
             beta=settings.beta, tv_weight=settings.tv_weight,
-        )
+        ) for image, _ in prepared_styles]
         meta = _meta(settings, fingerprint, style_name, vgg, net, dataset, data)
         ddp = torch.nn.parallel.DistributedDataParallel
         model = ddp(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
-        optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr)
+        frozen = []
+        if base is not None:
+            trained, frozen = _only_rows(net, names[0])
+            optimizer = torch.optim.Adam(trained, lr=settings.lr, weight_decay=0)
+        else:
+            optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr)
         if start.optimizer is not None:
             optimizer.load_state_dict(start.optimizer)
         history = History(start.history)
         history.weights_label = vgg.weights_info.label
         save = _saver(checkpoint if rank == 0 else None, net, meta, optimizer, history)
-        run = _Run(model, net, objective, optimizer, dataset, history, save, start.step, rank, world, device, callback,
+        schedule = _schedule(net, names, objectives, added=base is not None)
+        run = _Run(model, net, schedule, optimizer, dataset, history, save, start.step, rank, world, device, callback,
                    progress)
-        _loop(settings, run)
+        try:
+            _loop(settings, run)
+        finally:
+            for handle in frozen:  # the network returned trains as any other
+                handle.remove()
+            net.requires_grad_(True)
     return net.eval(), history
 
 
@@ -168,7 +217,7 @@ class _Run:
 
     model: torch.nn.Module  # the network, or its DistributedDataParallel wrapper
     net: StyleNetwork  # the network itself (what the callback sees and the checkpoint saves)
-    objective: Objective  # the loss, whose content targets each batch replaces
+    schedule: Callable[[int], tuple[Objective, torch.Tensor | None]]  # step -> (the loss of its style, its mix)
     optimizer: torch.optim.Optimizer
     dataset: torch.utils.data.Dataset
     history: History  # appended to, step by step
@@ -197,7 +246,8 @@ def _loop(settings: TrainingSettings, run: _Run) -> None:
             loader = photo_loader(run.dataset, batch, epoch=epoch, skip=skip, seed=seed, rank=run.rank, world=run.world,
                                   workers=settings.workers, pin_memory=pinned)
             for photos in loader:
-                losses = _step(run, settings, photos.to(run.device, non_blocking=pinned), seed=(seed, run.rank, step))
+                losses = _step(run, settings, photos.to(run.device, non_blocking=pinned), seed=(seed, run.rank, step),
+                               step=step)
                 history.append({"step": step, **losses})
                 step += 1
                 bar.update(1)
@@ -245,24 +295,24 @@ def _any_process(asked: bool, world: int, device: torch.device) -> bool:
     return bool(flag.item())
 
 
-def _step(run: _Run, settings: TrainingSettings, photos: torch.Tensor, seed=(0, 0, 0)) -> dict[str, float]:
+def _step(run: _Run, settings: TrainingSettings, photos: torch.Tensor, seed=(0, 0, 0), step: int = 0) -> dict[str, float]:
     """One Adam step on a batch: the photos are their own content targets. Returns the batch-mean losses.
 
     With a temporal weight, each photo also goes through the network as a second view, a random known motion and
     fresh noise away (``TEMPORAL_MOTION``, ``TEMPORAL_NOISE``; drawn from ``seed``, so a resumed run draws the same),
     in the same batch; the temporal term, added to the objective here, compares the two outputs
     (``video/temporal.py``)."""
-    objective = run.objective
+    objective, mix = run.schedule(step)
     if settings.temporal_weight:
         generator = torch.Generator().manual_seed(hash(seed) & (2**63 - 1))
         motion = Motion.random(len(photos), generator=generator, **TEMPORAL_MOTION)
         noise = TEMPORAL_NOISE * torch.randn(photos.shape, generator=generator).to(photos.device)
         moved_photos = (motion(photos)[0] + noise).clamp(0, 1)
-        output, moved_output = run.model(torch.cat([photos, moved_photos])).split(len(photos))
+        output, moved_output = run.model(torch.cat([photos, moved_photos]), mix).split(len(photos))
         term = TemporalTerm(moved_output, motion, form=settings.temporal_form, photos=photos, moved_photos=moved_photos)
         objective = objective.with_term("temporal", term, weight=settings.temporal_weight)
     else:
-        output = run.model(photos)
+        output = run.model(photos, mix)
     losses = objective.with_content(photos)(output)
     run.optimizer.zero_grad(set_to_none=True)
     losses["total"].mean().backward()  # DistributedDataParallel averages the gradients over the processes here
@@ -311,13 +361,85 @@ def _saver(path, net, meta: dict, optimizer, history: History) -> Callable[[int]
     return save
 
 
-def _fresh(settings: TrainingSettings, network: StyleNetwork | None) -> Start:
-    """A fresh start: ``network``, or a new one of the settings' shape whose weights ``seed`` draws."""
+def _fresh(settings: TrainingSettings, network: StyleNetwork | None, styles: list[str] | None = None) -> Start:
+    """A fresh start: ``network``, or a new one of the settings' shape (of ``styles``) whose weights ``seed`` draws."""
     if network is None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(settings.seed)
-            network = StyleNetwork(**{**DEFAULT, **settings.shape})
+            network = StyleNetwork(**{**DEFAULT, **settings.shape}, **({"styles": styles} if styles else {}))
     return Start(0, network)
+
+
+def _schedule(net: StyleNetwork, names: list[str], objectives: list[Objective], added: bool):
+    """``schedule(step)``: the objective and one-hot mix the step trains. N styles take turns, ``step % N`` (a
+    function of the step alone: a resumed run trains the same sequence); an added style (``base``) trains alone.
+
+    >>> net = StyleNetwork(width=0.25, blocks=1, styles=["a", "b"])
+    >>> schedule = _schedule(net, ["a", "b"], ["loss a", "loss b"], added=False)
+    >>> [(o, m.tolist()) for o, m in map(schedule, range(3))]
+    [('loss a', [1.0, 0.0]), ('loss b', [0.0, 1.0]), ('loss a', [1.0, 0.0])]
+    """
+    if net.styles is None:
+        return lambda step: (objectives[0], None)
+    mixes = [net.mix_for(name) for name in names]
+    if added:
+        return lambda step: (objectives[0], mixes[0])
+    return lambda step: (objectives[step % len(objectives)], mixes[step % len(objectives)])
+
+
+def _added(base, name: str) -> tuple[StyleNetwork, dict]:
+    """The base network (a checkpoint or a StyleNetwork) with style ``name`` added, and its styles' fingerprints."""
+    from .checkpoint import load_network
+
+    net = load_network(base) if isinstance(base, (str, os.PathLike)) else base
+    if not isinstance(net, StyleNetwork):
+        raise ValueError(f"base must be a checkpoint file or a StyleNetwork, got {type(base).__name__}")
+    meta = dict(getattr(net, "meta", None) or {})
+    if net.styles is None:
+        recorded = meta.get("style")
+        if not recorded:
+            raise ValueError("base: this one-style network records no style name; make it a network of styles first "
+                             "(network.as_conditional(NAME))")
+        old = Path(str(recorded)).stem
+        net = net.as_conditional(old)
+        prints = {old: meta["style_fingerprint"]} if "style_fingerprint" in meta else {}
+    else:
+        prints = dict(meta.get("style_fingerprints") or {})
+    if name in net.styles:
+        raise ValueError(f"base: the network already has a style {name!r} (its styles: {', '.join(net.styles)})")
+    return net.with_style(name), prints
+
+
+def _only_rows(net: StyleNetwork, name: str) -> tuple[list[torch.nn.Parameter], list]:
+    """Freeze every parameter of ``net`` but style ``name``'s rows of γ and β: the other parameters stop needing
+    gradients, and a hook zeroes the other rows' gradients. Returns the (N, C) parameters that hold the rows (Adam
+    without weight decay leaves a row whose gradient is always 0 exactly as it was) and the hooks' handles."""
+    rows = net.style_parameters(name)
+    shared = {id(r.parameter): r for r in rows}
+    for parameter in net.parameters():
+        parameter.requires_grad_(id(parameter) in shared)
+    handles = []
+    for row in rows:
+        mask = torch.zeros_like(row.parameter)
+        mask[row.row] = 1
+        handles.append(row.parameter.register_hook(lambda grad, mask=mask: grad * mask))
+    return [r.parameter for r in rows], handles
+
+
+def _style_label(style) -> str:
+    """A style's name in a network of several: the bundled name or the file's stem ("tensor" for an image tensor)."""
+    return "tensor" if isinstance(style, torch.Tensor) else Path(str(style)).stem
+
+
+def _check_styles_resumed(meta: dict, path, fingerprints: dict) -> None:
+    """When resuming a network of several styles: the same styles, by name and fingerprint (one-line error)."""
+    if not meta:
+        return
+    recorded = meta.get("style_fingerprints")
+    if recorded != fingerprints:
+        was = ", ".join(recorded) if isinstance(recorded, dict) else repr(meta.get("style"))
+        raise ValueError(f"checkpoint {str(path)!r} was trained on the styles {was}, not {', '.join(fingerprints)} "
+                         "(or their images changed); resume it with those styles, or train a new network")
 
 
 def _dataset(data, size: int, length: int, seed: int) -> torch.utils.data.Dataset:
@@ -373,8 +495,10 @@ def _fingerprint(style) -> str:
     return digest(load_image(style))
 
 
-def _meta(settings: TrainingSettings, fingerprint: str, style_name: str, vgg, net, dataset, data) -> dict:
-    """What made the network, for its checkpoint (``load_network(path).meta``; the keys of older checkpoints)."""
+def _meta(settings: TrainingSettings, fingerprint, style_name: str, vgg, net, dataset, data) -> dict:
+    """What made the network, for its checkpoint (``load_network(path).meta``; the keys of older checkpoints). Of
+    several styles: ``style`` their names joined, ``style_fingerprints`` {name: fingerprint} (``styles``, in the
+    mix's order, comes with the network's config)."""
     if data is None:
         described = "default photos"
     elif isinstance(data, (str, os.PathLike)):
@@ -382,8 +506,9 @@ def _meta(settings: TrainingSettings, fingerprint: str, style_name: str, vgg, ne
     else:
         described = type(data).__name__
     s = settings
+    prints = {"style_fingerprints": fingerprint} if isinstance(fingerprint, dict) else {"style_fingerprint": fingerprint}
     return {
-        "style": style_name, "style_fingerprint": fingerprint,
+        "style": style_name, **prints,
         "alpha": s.alpha, "beta": s.beta, "tv_weight": s.tv_weight,
         "temporal_weight": s.temporal_weight, "temporal_form": s.temporal_form,
         "content_layers": list(s.content_layers), "style_layers": list(s.style_layers),
