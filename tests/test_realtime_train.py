@@ -362,3 +362,91 @@ def test_one_distributed_step_equals_the_single_process_step_on_the_combined_bat
     scale = max(float(m.abs().max()) for m in moments_a.values())
     for key, m in moments_a.items():  # Adam's first moment is 0.1 x the (averaged) gradient
         assert torch.allclose(m, moments_b[key], rtol=1e-3, atol=1e-5 * scale), key
+
+
+# --- several styles in one network (issue 27, Dumoulin, Shlens & Kudlur 2017) ------------------------------------
+
+MANY = ["mosaic", "swirls"]
+
+
+def test_two_styles_train_in_one_network_whose_checkpoint_loads_with_both_names(photos, tmp_path):
+    from tutorial_style.realtime import load_network
+
+    path = tmp_path / "two.pt"
+    net, history = ts.train_network(MANY, data=photos, steps=2, checkpoint=path, **TINY)
+    assert net.styles == ("mosaic", "swirls") and len(history) == 2
+    loaded = load_network(path)
+    assert loaded.styles == ("mosaic", "swirls") and loaded.meta["style"] == "mosaic, swirls"
+    assert set(loaded.meta["style_fingerprints"]) == set(MANY) and "style_fingerprint" not in loaded.meta
+    x = torch.rand(1, 3, 32, 32)
+    for name in MANY:  # the network it returns is the one saved
+        assert torch.equal(loaded(x, loaded.mix_for(name)), net(x, net.mix_for(name)))
+    # step k trains style k % 2 alone: after the first step only mosaic's rows have moved from their start
+    first, _ = ts.train_network(MANY, data=photos, steps=1, **TINY)
+    moved = [bool((row.parameter[row.row] != (1.0 if row.key.endswith("weight") else 0.0)).any())
+             for name in MANY for row in first.style_parameters(name)]
+    half = len(moved) // 2
+    assert all(moved[:half]) and not any(moved[half:])
+    # one style as a list of one is today's network of one style
+    one, _ = ts.train_network(["mosaic"], data=photos, steps=1, **TINY)
+    assert one.styles is None
+
+
+def test_a_resumed_run_of_two_styles_equals_an_uninterrupted_one(photos, tmp_path):
+    _, whole = ts.train_network(MANY, data=photos, steps=4, **TINY)
+    path = tmp_path / "r.pt"
+    ts.train_network(MANY, data=photos, steps=2, checkpoint=path, **TINY)
+    _, resumed = ts.train_network(MANY, data=photos, steps=4, checkpoint=path, resume=True, **TINY)
+    assert [h["step"] for h in resumed] == [0, 1, 2, 3]
+    for a, b in zip(whole, resumed):
+        assert a["total"] == pytest.approx(b["total"], rel=1e-5), (a, b)
+    with pytest.raises(ValueError, match=r"styles mosaic, swirls, not mosaic, stripes") as e:
+        ts.train_network(["mosaic", "stripes"], data=photos, steps=6, checkpoint=path, resume=True, **TINY)
+    assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match=r"styles mosaic, swirls, not mosaic"):
+        ts.train_network("mosaic", data=photos, steps=6, checkpoint=path, resume=True, **TINY)
+
+
+def test_two_styles_of_one_name_are_a_one_line_error(photos, tmp_path):
+    import shutil
+
+    copy = tmp_path / "mosaic.jpg"
+    shutil.copy(ts.bundled_images()["mosaic"].path, copy)
+    with pytest.raises(ValueError, match=r"^style: two styles have the same name \(mosaic, mosaic\)"):
+        ts.train_network(["mosaic", str(copy)], data=photos, steps=1, **TINY)
+
+
+def test_adding_a_style_trains_its_own_gamma_and_beta_alone(photos, tmp_path):
+    from tutorial_style.realtime import load_network
+
+    base = tmp_path / "base.pt"
+    ts.train_network(MANY, data=photos, steps=2, checkpoint=base, **TINY)
+    before = load_network(base)
+    small = {k: v for k, v in TINY.items() if k not in ("width", "blocks")}
+    more = tmp_path / "more.pt"
+    net, history = ts.train_network("stripes", base=base, data=photos, steps=3, checkpoint=more, lr=0.05, **small)
+    assert net.styles == ("mosaic", "swirls", "stripes") and len(history) == 3
+    after = load_network(more)
+    assert after.styles == net.styles and set(after.meta["style_fingerprints"]) == {"mosaic", "swirls", "stripes"}
+    old, new = before.state_dict(), after.state_dict()
+    rows = {row.key for row in after.style_parameters("stripes")}
+    changed = 0
+    for key, value in new.items():
+        if key in rows:
+            assert torch.equal(value[:2], old[key]), key  # the other styles' rows: bit-identical
+            changed += not torch.equal(value[2], old[key].mean(0))  # the new row starts as their mean
+        else:
+            assert torch.equal(value, old[key]), key  # every convolution: bit-identical
+    assert changed == len(rows)
+    assert all(p.requires_grad for p in net.parameters())  # the network returned trains as any other
+    # a one-style base is first made a network of its recorded style
+    one = tmp_path / "one.pt"
+    ts.train_network("mosaic", data=photos, steps=1, checkpoint=one, **TINY)
+    grown, _ = ts.train_network("swirls", base=one, data=photos, steps=1, **small)
+    assert grown.styles == ("mosaic", "swirls")
+    x = torch.rand(1, 3, 32, 32)
+    assert torch.allclose(grown(x, grown.mix_for("mosaic")), load_network(one)(x), atol=1e-6)
+    with pytest.raises(ValueError, match=r"^base: the base network is the network"):
+        ts.train_network("swirls", base=one, data=photos, steps=1, **TINY)
+    with pytest.raises(ValueError, match=r"^base: the network already has a style 'mosaic'"):
+        ts.train_network("mosaic", base=one, data=photos, steps=1, **small)
