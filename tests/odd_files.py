@@ -2,24 +2,22 @@
 
 Every ``make_*`` function writes one file into ``folder`` and returns its path. ``GOOD`` are files a learner may
 well have (phone photos, scans, screenshots, GIFs) that must load correctly; ``BAD`` must fail with
-``ImageError`` naming the file.
+``ImageError`` naming the file. For the weights, caches and checkpoints: :func:`features_state` (a tiny valid
+weights file's contents), :class:`Payload` (a pickle that would run code) and :func:`leftovers` (what a write left
+behind).
 """
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
-from hypothesis import settings
+import torch
 from PIL import Image
 
-# Hypothesis: a few hundred examples in CI (the default), many more locally with HYPOTHESIS_PROFILE=dev.
-settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True, database=None, print_blob=True)
-settings.register_profile("dev", max_examples=2000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+from tutorial_style.layers import LAYER_INFO, make_layers
 
 RED, WHITE = (255, 0, 0), (255, 255, 255)
 
@@ -210,3 +208,36 @@ def bad_files(folder: Path) -> dict[str, Path]:
     }
     assert tuple(files) == BAD_KINDS
     return files
+
+
+# --- weights files, pickles, and what a write leaves behind -------------------------------------------------------
+
+
+def features_state(**changes) -> dict[str, torch.Tensor]:
+    """A features-only state dict in torchvision's keys, stored tiny (every tensor a view of one number)."""
+    state = {
+        f"features.{LAYER_INFO[k.split('.')[0]].index}.{k.split('.')[1]}": torch.full((), 0.01).expand(v.shape)
+        for k, v in make_layers("max").state_dict().items()
+    }
+    for key, value in changes.items():
+        key = key.replace("__", ".")
+        if value is None:
+            del state[key]
+        else:
+            state[key] = value
+    return state
+
+
+class Payload:
+    """Unpickling this creates the file ``marker``: a stand-in for code an attacker would run."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """Temporary files that a write left behind."""
+    return sorted(p for p in folder.iterdir() if p.name.endswith((".tmp", ".partial")))

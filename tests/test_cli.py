@@ -1,13 +1,30 @@
 """The command line: results, one-line errors, exit codes."""
 
+import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import time
+from fractions import Fraction
 
 import pytest
 import torch
+from cli_support import one_line_error
+from odd_files import Payload
+from realtime_support import TRAIN_FLAGS, tiny_network
+from video_support import needs_video_tools, read_frames, shifted_clip, write_moving_bar
 
+import tutorial_style as ts
+import tutorial_style.optimize as optimize
 from tutorial_style import load_image
 from tutorial_style.cli import main
+from tutorial_style.realtime import StyleNetwork, stylize_video
+from tutorial_style.realtime import train as rt_train
+from tutorial_style.realtime.checkpoint import load_checkpoint
+from tutorial_style.video import VideoError
+from tutorial_style.video.frames import write_video
 
 
 def cli(*args, **kwargs):
@@ -245,3 +262,457 @@ def test_train_two_styles_then_add_a_third_with_base(tmp_path, capsys):
     assert main(["train", "stripes", "--base", str(two), "-o", str(three), *common, "--size", "32", "--batch", "2",
                  "--weights", "random"]) == 0
     assert load_network(three).styles == ("mosaic", "swirls", "stripes")
+
+
+# --- stylize with the 2017 controls: masks, several styles, colour, coarse to fine ------------------------------------
+
+
+def _masks(folder, width=48, height=48):
+    from PIL import Image
+
+    left = Image.new("L", (width, height), 0)
+    left.paste(255, (0, 0, width // 2, height))
+    left.save(folder / "left.png")
+    Image.eval(left, lambda v: 255 - v).save(folder / "right.png")
+    Image.new("L", (width, height), 0).save(folder / "black.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG not really")
+    return folder / "left.png", folder / "right.png"
+
+
+def test_cli_control_flags_reach_stylize(monkeypatch, tmp_path):
+    import tutorial_style.optimize as optimize
+    from tutorial_style.cli import main
+
+    seen = {}
+
+    def record(content, style, settings, **kwargs):
+        seen.update(settings=settings.as_dict(), styles=len(style) if isinstance(style, list) else 1, size=content.shape[-2:], **kwargs)
+        return optimize.StyleTransferResult(content, [], False, optimize.get_vgg("random").weights_info)
+
+    monkeypatch.setattr(optimize, "stylize", record)
+    left, right = _masks(tmp_path)
+    argv = ["stylize", "chelsea", "mosaic", "swirls", "-o", str(tmp_path / "o.png"), "--weights", "random", "--mask", str(left),
+            "--mask", str(right), "--preserve-colors", "histogram", "--tv-weight", "0.01", "--sizes", "32", "48", "--steps", "5", "3",
+            "--mask-propagation", "all"]  # fmt: skip
+    assert main(argv) == 0
+    s = seen["settings"]
+    assert (s["preserve_colors"], s["tv_weight"], s["sizes"], s["steps"], s["mask_propagation"]) == ("histogram", 0.01, (32, 48), (5, 3), "all")
+    assert seen["styles"] == 2 and [str(m) for m in seen["content_masks"]] == [str(left), str(right)] and max(seen["size"]) == 48
+    assert main(["stylize", "chelsea", "mosaic", "swirls", "-o", str(tmp_path / "o.png"), "--style-blend", "1", "3"]) == 0
+    assert seen["settings"]["style_blend"] == (0.25, 0.75)
+
+
+def test_cli_two_regions_coarse_to_fine_with_the_photos_colours(tmp_path):
+    from tutorial_style.cli import main
+
+    left, right = _masks(tmp_path)
+    out = tmp_path / "regions.png"
+    argv = ["stylize", "chelsea", "mosaic", "swirls", "-o", str(out), "--weights", "random", "--mask", str(left), str(right),
+            "--sizes", "32", "48", "--steps", "2", "1", "--preserve-colors", "luminance"]  # fmt: skip
+    assert main(argv) == 0
+    assert max(ts.load_image(out).shape[-2:]) == 48
+
+
+@pytest.mark.parametrize(
+    "masks, styles, message",
+    [
+        (["left.png"], ["mosaic", "swirls"], "1 content mask(s) for 2 style image(s)"),
+        (["left.png", "right.png"], ["mosaic"], "region 2 has no style"),
+        (["left.png", "black.png"], ["mosaic", "swirls"], "content mask 2 '{tmp}/black.png' is all zero"),
+        (["left.png", "broken.png"], ["mosaic", "swirls"], "content mask 2: '{tmp}/broken.png'"),
+        (["left.png", "gone.png"], ["mosaic", "swirls"], "gone.png"),
+    ],
+)
+def test_cli_bad_masks_are_one_line_errors_before_any_work(masks, styles, message, tmp_path, monkeypatch, capsys):
+    import tutorial_style.optimize as optimize
+    from tutorial_style.cli import main
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network was loaded before the masks were checked")
+
+    monkeypatch.setattr(optimize, "get_vgg", no_network)
+    _masks(tmp_path)
+    out = tmp_path / "o.png"
+    argv = ["stylize", "chelsea", *styles, "-o", str(out), "--size", "32", "--weights", "random", "--mask", *[str(tmp_path / m) for m in masks]]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and message.format(tmp=tmp_path) in err, err
+    assert not out.exists()
+
+
+def test_cli_ctrl_c_in_the_second_size_saves_the_best_image_and_exits_130(tmp_path, monkeypatch, capsys):
+    import tutorial_style.optimize as optimize
+    from tutorial_style.cli import main
+
+    real, stages = optimize.minimize, []
+
+    def minimize_with_ctrl_c(losses, x, **kwargs):
+        stages.append(x.shape[-1])
+
+        def pressed_in_stage_2(image):
+            if len(stages) == 2:
+                raise KeyboardInterrupt
+            return losses(image)
+
+        return real(pressed_in_stage_2, x, **kwargs)
+
+    monkeypatch.setattr(optimize, "minimize", minimize_with_ctrl_c)
+    out = tmp_path / "o.png"
+    argv = ["stylize", "chelsea", "mosaic", "-o", str(out), "--weights", "random", "--sizes", "32", "48", "--steps", "2", "2"]
+    assert main(argv) == 130
+    assert "interrupted after 2 of 4 steps" in capsys.readouterr().err
+    assert max(ts.load_image(out).shape[-2:]) == 48  # the second stage's start: the best image there
+
+
+# --- a trained network: stylize --network, export ---------------------------------------------------------------------
+
+
+def test_an_unreadable_video_is_a_one_line_error_and_writes_nothing(tmp_path, checkpoint, capsys):
+    write_moving_bar(tmp_path / "good.mp4", 4, 32, 24)
+    data = (tmp_path / "good.mp4").read_bytes()
+    (tmp_path / "half.mp4").write_bytes(data[: len(data) // 2])
+    (tmp_path / "text.mp4").write_text("not a video at all")
+    for name in ("half.mp4", "text.mp4", "missing.mp4"):
+        assert main(["stylize", str(tmp_path / name), "--network", str(checkpoint), "-o", str(tmp_path / "out" / "o.mp4")]) == 2
+        assert name in one_line_error(capsys)
+    assert not list((tmp_path / "out").iterdir())
+    with pytest.raises(VideoError, match="unknown video file type"):
+        stylize_video(tiny_network(), tmp_path / "good.mp4", tmp_path / "o.gif")
+
+
+def test_ctrl_c_during_a_video_keeps_nothing_half_written_and_exits_130(tmp_path, checkpoint, monkeypatch, capsys):
+    source, target = tmp_path / "in.mp4", tmp_path / "out" / "out.mp4"
+    write_moving_bar(source, 9, 32, 24)
+    target.parent.mkdir()
+    forward, calls = StyleNetwork.forward, []
+
+    def interrupted(self, images):
+        calls.append(len(images))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return forward(self, images)
+
+    monkeypatch.setattr(StyleNetwork, "forward", interrupted)
+    assert main(["stylize", str(source), "--network", str(checkpoint), "-o", str(target)]) == 130
+    assert calls == [4, 4]  # it was stopped in the middle of the video
+    assert list(target.parent.iterdir()) == []  # neither the video nor its temporary file
+
+
+def test_export_wants_an_onnx_file_name(checkpoint, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    assert main(["export", str(checkpoint), "--onnx", str(tmp_path / "x.png")]) == 2
+    assert ".onnx" in one_line_error(capsys)
+
+
+def test_stylize_with_a_network_writes_the_image_at_its_own_size_and_says_which_weights_trained_it(tmp_path, checkpoint, capsys):
+    out = tmp_path / "coffee.png"
+    assert main(["stylize", "coffee", "--network", str(checkpoint), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "RANDOM" in printed and "mosaic" in printed
+    assert load_image(out).shape == load_image("coffee").shape
+    assert main(["stylize", "coffee", "--network", str(checkpoint), "-o", str(out), "--size", "40"]) == 0
+    assert max(load_image(out).shape[-2:]) == 40
+
+
+def test_stylize_with_a_network_does_a_folder_and_a_video(tmp_path, checkpoint, capsys):
+    from tutorial_style import save_image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    save_image(torch.rand(1, 3, 16, 20), photos / "one.png")
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    assert main(["stylize", str(photos), "--network", str(checkpoint), "-o", str(tmp_path / "styled")]) == 0
+    captured = capsys.readouterr()
+    assert [p.name for p in (tmp_path / "styled").iterdir()] == ["one.png"]
+    assert "broken.jpg" in captured.err and "skipped 1 file" in captured.out
+    write_moving_bar(tmp_path / "clip.mp4", 5, 32, 24, fps=Fraction(25), audio=True)
+    assert main(["stylize", str(tmp_path / "clip.mp4"), "--network", str(checkpoint), "-o", str(tmp_path / "clip-styled.mp4")]) == 0
+    assert "5 frames" in capsys.readouterr().out
+    frames, rate, _ = read_frames(tmp_path / "clip-styled.mp4")
+    assert len(frames) == 5 and rate == 25
+
+
+@pytest.mark.parametrize("kind", ["damaged", "foreign", "code-carrying", "empty"])
+@pytest.mark.parametrize("command", ["stylize", "export"])
+def test_a_bad_checkpoint_is_a_one_line_error(tmp_path, checkpoint, capsys, kind, command):
+    bad, marker = tmp_path / "bad.pt", tmp_path / "code-ran"
+    if kind == "damaged":
+        data = checkpoint.read_bytes()
+        bad.write_bytes(data[: len(data) // 2])
+    elif kind == "foreign":
+        torch.save({"state_dict": {"w": torch.zeros(2)}}, bad)
+    elif kind == "code-carrying":
+        torch.save({"format": "tutorial_style.StyleNetwork/1", "payload": Payload(marker)}, bad)
+    else:
+        bad.write_bytes(b"")
+    args = ["stylize", "coffee", "--network", str(bad), "-o", str(tmp_path / "o.png")]
+    args = args if command == "stylize" else ["export", str(bad), "--onnx", str(tmp_path / "o.onnx")]
+    assert main(args) == 2
+    error = one_line_error(capsys)
+    assert "bad.pt" in error and ("could run code" in error) == (kind == "code-carrying")
+    assert not marker.exists() and not (tmp_path / "o.png").exists() and not (tmp_path / "o.onnx").exists()
+
+
+def test_style_images_and_the_network_exclude_each_other(tmp_path, checkpoint, capsys):
+    out = str(tmp_path / "o.png")
+    assert main(["stylize", "coffee", "mosaic", "--network", str(checkpoint), "-o", out]) == 2
+    assert "no STYLE" in one_line_error(capsys)
+    assert main(["stylize", "coffee", "-o", out, "--weights", "random"]) == 2
+    assert "at least one STYLE" in one_line_error(capsys)
+    assert main(["stylize", "coffee", "--network", str(checkpoint), "-o", out, "--steps", "5"]) == 2
+    assert "--steps" in one_line_error(capsys)
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("module, command", [("av", "video"), ("onnxscript", "export"), ("onnxruntime", "export")])
+def test_a_missing_optional_package_says_what_to_pip_install(tmp_path, checkpoint, capsys, monkeypatch, module, command):
+    write_moving_bar(tmp_path / "in.mp4", 2, 16, 16)
+    monkeypatch.setitem(__import__("sys").modules, module, None)  # `import module` now fails as if not installed
+    if command == "video":
+        args = ["stylize", str(tmp_path / "in.mp4"), "--network", str(checkpoint), "-o", str(tmp_path / "out.mp4")]
+    else:
+        args = ["export", str(checkpoint), "--onnx", str(tmp_path / "out.onnx")]
+    assert main(args) == 2
+    assert f"pip install {module}" in one_line_error(capsys)
+    assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out.onnx").exists()
+
+
+# --- train ------------------------------------------------------------------------------------------------------------
+
+
+def run_train(capsys, *args):
+    code = main(["train", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_train_command_writes_a_network_and_resumes_it(photos, tmp_path, capsys):
+    path = tmp_path / "net.pt"
+    flags = ["--data", str(photos), "--size", "32", "--batch", "2", "--width", "0.25", "--blocks", "1", "--weights", "random"]
+    code, out, err = run_train(capsys, "mosaic", "-o", str(path), "--steps", "3", "--checkpoint-every", "2", *flags)
+    assert code == 0, err
+    assert "saved" in out and "3 steps" in out and "RANDOM" in out and "WARNING" in err
+    code, out, err = run_train(capsys, "mosaic", "-o", str(path), "--steps", "3", *flags)
+    assert code == 2 and "already exists; pass --resume" in err
+    code, out, err = run_train(capsys, "mosaic", "-o", str(path), "--steps", "5", "--resume", *flags[:-4])
+    assert code == 0, err
+    assert "5 steps" in out and ts.load_network(path).config == {"width": 0.25, "blocks": 1}
+
+
+def test_ctrl_c_in_the_train_command_saves_the_network_and_exits_130(photos, tmp_path, capsys, monkeypatch):
+    step, calls = rt_train._step, []
+
+    def interrupted_step(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(rt_train, "_step", interrupted_step)
+    path = tmp_path / "net.pt"
+    code, out, err = run_train(capsys, "mosaic", "-o", str(path), "--data", str(photos), "--size", "32", "--batch", "2",
+                         "--width", "0.25", "--blocks", "1", "--steps", "50", "--weights", "random")  # fmt: skip
+    assert code == 130 and "interrupted after 2 of 50 steps" in err and "--resume" in err
+    assert load_checkpoint(path)["training"]["step"] == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["nosuchstyle"], "'nosuchstyle': no such file or bundled image"),
+        (["mosaic", "--data", "EMPTY"], "has no files"),
+        (["mosaic", "--steps", "0"], "steps must be a positive"),
+        (["mosaic", "--steps", "-3"], "steps must be a positive"),
+        (["mosaic", "--resume"], "does not exist; train it first"),
+    ],
+)
+def test_bad_train_input_is_a_one_line_error_before_any_work(tmp_path, capsys, args, message):
+    (tmp_path / "empty").mkdir()
+    args = [str(tmp_path / "empty") if a == "EMPTY" else a for a in args]
+    code, out, err = run_train(capsys, *args, "-o", str(tmp_path / "net.pt"), "--weights", "random")
+    assert code == 2 and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err  # not even the random-weights warning
+    assert not (tmp_path / "net.pt").exists()
+
+
+def test_a_non_number_for_steps_is_refused_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "mosaic", "-o", str(tmp_path / "net.pt"), "--steps", "many"])
+    assert exit_.value.code == 2 and "invalid int value: 'many'" in capsys.readouterr().err
+
+
+# --- precompute -------------------------------------------------------------------------------------------------------
+
+
+def test_precompute_reports_bad_input_in_one_line(capsys):
+    assert main(["precompute", "--quick", "--content", "no_such_image", "--weights", "random"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "no_such_image" in err and len(err.strip().splitlines()) == 1
+
+
+# --- a trained network: --temporal-blend, web, export's choices -------------------------------------------------------
+
+
+@needs_video_tools
+def test_without_opencv_the_blend_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import sys
+
+    clip = shifted_clip(frames=3, size=32)
+    write_video(clip, tmp_path / "in.mp4", fps=10)
+    monkeypatch.setitem(sys.modules, "cv2", None)  # as if OpenCV were not installed
+    args = ["stylize", str(tmp_path / "in.mp4"), "--network", str(tmp_path / "no-such-net.pt"), "-o", str(tmp_path / "out.mp4")]
+    assert main([*args, "--temporal-blend", "0.3"]) == 2
+    assert "opencv-python-headless" in one_line_error(capsys)  # said before the network is even looked for
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_port_in_use_is_a_one_line_error_before_any_work(tmp_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["web", str(tmp_path / "never-read.pt"), "--port", str(port)]) == 2
+    error = one_line_error(capsys)
+    assert f"port {port}" in error and "in use" in error and "--port" in error
+
+
+@pytest.mark.parametrize("kind", ["not a checkpoint", "foreign", "bad onnx", "missing"])
+def test_a_file_that_is_not_a_network_is_a_one_line_error(tmp_path, capsys, kind):
+    bad = tmp_path / ("bad.onnx" if "onnx" in kind else "bad.pt")
+    if kind == "not a checkpoint":
+        bad.write_text("hello")
+    elif kind == "foreign":
+        torch.save({"state_dict": {"w": torch.zeros(2)}}, bad)
+    elif kind == "bad onnx":
+        bad.write_bytes(b"\x08\x07garbage")
+    assert main(["web", str(bad), "--port", "0"]) == 2
+    assert "bad." in one_line_error(capsys)
+
+
+def test_export_needs_onnx_or_web_and_keeps_a_folder_of_other_files(tmp_path, slim_checkpoint, capsys):
+    assert main(["export", str(slim_checkpoint)]) == 2
+    assert "--onnx" in one_line_error(capsys)
+    assert main(["export", str(slim_checkpoint), "--onnx", str(tmp_path / "n.onnx"), "--int8"]) == 2
+    assert "--web" in one_line_error(capsys) and not (tmp_path / "n.onnx").exists()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    assert main(["export", str(slim_checkpoint), "--web", str(tmp_path / "mine")]) == 2
+    assert "other files" in one_line_error(capsys)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+# --- stylize: Ctrl-C keeps the best image, the output path is checked first (issue 5) ---------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is a POSIX signal")
+def test_ctrl_c_on_the_command_line_saves_the_best_image_and_exits_130(tmp_path, vgg):
+    """As a user would: start a long run, wait until it iterates, press Ctrl-C (SIGINT)."""
+    out = tmp_path / "result.png"
+    command = [sys.executable, "-m", "tutorial_style", "stylize", "chelsea", "mosaic", "-o", str(out),
+               "--size", "48", "--steps", "100000", "--weights", "random"]  # fmt: skip
+    # The test's environment (conftest.py) holds the caches; `vgg` has filled the normalisation cache.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    stderr = b""
+    deadline = time.monotonic() + 180
+    try:
+        os.set_blocking(process.stderr.fileno(), False)
+        while not re.search(rb"\| *[1-9][0-9]*/100000", stderr):  # the progress bar shows finished steps
+            assert process.poll() is None, stderr.decode(errors="replace")
+            assert time.monotonic() < deadline, "no progress within 180 s: " + stderr.decode(errors="replace")
+            stderr += process.stderr.read() or b""
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        os.set_blocking(process.stderr.fileno(), True)
+        stdout, rest = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    stderr = (stderr + rest).decode(errors="replace")
+    assert process.returncode == 130, stderr
+    assert "interrupted after" in stderr and "saved the best image so far" in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+    saved = load_image(out)
+    assert saved.shape == load_image("chelsea", size=48).shape
+    assert not list(tmp_path.glob(".*.tmp"))  # no half-written temporary file
+
+
+def test_the_command_line_checks_the_output_path_before_any_work(tmp_path, monkeypatch, capsys):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the run started although the output path is unusable")
+
+    monkeypatch.setattr(optimize, "get_vgg", no_work)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for output, reason in ((blocker / "out.png", "is a file, not a folder"), (tmp_path / "out.svg", "unknown image file type")):
+        code = main(["stylize", "chelsea", "mosaic", "-o", str(output), "--weights", "random", "--steps", "1"])
+        err = capsys.readouterr().err
+        assert code == 2 and reason in err and err.count("\n") == 1, err
+
+
+# --- what a new user met: train's Ctrl-C and workers, export's advice, a random-weights run (issue 21) ----------------
+
+
+def test_ctrl_c_before_the_first_training_step_claims_no_save(photo_folder, tmp_path, capsys, monkeypatch):
+    """Bug 1: no file was written, so nothing may say it was, nor suggest --resume.
+    Found in issue 21's review (a new user's first hour)."""
+    from tutorial_style.cli import main
+    from tutorial_style.realtime import train as rt_train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rt_train, "_step", interrupted)
+    path = tmp_path / "net.pt"
+    code = main(["train", "mosaic", "-o", str(path), "--data", str(photo_folder), "--steps", "5", *TRAIN_FLAGS])
+    err = capsys.readouterr().err
+    assert code == 130 and not path.exists()
+    last = err.strip().splitlines()[-1]
+    assert "interrupted before the first training step" in last and "nothing was saved" in last, err
+    assert "saved the network" not in err and "--resume" not in err
+
+
+def test_train_takes_workers_on_the_command_line(photo_folder, tmp_path, capsys, monkeypatch):
+    """Found in issue 21's review (a new user's first hour)."""
+    from tutorial_style.cli import main
+    from tutorial_style.realtime import train as rt_train
+
+    seen = {}
+    real = rt_train.train_network
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rt_train, "train_network", spy)
+    code = main(["train", "mosaic", "-o", str(tmp_path / "n.pt"), "--data", str(photo_folder), "--steps", "1", "--workers", "2",
+                 *TRAIN_FLAGS])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert seen["settings"].workers == 2  # the command line builds one TrainingSettings
+
+
+def test_export_says_what_it_does_and_its_missing_package_advice_works_on_the_command_line(tmp_path, capsys, monkeypatch):
+    """Found in issue 21's review (a new user's first hour)."""
+    pytest.importorskip("onnxscript")
+    from tutorial_style.cli import build_parser, main
+    from tutorial_style.realtime import save_checkpoint
+
+    checkpoint = tmp_path / "net.pt"
+    save_checkpoint(checkpoint, StyleNetwork(width=0.25, blocks=1), {"style": "mosaic", "weights": "RANDOM", "pretrained": False})
+    monkeypatch.setitem(__import__("sys").modules, "onnxruntime", None)  # not installed
+    assert main(["export", str(checkpoint), "--onnx", str(tmp_path / "a.onnx")]) == 2
+    error = capsys.readouterr().err
+    assert "--no-check" in error and 'pip install -e ".[realtime]"' in error
+    assert "--no-check" in build_parser()._subparsers._group_actions[0].choices["export"].format_help()
+    assert main(["export", str(checkpoint), "--onnx", str(tmp_path / "b.onnx"), "--no-check"]) == 0
+    out, err = capsys.readouterr()
+    assert "exporting" in err and "not checked" in out and (tmp_path / "b.onnx").is_file()
+
+
+def test_a_random_weights_stylize_says_at_the_end_that_the_photo_is_almost_unchanged(tmp_path, capsys):
+    """Found in issue 21's review (a new user's first hour)."""
+    from tutorial_style.cli import main
+
+    out = tmp_path / "o.png"
+    assert main(["stylize", "astronaut", "mosaic", "-o", str(out), "--size", "48", "--steps", "3", "--weights", "random"]) == 0
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "RANDOM" in last and "almost unchanged" in last and "/255" in last and "fetch-weights" in last, last

@@ -1,6 +1,6 @@
-"""The controls of Gatys et al. (CVPR 2017): colour, masks, several styles, scale. Formulas against references
-written out here; identities (each control switched to its neutral value gives the 2016 run); batches, presets,
-Ctrl-C, cache keys and one-line errors."""
+"""The controls of Gatys et al. (CVPR 2017) in controls/: colour, masks, several styles, and total variation.
+Formulas against references written out here; identities (each control switched to its neutral value gives the
+2016 run); batches, presets and cache keys. (Scale: test_scale.py and test_optimize.py; the flags: test_cli.py.)"""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import torch
 
 import tutorial_style as ts
 from tutorial_style import Settings
+from tutorial_style.controls.masks import GuidedStyleTerm, load_mask, normalise_mask
 from tutorial_style.images import resize_to
-from tutorial_style.controls.masks import GuidedStyleTerm, MASK_METHODS, load_mask, normalise_mask
 from tutorial_style.layers import LAYER_INFO
 from tutorial_style.objective import Objective, StyleTerm
 from tutorial_style.tradeoff import row_key
@@ -100,19 +100,6 @@ def test_a_luminance_run_keeps_the_photos_i_and_q(images, vgg):
     assert inside.float().mean() > 0.8  # most pixels were not clipped; on those the chrominance is the photo's
     torch.testing.assert_close(yiq[:, 1:][inside], photo[:, 1:].expand(2, -1, -1, -1)[inside], atol=1e-5, rtol=0)
     assert not torch.allclose(yiq[:, :1], photo[:, :1], atol=1e-3)  # while the luminance was stylised
-
-
-def test_a_luminance_run_from_noise_starts_from_grey_noise(images):
-    """The network sees grey images in luminance mode; the start is grey too (coloured noise would spend steps on
-    chrominance that the result throws away)."""
-    from tutorial_style.optimize import _initial_image
-
-    content = images[0]
-    x = _initial_image("noise", ts.Settings(preserve_colors="luminance", init="noise"), content, None, "cpu")
-    assert torch.equal(x[:, 0], x[:, 1]) and torch.equal(x[:, 1], x[:, 2])  # grey: three equal channels
-    assert x.std() > 0.1  # and still noise
-    plain = _initial_image("noise", ts.Settings(init="noise"), content, None, "cpu")
-    assert not torch.equal(plain[:, 0], plain[:, 1])  # without the mode, white noise in colour as the paper's
 
 
 def test_histogram_matching_changes_only_the_style_image(images, vgg):
@@ -268,43 +255,6 @@ def test_masks_from_files_and_their_errors(tmp_path, images, vgg):
         assert "\n" not in str(error.value)
 
 
-# --- Scale ----------------------------------------------------------------------------------------------------
-
-
-def test_coarse_to_fine_runs_each_size_from_the_previous_result(images, vgg):
-    content, style, _ = images
-    starts = []
-    result = run(content, style, vgg, sizes=(24, 40), steps=(3, 2), callback=lambda k, image, losses: starts.append(image.clone()))
-    assert result.image.shape[-2:] == content.shape[-2:]
-    assert [r["size"] for r in result.history] == [24, 24, 24, 40, 40] and [r["step"] for r in result.history] == list(range(5))
-    coarse = run(content, style, vgg, sizes=(24,), steps=3)
-    # the second stage starts from the first stage's best image, upsampled
-    first_stage_best = coarse.image
-    torch.testing.assert_close(starts[3], resize_to(first_stage_best, content.shape[-2:]), atol=1e-6, rtol=0)
-
-
-def test_coarse_to_fine_is_batched_and_keeps_ctrl_c(images, vgg):
-    content, style, _ = images
-    result = run(content, style, vgg, sizes=(24, 40), steps=(3, 2), alpha=[1e-3, 1e-1])
-    assert result.image.shape == (2, 3, *content.shape[-2:]) and len(result.history[0]["total"]) == 2
-
-    def ctrl_c(step, image, losses):
-        if step == 1:
-            raise KeyboardInterrupt
-
-    stopped = run(content, style, vgg, sizes=(24, 40), steps=(3, 2), callback=ctrl_c)
-    assert stopped.interrupted and len(stopped.history) == 2 and max(stopped.image.shape[-2:]) == 24  # the best so far
-
-
-def test_mix_scales_starts_from_the_coarse_style_and_matches_the_fine_one(images, vgg):
-    _, coarse, fine = images
-    mixed = ts.mix_scales(coarse, fine, steps=5, weights=vgg, progress=False)
-    assert mixed.image.shape == coarse.shape
-    assert mixed.history[-1]["style"] < mixed.history[0]["style"]
-    start = Objective.for_images(vgg, None, fine, style_layers=("relu1_1", "relu2_1"))
-    assert float(start(coarse)["style"]) == pytest.approx(mixed.history[0]["style"], rel=1e-4)  # it started at the coarse image
-
-
 # --- Every option: settings, presets, batches, cache keys -------------------------------------------------------
 
 OPTIONS = [
@@ -346,121 +296,38 @@ def test_every_option_works_batched_with_each_preset(option, preset, images, vgg
     torch.testing.assert_close(result.image[1:], alone.image, atol=2e-4, rtol=0)
 
 
-@pytest.mark.parametrize(
-    "options, message",
-    [
-        (dict(preserve_colors="colour"), "preserve_colors must be one of 'luminance', 'histogram' or None"),
-        (dict(style_blend=[1, -1]), "style_blend must be finite and non-negative"),
-        (dict(style_blend=[0, 0]), "style_blend must have a positive sum"),
-        (dict(mask_propagation="touching"), "mask_propagation must be one of 'simple', 'inside', 'all'"),
-        (dict(sizes=(512, 256)), "sizes must grow from coarse to fine"),
-        (dict(sizes=(8, 256)), "8 px is too small"),
-        (dict(steps=(10, 20)), "steps is a list .* which needs sizes"),
-        (dict(sizes=(64, 128), steps=(10, 20, 30)), "3 numbers for 2 sizes"),
-        (dict(sizes=(64, 128), init=torch.zeros(1, 3, 64, 64)), "an init tensor has one size"),
-    ],
-)
-def test_bad_control_settings_are_one_line_errors(options, message):
-    with pytest.raises(ValueError, match=message) as error:
-        Settings(**options)
-    assert "\n" not in str(error.value)
+# --- Total variation, against loops -----------------------------------------------------------------------------------
 
 
-# --- The command line -----------------------------------------------------------------------------------------
+def test_tv_loss_against_loops():
+    x = torch.rand(2, 3, 5, 4, generator=torch.Generator().manual_seed(1))
+    want = torch.zeros(2)
+    for b in range(2):
+        for c in range(3):
+            for i in range(5):
+                for j in range(4):
+                    if j + 1 < 4:
+                        want[b] += (x[b, c, i, j + 1] - x[b, c, i, j]) ** 2
+                    if i + 1 < 5:
+                        want[b] += (x[b, c, i + 1, j] - x[b, c, i, j]) ** 2
+    torch.testing.assert_close(ts.tv_loss(x), want)
+    assert float(ts.tv_loss(torch.full((1, 3, 4, 4), 0.7))[0]) == 0.0
 
 
-def _masks(folder, width=48, height=48):
-    from PIL import Image
-
-    left = Image.new("L", (width, height), 0)
-    left.paste(255, (0, 0, width // 2, height))
-    left.save(folder / "left.png")
-    Image.eval(left, lambda v: 255 - v).save(folder / "right.png")
-    Image.new("L", (width, height), 0).save(folder / "black.png")
-    (folder / "broken.png").write_bytes(b"\x89PNG not really")
-    return folder / "left.png", folder / "right.png"
+# --- Masks: the guided style term's weights (issue 21) ----------------------------------------------------------------
 
 
-def test_cli_control_flags_reach_stylize(monkeypatch, tmp_path):
-    import tutorial_style.optimize as optimize
-    from tutorial_style.cli import main
+def test_guided_style_term_checks_its_layer_weights_as_the_style_term_does():
+    """Bug 8: a negative w_l gave a negative loss in GuidedStyleTerm where StyleTerm refuses it.
+    Found in issue 21's review (a new user's first hour)."""
+    from tutorial_style.controls.masks import GuidedStyleTerm
+    from tutorial_style.objective import StyleTerm
 
-    seen = {}
-
-    def record(content, style, settings, **kwargs):
-        seen.update(settings=settings.as_dict(), styles=len(style) if isinstance(style, list) else 1, size=content.shape[-2:], **kwargs)
-        return optimize.StyleTransferResult(content, [], False, optimize.get_vgg("random").weights_info)
-
-    monkeypatch.setattr(optimize, "stylize", record)
-    left, right = _masks(tmp_path)
-    argv = ["stylize", "chelsea", "mosaic", "swirls", "-o", str(tmp_path / "o.png"), "--weights", "random", "--mask", str(left),
-            "--mask", str(right), "--preserve-colors", "histogram", "--tv-weight", "0.01", "--sizes", "32", "48", "--steps", "5", "3",
-            "--mask-propagation", "all"]  # fmt: skip
-    assert main(argv) == 0
-    s = seen["settings"]
-    assert (s["preserve_colors"], s["tv_weight"], s["sizes"], s["steps"], s["mask_propagation"]) == ("histogram", 0.01, (32, 48), (5, 3), "all")
-    assert seen["styles"] == 2 and [str(m) for m in seen["content_masks"]] == [str(left), str(right)] and max(seen["size"]) == 48
-    assert main(["stylize", "chelsea", "mosaic", "swirls", "-o", str(tmp_path / "o.png"), "--style-blend", "1", "3"]) == 0
-    assert seen["settings"]["style_blend"] == (0.25, 0.75)
-
-
-def test_cli_two_regions_coarse_to_fine_with_the_photos_colours(tmp_path):
-    from tutorial_style.cli import main
-
-    left, right = _masks(tmp_path)
-    out = tmp_path / "regions.png"
-    argv = ["stylize", "chelsea", "mosaic", "swirls", "-o", str(out), "--weights", "random", "--mask", str(left), str(right),
-            "--sizes", "32", "48", "--steps", "2", "1", "--preserve-colors", "luminance"]  # fmt: skip
-    assert main(argv) == 0
-    assert max(ts.load_image(out).shape[-2:]) == 48
-
-
-@pytest.mark.parametrize(
-    "masks, styles, message",
-    [
-        (["left.png"], ["mosaic", "swirls"], "1 content mask(s) for 2 style image(s)"),
-        (["left.png", "right.png"], ["mosaic"], "region 2 has no style"),
-        (["left.png", "black.png"], ["mosaic", "swirls"], "content mask 2 '{tmp}/black.png' is all zero"),
-        (["left.png", "broken.png"], ["mosaic", "swirls"], "content mask 2: '{tmp}/broken.png'"),
-        (["left.png", "gone.png"], ["mosaic", "swirls"], "gone.png"),
-    ],
-)
-def test_cli_bad_masks_are_one_line_errors_before_any_work(masks, styles, message, tmp_path, monkeypatch, capsys):
-    import tutorial_style.optimize as optimize
-    from tutorial_style.cli import main
-
-    def no_network(*args, **kwargs):
-        raise AssertionError("the network was loaded before the masks were checked")
-
-    monkeypatch.setattr(optimize, "get_vgg", no_network)
-    _masks(tmp_path)
-    out = tmp_path / "o.png"
-    argv = ["stylize", "chelsea", *styles, "-o", str(out), "--size", "32", "--weights", "random", "--mask", *[str(tmp_path / m) for m in masks]]
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and message.format(tmp=tmp_path) in err, err
-    assert not out.exists()
-
-
-def test_cli_ctrl_c_in_the_second_size_saves_the_best_image_and_exits_130(tmp_path, monkeypatch, capsys):
-    import tutorial_style.optimize as optimize
-    from tutorial_style.cli import main
-
-    real, stages = optimize.minimize, []
-
-    def minimize_with_ctrl_c(losses, x, **kwargs):
-        stages.append(x.shape[-1])
-
-        def pressed_in_stage_2(image):
-            if len(stages) == 2:
-                raise KeyboardInterrupt
-            return losses(image)
-
-        return real(pressed_in_stage_2, x, **kwargs)
-
-    monkeypatch.setattr(optimize, "minimize", minimize_with_ctrl_c)
-    out = tmp_path / "o.png"
-    argv = ["stylize", "chelsea", "mosaic", "-o", str(out), "--weights", "random", "--sizes", "32", "48", "--steps", "2", "2"]
-    assert main(argv) == 130
-    assert "interrupted after 2 of 4 steps" in capsys.readouterr().err
-    assert max(ts.load_image(out).shape[-2:]) == 48  # the second stage's start: the best image there
+    targets, masks = {"relu1_1": torch.rand(1, 2, 2)}, {"relu1_1": torch.ones(1, 3, 3)}
+    with pytest.raises(ValueError, match="non-negative"):
+        StyleTerm({"relu1_1": torch.rand(1, 2, 2)}, weights={"relu1_1": -1.0})({"relu1_1": torch.rand(1, 2, 3, 3)}, torch.zeros(1, 3, 3, 3))
+    with pytest.raises(ValueError, match="non-negative"):
+        GuidedStyleTerm(targets, masks, weights={"relu1_1": -1.0})
+    features = {"relu1_1": torch.rand(2, 2, 3, 3)}
+    plain = StyleTerm(targets)(features, torch.zeros(2, 3, 3, 3))
+    torch.testing.assert_close(GuidedStyleTerm(targets, masks)(features, torch.zeros(2, 3, 3, 3)), plain)  # a mask of ones

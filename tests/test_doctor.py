@@ -175,3 +175,16 @@ def test_the_device_line_names_the_profile_the_notebooks_take(machine, monkeypat
     monkeypatch.setenv("TUTORIAL_STYLE_PROFILE", "fastest")
     device = by_name(doctor.run_checks(probe_network=False))["device"]
     assert not device.ok and "'fastest' is not a profile" in device.detail and "TUTORIAL_STYLE_PROFILE" in device.fix
+
+
+# --- a machine that cannot download (issue 21) ------------------------------------------------------------------------
+
+
+def test_doctor_offers_random_weights_to_a_machine_that_cannot_download(tmp_path, monkeypatch):
+    """Found in issue 21's review (a new user's first hour)."""
+    from tutorial_style import doctor
+
+    monkeypatch.delenv("TUTORIAL_STYLE_WEIGHTS", raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    weights = {c.name: c for c in doctor.run_checks(probe_network=False)}["VGG19 weights"]
+    assert not weights.ok and "TUTORIAL_STYLE_WEIGHTS=random" in weights.fix and "--weights random" in weights.fix

@@ -118,3 +118,26 @@ def test_as_dict_is_plain_and_keys_a_tensor_start_by_its_pixels():
 
 def test_adam_has_its_default_learning_rate():
     assert ADAM_LR == pytest.approx(0.02)
+
+
+# --- the 2017 controls' settings --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(preserve_colors="colour"), "preserve_colors must be one of 'luminance', 'histogram' or None"),
+        (dict(style_blend=[1, -1]), "style_blend must be finite and non-negative"),
+        (dict(style_blend=[0, 0]), "style_blend must have a positive sum"),
+        (dict(mask_propagation="touching"), "mask_propagation must be one of 'simple', 'inside', 'all'"),
+        (dict(sizes=(512, 256)), "sizes must grow from coarse to fine"),
+        (dict(sizes=(8, 256)), "8 px is too small"),
+        (dict(steps=(10, 20)), "steps is a list .* which needs sizes"),
+        (dict(sizes=(64, 128), steps=(10, 20, 30)), "3 numbers for 2 sizes"),
+        (dict(sizes=(64, 128), init=torch.zeros(1, 3, 64, 64)), "an init tensor has one size"),
+    ],
+)
+def test_bad_control_settings_are_one_line_errors(options, message):
+    with pytest.raises(ValueError, match=message) as error:
+        Settings(**options)
+    assert "\n" not in str(error.value)

@@ -209,3 +209,56 @@ def test_defaults_are_read_from_their_one_home_not_written_again(name):
     if name == "notebook.plots":  # a colour scale's floor, not a loss weight
         found = [(line, value) for line, value in found if "vmax" not in path.read_text().splitlines()[line - 1]]
     assert not found, f"{path.name} restates defaults (line, value): {found}; read them from Settings or train.py"
+
+
+# --- A module's tests are found by its name ----------------------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+# Test files named after what they check across the package, not after one module.
+CROSS_CUTTING = {
+    "test_structure.py": "the package's shape: its imports, and where its tests are",
+    "test_wheel.py": "packaging: what a plain install carries",
+    "test_docs.py": "the README and docs/: links, pictures and commands",
+    "test_notebooks_clean.py": "the stored notebooks",
+    "test_benchmarks.py": "the benchmark scripts run end to end",
+    "test_figures_readable.py": "every figure of plots.py and panels.py reads at a glance",
+    "test_real_features.py": "what only real ImageNet features show (the development stand-in)",
+    "test_real_features_realtime.py": "the same for the real-time network's training",
+}
+# Modules without a test file of their own, and why.
+WITHOUT_OWN_TESTS = {
+    "machine": "its doctests, and test_notebook_profiles.py and test_doctor.py through the two modules that ask it",
+    "notebook.widgets": "it only gathers the panels of the other notebook modules, each tested under its own name",
+}
+
+
+def files_for(module: str) -> list[str]:
+    """The test files that may hold ``module``'s tests (``tutorial_style.realtime.train``): its own,
+    ``test_realtime_train.py``, or one for a package around it, ``test_realtime.py`` (a package of small modules)."""
+    parts = module.split(".")[1:]
+    return [f"test_{'_'.join(parts[:k])}.py" for k in range(len(parts), 0, -1)]
+
+
+def named_after_a_module(test_file: str) -> bool:
+    """Whether ``test_file`` (``test_realtime_train.py``) is named after a module or package of tutorial_style."""
+    return test_file in {files_for(m)[0] for m in MODULES if m != "tutorial_style"}
+
+
+def test_every_module_has_tests_under_its_name_and_every_test_file_is_named_after_one():
+    """Issue 28: tests were filed by when a bug was found (test_review_fixes.py, test_reliability_files.py), not by
+    what they test. ``tests/test_<module>.py`` mirrors the package (``test_<package>_<module>.py`` in a
+    subpackage); a file that checks the whole package has a name that says what (CROSS_CUTTING)."""
+    assert named_after_a_module("test_realtime_train.py") and named_after_a_module("test_notebook_nb08_real_time.py")
+    assert not named_after_a_module("test_review_fixes2.py") and not named_after_a_module("test_reliability_files.py")
+    site = files_for("tutorial_style.deploy.web.site")
+    assert site == ["test_deploy_web_site.py", "test_deploy_web.py", "test_deploy.py"], site
+    files = {p.name for p in TESTS.glob("test_*.py")}
+    modules = sorted(m for m, p in MODULES.items() if p.name not in ("__init__.py", "__main__.py"))
+    without = [m for m in modules if not files & set(files_for(m)) and m.split(".", 1)[1] not in WITHOUT_OWN_TESTS]
+    assert not without, f"modules with no tests/test_<module>.py (add one, or a reason to WITHOUT_OWN_TESTS): {without}"
+    stale = [m for m in WITHOUT_OWN_TESTS
+             if f"tutorial_style.{m}" not in modules or files_for(f"tutorial_style.{m}")[0] in files]
+    assert not stale, f"WITHOUT_OWN_TESTS names modules that are gone or now have their own test file: {stale}"
+    unnamed = sorted(f for f in files if not named_after_a_module(f) and f not in CROSS_CUTTING)
+    assert not unnamed, f"test files named after no module (move each test to its module's file): {unnamed}"
+    assert set(CROSS_CUTTING) <= files, sorted(set(CROSS_CUTTING) - files)

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+import tutorial_style as ts
 import tutorial_style.files
 import tutorial_style.tradeoff as tradeoff
 from tutorial_style import PAPER_STYLE_LAYERS, load_image, stylize
@@ -227,7 +228,22 @@ def test_precompute_fills_the_cache_the_notebook_reads(monkeypatch, capsys):
     assert "2 row(s) were already cached, 0 computed" in capsys.readouterr().out
 
 
-def test_precompute_reports_bad_input_in_one_line(capsys):
-    assert main(["precompute", "--quick", "--content", "no_such_image", "--weights", "random"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and "no_such_image" in err and len(err.strip().splitlines()) == 1
+# --- The trade-off grid with style weights (issue 21) -----------------------------------------------------------------
+
+
+def test_the_grid_cuts_style_weights_to_each_rows_layers(tmp_path, monkeypatch):
+    """Bug 4: rows replace the style layers, and Settings rejected the weights of the layers a row leaves out.
+    Found in issue 21's review (a new user's first hour)."""
+    from tutorial_style.tradeoff import tradeoff_grid
+
+    monkeypatch.setenv("TUTORIAL_STYLE_CACHE", str(tmp_path / "cache"))
+    content, style = ts.load_image("chelsea", size=32), ts.load_image("swirls", size=32)
+    grid = tradeoff_grid(content, style, steps=2, ratios=(1e-3,), layer_sets=[("relu1_1",), ("relu1_1", "relu2_1")],
+                         style_weights={"relu1_1": 0.25, "relu2_1": 0.75}, weights="random", progress=False)  # fmt: skip
+    assert grid.shape == (2, 1)
+    # row 1 is the run with the weights as given; row 0 keeps relu1_1 only, its weight renormalised to the same sum
+    for row, weights in ((0, {"relu1_1": 1.0}), (1, {"relu1_1": 0.25, "relu2_1": 0.75})):
+        alone = ts.stylize(content, style, steps=2, alpha=1e-3 * ts.Settings().beta, beta=ts.Settings().beta, weights="random",
+                           style_layers=tuple(weights), style_weights=weights, progress=False)  # fmt: skip
+        expected = (alone.image.clamp(0, 1) * 255).round() / 255
+        torch.testing.assert_close(grid.cell(row, 0), expected, atol=1 / 255 + 1e-6, rtol=0)

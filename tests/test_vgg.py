@@ -1,39 +1,13 @@
-"""VGG19 features under the paper's names, against torchvision, and the paper's normalisation."""
+"""VGG19's features (vgg.py) against torchvision: the pooling, only the layers asked, frozen, gradients to the input,
+too-small images refused. (The layer table: test_layers.py; the paper's normalisation: test_normalization.py.)"""
 
 import pytest
 import torch
 import torchvision
 from torch import nn
 
-from tutorial_style import LAYER_INFO, LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, VGG19Features, load_image
-from tutorial_style import normalization
-from tutorial_style.images import bundled_images
-from tutorial_style.vgg import CONV_LAYERS, IMAGENET_MEAN, IMAGENET_STD, check_layers
-
-
-def test_layer_table_matches_torchvision_modules():
-    features = torchvision.models.vgg19(weights=None).features
-    assert len(LAYERS) == len(features) == 37
-    kinds = {nn.Conv2d: "conv", nn.ReLU: "relu", nn.MaxPool2d: "pool"}
-    for name, module in zip(LAYERS, features):
-        info = LAYER_INFO[name]
-        assert info.kind == kinds[type(module)], name
-        assert name.startswith(info.kind)
-        if info.kind == "conv":
-            assert (info.in_channels, info.channels) == (module.in_channels, module.out_channels)
-    assert LAYERS[:5] == ("conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1") and LAYERS[-1] == "pool5"
-
-
-def test_paper_layers():
-    assert PAPER_CONTENT_LAYERS == ("relu4_2",)
-    assert PAPER_STYLE_LAYERS == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-
-
-def test_receptive_fields_and_strides():
-    # Known values for VGG: 3x3 convs with stride 1 grow the view by 2 * stride; conv5_4 sees 252 px.
-    assert [LAYER_INFO[n].receptive_field for n in ("conv1_1", "conv1_2", "pool1", "conv2_1")] == [3, 5, 6, 10]
-    assert LAYER_INFO["conv5_4"].receptive_field == 252
-    assert [LAYER_INFO[f"pool{i}"].stride for i in range(1, 6)] == [2, 4, 8, 16, 32]
+from tutorial_style import LAYER_INFO, LAYERS, VGG19Features
+from tutorial_style.vgg import IMAGENET_MEAN, IMAGENET_STD
 
 
 def test_features_equal_torchvision_with_the_same_weights(torchvision_state_file):
@@ -85,80 +59,6 @@ def test_gradient_flows_to_the_input(vgg):
     assert image.grad is not None and image.grad.abs().sum() > 0
 
 
-RELUS = tuple("relu" + name[4:] for name in CONV_LAYERS)  # each convolution's rectified output
-
-
-def mean_per_filter(net: VGG19Features, images) -> dict[str, torch.Tensor]:
-    """Each filter's mean over the positions of each image, averaged over the images, through the forward pass."""
-    sums = {}
-    with torch.no_grad():
-        for image in images:
-            for name, f in net(image, RELUS).items():
-                sums[name] = sums.get(name, 0) + f.double().mean(dim=(0, 2, 3))
-    return {name: s / len(images) for name, s in sums.items()}
-
-
-@pytest.fixture(scope="module")
-def stats_images():
-    return [load_image(n, size=normalization.STATS_SIZE) for n in sorted(bundled_images())]
-
-
-@pytest.fixture(scope="module")
-def raw_means(stats_images):
-    """The un-normalised network's per-filter means on the images the normalisation is computed on."""
-    return mean_per_filter(VGG19Features(weights="random", normalize=None), stats_images)
-
-
-def floors(raw: torch.Tensor) -> torch.Tensor:
-    """The paper's normalisation divides each filter by its mean; near-silent filters by no less than FLOOR x the
-    layer's median of the positive means (normalization.py). Recomputed here from its definition."""
-    return normalization.FLOOR * raw[raw > 0].median()
-
-
-def test_paper_normalisation_gives_mean_activation_one(stats_images, raw_means):
-    """Measured through the forward pass: each filter that is not floored averages 1 on the images, as in the paper;
-    the floored ones (near-silent) stay below 1 instead of being blown up."""
-    means = mean_per_filter(VGG19Features(weights="random"), stats_images)
-    floored_in_all = 0
-    for name in RELUS:
-        raw, floor = raw_means[name], floors(raw_means[name])
-        normal, floored = raw > 1.001 * floor, raw < 0.999 * floor  # a filter within 0.1 % of the floor: either
-        assert normal.float().mean() > 0.5, name  # the floor is for the exceptions only
-        torch.testing.assert_close(means[name][normal], torch.ones(int(normal.sum()), dtype=torch.float64), rtol=1e-3, atol=1e-3)
-        assert (means[name][floored] < 1).all(), name
-        floored_in_all += int(floored.sum())
-    assert floored_in_all > 0  # random weights have near-silent filters: the floor was exercised
-
-
-def test_paper_normalisation_only_rescales_each_layer(raw_means):
-    """Normalised features are the raw ones divided by each filter's (floored) mean: the same function, rescaled."""
-    raw = VGG19Features(weights="random", normalize=None)
-    norm = VGG19Features(weights="random", normalize="paper")
-    image = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
-    fr, fn = raw(image, RELUS), norm(image, RELUS)
-    for name in RELUS:
-        scale = raw_means[name].clamp_min(floors(raw_means[name])).float().view(1, -1, 1, 1)
-        torch.testing.assert_close(fn[name] * scale, fr[name], rtol=1e-3, atol=1e-5)
-
-
-def test_paper_normalisation_is_cached_on_disk(tmp_path, monkeypatch):
-    monkeypatch.setenv("TUTORIAL_STYLE_CACHE", str(tmp_path))
-    VGG19Features(weights="random", pooling="max")
-    files = list((tmp_path / "normalization").glob("*.pt"))
-    assert len(files) == 1
-    import tutorial_style.normalization as normalization
-
-    monkeypatch.setattr(normalization, "mean_activations", lambda *a: pytest.fail("recomputed despite the cache"))
-    VGG19Features(weights="random", pooling="max")
-
-
-def test_check_layers_suggests_the_closest_name():
-    with pytest.raises(ValueError, match="did you mean 'relu3_1'"):
-        check_layers(["relu31"])
-    with pytest.raises(ValueError, match="empty"):
-        check_layers([])
-
-
 def test_too_small_image_is_refused_with_the_minimum(vgg):
     with pytest.raises(ValueError, match="at least 16 px"):
         vgg(torch.rand(1, 3, 8, 8), ["relu5_1"])
@@ -168,3 +68,9 @@ def test_too_small_image_is_refused_with_the_minimum(vgg):
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         VGG19Features(weights="random", **kwargs)
+
+
+def test_too_small_image_for_the_network_itself(vgg):
+    with pytest.raises(ValueError, match="too small for layer relu5_1: its sides must be at least 16 px"):
+        vgg(torch.rand(1, 3, 15, 40), layers=["relu1_1", "relu5_1"])
+    assert vgg(torch.rand(1, 3, 16, 16), layers=["relu5_1"])["relu5_1"].shape == (1, 512, 1, 1)

@@ -3,18 +3,19 @@ input's motion. Tiny sizes; no VGG19 (the blend acts on a network's frames, what
 
 import pytest
 import torch
+from cli_support import one_line_error
+from realtime_support import tiny_network
+from video_support import shifted_clip
 
 from tutorial_style.cli import main
 from tutorial_style.realtime import save_checkpoint
+from tutorial_style.realtime.stylize import stylize_video
+from tutorial_style.video.flicker import frame_flows, warping_error
+from tutorial_style.video.frames import read_video, write_video
+from tutorial_style.video.smoothing import TemporalBlend, blend_video
 
 pytest.importorskip("cv2")  # the video extra, in the dev extra: CI has it
 pytest.importorskip("av")
-
-from tutorial_style.video.flicker import frame_flows, warping_error  # noqa: E402
-from tutorial_style.video.smoothing import TemporalBlend, blend_video  # noqa: E402
-from tutorial_style.realtime.stylize import stylize_video  # noqa: E402
-from tutorial_style.video.frames import read_video, write_video  # noqa: E402
-from video_support import one_line_error, shifted_clip, tiny_network  # noqa: E402
 
 
 def test_strength_zero_returns_the_networks_frames_unchanged():
@@ -117,16 +118,3 @@ def test_stylize_blends_a_video_on_the_command_line_and_refuses_blend_elsewhere(
         assert main(args) == 2
         assert expected in one_line_error(capsys)
     assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "x.png").exists()
-
-
-def test_without_opencv_the_blend_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
-    import sys
-
-    clip = shifted_clip(frames=3, size=32)
-    write_video(clip, tmp_path / "in.mp4", fps=10)
-    monkeypatch.setitem(sys.modules, "cv2", None)  # as if OpenCV were not installed
-    args = ["stylize", str(tmp_path / "in.mp4"), "--network", str(tmp_path / "no-such-net.pt"), "-o", str(tmp_path / "out.mp4")]
-    assert main([*args, "--temporal-blend", "0.3"]) == 2
-    assert "opencv-python-headless" in one_line_error(capsys)  # said before the network is even looked for
-    assert not (tmp_path / "out.mp4").exists()
-

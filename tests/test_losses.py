@@ -1,37 +1,15 @@
-"""Gram matrices and losses against the paper's equations written out independently."""
+"""The losses (losses.py: the paper's eqs. 1, 4 and 5) against the equations written out independently."""
 
 import numpy as np
 import pytest
 import torch
 
+import tutorial_style as ts
 from tutorial_style import content_loss, gram_matrix, style_layer_loss, style_loss
 
 
 def _features(b=2, n=5, h=4, w=3, seed=0):
     return torch.rand(b, n, h, w, generator=torch.Generator().manual_seed(seed))
-
-
-def test_gram_matches_einsum_and_is_unnormalised():
-    F = _features()
-    expected = torch.einsum("bihw,bjhw->bij", F, F)
-    torch.testing.assert_close(gram_matrix(F), expected)
-
-
-def test_gram_is_symmetric_positive_semidefinite():
-    G = gram_matrix(_features(b=3, n=8, h=5, w=5))
-    torch.testing.assert_close(G, G.transpose(1, 2))
-    assert torch.linalg.eigvalsh(G.double()).min() > -1e-6
-
-
-def test_gram_ignores_where_features_are():
-    F = _features(b=1)
-    shuffled = F.flatten(2)[:, :, torch.randperm(12)].reshape(F.shape)
-    torch.testing.assert_close(gram_matrix(shuffled), gram_matrix(F))
-
-
-def test_gram_rejects_wrong_shape():
-    with pytest.raises(ValueError, match=r"\(B, N, H, W\)"):
-        gram_matrix(torch.rand(3, 4, 5))
 
 
 def test_content_loss_is_half_sum_of_squares_per_image():
@@ -94,3 +72,21 @@ def test_style_loss_rejects_bad_weights(weights, message):
 def test_content_loss_rejects_mismatched_sizes():
     with pytest.raises(ValueError, match="same N, H, W"):
         content_loss(_features(h=4), _features(h=5))
+
+
+# --- precision (issue 21) ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype, expected", [(torch.float64, torch.float64), (torch.float32, torch.float32),
+                                             (torch.bfloat16, torch.float32), (torch.float16, torch.float32)])  # fmt: skip
+def test_the_losses_keep_float64_and_promote_lower_precisions_to_float32(dtype, expected):
+    """Bug 9: float64 input came back as float32 from gram_matrix, content_loss and tv_loss.
+    Found in issue 21's review (a new user's first hour)."""
+    x = torch.rand(2, 3, 4, 5).to(dtype)
+    assert ts.gram_matrix(x).dtype == expected
+    assert ts.content_loss(x, x.flip(0)).dtype == expected
+    assert ts.tv_loss(x).dtype == expected
+    assert ts.style_layer_loss(x, ts.gram_matrix(x.flip(0))).dtype == expected
+    if dtype == torch.float64:  # and float64 is computed in float64, not rounded through float32
+        y = torch.full((1, 1, 1, 2), 1 + 2**-40, dtype=torch.float64)
+        assert ts.gram_matrix(y).item() == 2 * (1 + 2**-40) ** 2

@@ -1,31 +1,20 @@
-"""The widgets of notebooks 05-06, driven the way a learner would: set values, click, wait, look.
+"""Notebook 05's studio (notebook/nb05_style_transfer.py), driven the way a learner would: set values, click,
+wait, look.
 
-The studio runs in a background thread (so Stop can be clicked); ``panel.wait()`` joins it. The trade-off
-explorer must answer from the precomputed grid without ever calling ``stylize``.
-"""
+The studio runs in a background thread (so Stop can be clicked); ``panel.wait()`` joins it."""
 
 import datetime
 import io
 import threading
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 from PIL import Image
 
 import tutorial_style.optimize
-import tutorial_style.tradeoff as tradeoff
-from tutorial_style import get_vgg, load_image
-from tutorial_style.notebook import checks, plots, widgets
-from tutorial_style.notebook.panels import placeholder_png
-
-GRID = dict(size=32, steps=3, ratios=(1e-4, 1e-3, 1e-1), layer_sets=[("relu1_1",), tuple(tutorial_style.PAPER_STYLE_LAYERS)])
-
-
-@pytest.fixture(scope="module")
-def net():
-    return get_vgg("random", device="cpu")
+from tutorial_style import load_image
+from tutorial_style.notebook import widgets
 
 
 @pytest.fixture
@@ -34,21 +23,6 @@ def studio(net):
     yield panel
     panel.stop.click()
     panel.wait(timeout=60)
-
-
-@pytest.fixture(scope="module")
-def grid(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TUTORIAL_STYLE_CACHE", str(tmp_path_factory.mktemp("cache")))
-        return tradeoff.tradeoff_grid("chelsea", "swirls", **GRID, weights="random", progress=False)
-
-
-def forbid_stylize(monkeypatch):
-    def fail(*args, **kwargs):
-        raise AssertionError("stylize was called")
-
-    monkeypatch.setattr(tutorial_style.optimize, "stylize", fail)
-    monkeypatch.setattr(tradeoff, "stylize", fail)
 
 
 def png_size(data: bytes):
@@ -246,149 +220,3 @@ def test_studio_errors_show_in_the_status_line(studio, monkeypatch):
     studio.wait(timeout=60)
     assert studio.status_text == "error · ValueError: something is off"
     assert not studio.run.disabled
-
-
-# --- live views ---------------------------------------------------------------------------------------
-
-
-def test_live_view_updates_and_stops_on_request(net):
-    stop = threading.Event()
-    live = widgets.LiveView(net.weights_info, steps=50, stop=stop, min_interval=0.0)
-    content, style = load_image("chelsea", size=32), load_image("swirls", size=32)
-
-    def callback(step, image, losses):
-        if step == 2:
-            stop.set()
-        return live(step, image, losses)
-
-    result = tutorial_style.stylize(content, style, steps=50, weights=net, callback=callback, progress=False)
-    assert result.interrupted and len(result.history) == 3
-    placeholders = (placeholder_png("the current image appears here while the run goes"),
-                    placeholder_png("the loss curves appear here while the run goes"))  # fmt: skip
-    assert live.preview_view.value != placeholders[0] and live.plot_view.value != placeholders[1] and live.plot.redraws >= 1
-    live.finish(result)
-    assert png_size(live.preview_view.value)[0] >= 256
-
-
-def test_loss_curves_figure_names_the_weights(net):
-    history = [{"step": i, "content": 10.0 / (i + 1), "style": 5.0, "total": 1e-3 * 10 / (i + 1) + 5} for i in range(4)]
-    fig = plots.loss_curves_figure({"L-BFGS": history, "Adam": history}, net.weights_info, title="compare")
-    try:
-        assert "RANDOM" in fig._suptitle.get_text() and "compare" in fig._suptitle.get_text()
-        assert len(fig.axes[0].get_lines()) == 6
-    finally:
-        plt.close(fig)
-
-
-# --- notebook 06: the explorers -----------------------------------------------------------------------
-
-
-def test_explorer_answers_from_the_grid_without_stylize(grid, monkeypatch):
-    forbid_stylize(monkeypatch)
-    panel = widgets.tradeoff_explorer(grid)
-    assert set(panel.pngs) == {(r, c) for r in range(2) for c in range(3)}
-    first_image, first_status, first_table = panel.cell_view.value, panel.status_text, panel.breakdown.value
-    assert first_status.startswith("ready · style layers relu1_1 ... relu5_1 · α/β 1e-03") and "RANDOM" in first_status
-    panel.row.value = 0
-    assert panel.cell_view.value == panel.pngs[(0, 1)] and panel.status_text != first_status
-    assert "style layers relu1_1 ·" in panel.status_text
-    panel.col.value = 0
-    assert panel.cell_view.value == panel.pngs[(0, 0)] and "α/β 1e-04" in panel.status_text
-    assert panel.breakdown.value != first_table
-    assert first_image != panel.cell_view.value
-
-
-def test_explorer_breakdown_shows_every_paper_layer(grid):
-    panel = widgets.tradeoff_explorer(grid)
-    panel.row.value = 0
-    table = panel.breakdown.value
-    for name in tutorial_style.PAPER_STYLE_LAYERS:
-        assert name in table
-    assert table.count("yes, w_l") == 1  # row 0 optimises relu1_1 only
-    assert f"{float(grid.style_losses[0, panel.col.value, 0]):.3g}" in table
-
-
-def test_layer_explorer_compares_with_the_papers_choice(grid, net):
-    panel = widgets.layer_explorer(grid, net)
-    assert panel.paper_view.value, "the paper's choice comes from the grid at once"
-    panel.content_layers.value = ("relu2_2",)
-    panel.style_layers.value = ("relu1_1", "relu3_1")
-    panel.run.click()
-    assert panel.status_text.startswith("done · content relu2_2 · style relu1_1, relu3_1"), panel.status_text
-    assert panel.result.settings["content_layers"] == ("relu2_2",)
-    assert panel.result.settings["style_layers"] == ("relu1_1", "relu3_1")
-    assert panel.preview.value
-    # With other steps the grid no longer holds the paper's cell: it is computed and kept.
-    panel.steps.value = 2
-    panel.run.click()
-    paper_ratio = tutorial_style.default_alpha(*grid.images.shape[-2:])  # the paper's layers at the default alpha/beta
-    assert ((("relu4_2",), tuple(tutorial_style.PAPER_STYLE_LAYERS), paper_ratio, 2)) in panel.results
-
-
-def test_layer_explorer_needs_the_grids_weights(grid):
-    from tutorial_style import VGG19Features
-
-    other = VGG19Features(weights="random", normalize=None)  # same weights, not the paper's normalisation
-    with pytest.raises(ValueError, match="other weights"):
-        widgets.layer_explorer(grid, other)
-
-
-def test_layer_explorer_with_no_layers_says_so(grid, net):
-    panel = widgets.layer_explorer(grid, net)
-    panel.content_layers.value = ()
-    panel.style_layers.value = ()
-    panel.run.click()
-    assert panel.status_text.startswith("error ·") and "at least one" in panel.status_text
-
-
-# --- the exercises' checkers ------------------------------------------------------------------------
-# The right answers are written here from the paper's formulas, not with the package's losses: the checkers'
-# references are those, so an answer built from them would only show that a function equals itself.
-
-
-def gram(F):
-    return torch.einsum("bihw,bjhw->bij", F, F)  # paper eq. 3
-
-
-def layer_loss(F, A):
-    n, m = F.shape[1], F.shape[2] * F.shape[3]
-    return ((gram(F) - A) ** 2).sum(dim=(1, 2)) / (4 * n**2 * m**2)  # paper eq. 4
-
-
-def total_loss(features, targets_p, targets_a, alpha, beta):
-    """alpha L_content + beta L_style (paper eqs. 1, 5, 7), with w_l = 1 / (number of style layers)."""
-    lc = sum(0.5 * ((features[n] - targets_p[n]) ** 2).flatten(1).sum(1) for n in targets_p)
-    ls = sum(layer_loss(features[n], targets_a[n]) for n in targets_a) / len(targets_a)
-    return alpha * lc + beta * ls
-
-
-def breakdown(features, targets_a):
-    """E_l of each style layer, one column per layer, by explicit loops over the images."""
-    return torch.tensor([[float(layer_loss(features[n][b : b + 1], targets_a[n])) for n in targets_a]
-                         for b in range(next(iter(features.values())).shape[0])])  # fmt: skip
-
-
-def test_total_loss_checker():
-    def swapped(features, targets_p, targets_a, alpha, beta):
-        return total_loss(features, targets_p, targets_a, beta, alpha)
-
-    assert checks.check_total_loss(total_loss)
-    assert checks.check_total_loss(lambda *a: None).status == "not attempted"
-    verdict = checks.check_total_loss(swapped)
-    assert not verdict and "swapped" in verdict.message
-    slightly_off = checks.check_total_loss(lambda *a: 1.001 * total_loss(*a))
-    assert not slightly_off and "1.001 times" in slightly_off.message, slightly_off.message
-
-
-def test_style_breakdown_checker(net):
-    assert checks.check_style_breakdown(breakdown)
-    assert "transposed" in checks.check_style_breakdown(lambda f, a: breakdown(f, a).T).message
-    slightly_off = checks.check_style_breakdown(lambda f, a: 1.001 * breakdown(f, a))
-    assert not slightly_off and "1.001 times" in slightly_off.message, slightly_off.message
-    # and the package's style_breakdown agrees with the formula
-    images = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
-    _, e = tradeoff.style_breakdown(images, content, style, net, style_layers=("relu1_1", "relu2_1"))
-    feats = net(images, ["relu1_1", "relu2_1"])
-    targets = {n: gram(f) for n, f in net(style, ["relu1_1", "relu2_1"]).items()}
-    torch.testing.assert_close(e, breakdown(feats, targets), rtol=1e-4, atol=0)

@@ -8,27 +8,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from realtime_support import STYLES, conditional, conv_norm_pairs, random_norms
 
 from tutorial_style.realtime.checkpoint import load_network, save_checkpoint
-from tutorial_style.realtime.network import ConditionalInstanceNorm, InstanceNorm, StyleNetwork
-
-STYLES = ["mosaic", "swirls"]
-
-
-def random_norms(net: StyleNetwork, seed: int = 0) -> StyleNetwork:
-    """``net`` with every γ and β drawn at random (they start as the identity, the same for every style)."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for module in net.modules():
-            if isinstance(module, torch.nn.InstanceNorm2d):
-                module.weight.copy_(torch.rand(module.weight.shape, generator=generator) + 0.5)
-                module.bias.copy_(torch.rand(module.bias.shape, generator=generator) - 0.5)
-    return net.eval()
-
-
-def conditional(styles=STYLES, seed=0, **config) -> StyleNetwork:
-    torch.manual_seed(seed)
-    return random_norms(StyleNetwork(**{"width": 0.25, "blocks": 1, **config}, styles=styles), seed)
+from tutorial_style.realtime.network import DEFAULT, SLIM, ConditionalInstanceNorm, InstanceNorm, StyleNetwork
 
 
 def one_style_from(net: StyleNetwork, rows) -> StyleNetwork:
@@ -297,50 +280,45 @@ def test_training_a_new_style_changes_only_its_gamma_and_beta():
             assert torch.equal(value, before[key]), key
 
 
-# --- ONNX: the mix as an input ----------------------------------------------------------------------------------
+# --- the network's instance norm --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    pytest.importorskip("onnxscript")
-    pytest.importorskip("onnxruntime")
-    from tutorial_style.deploy.export import export_onnx
+def test_the_networks_instance_norm_is_torchs_instance_norm():
+    from tutorial_style.realtime.network import InstanceNorm
 
-    net = conditional(styles=["mosaic", "swirls", "wave"])
-    return net, export_onnx(net, tmp_path_factory.mktemp("onnx") / "many.onnx")
-
-
-def test_onnx_export_keeps_the_mix_as_an_input(exported):
-    from tutorial_style.deploy.export import INPUT, MIX, OUTPUT, check_onnx, onnx_session, run_onnx
-
-    net, path = exported
-    session = onnx_session(path)
-    inputs = [(i.name, i.shape) for i in session.get_inputs()]
-    assert inputs == [(INPUT, ["batch", 3, "height", "width"]), (MIX, ["batch", 3])]
-    assert [o.name for o in session.get_outputs()] == [OUTPUT]
-    images = torch.rand(2, 3, 41, 30, generator=torch.Generator().manual_seed(9))
-    results = []
-    for mix in (torch.tensor([0.7, 0.3, 0.0]), torch.tensor([[0.0, 0.0, 1.0], [0.2, 0.5, 0.3]])):
-        with torch.no_grad():
-            expected = net(images, mix)
-        got = run_onnx(session, images, mix)
-        torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)
-        results.append(got)
-    assert (results[0] - results[1]).abs().max() > 0.01  # the mix changes the picture in the model too
-    assert check_onnx(path, net, mix=torch.tensor([0.1, 0.1, 0.8])) < 1e-4
-    with pytest.raises(ValueError, match="this model holds 3 styles"):
-        run_onnx(session, images)
-
-
-def test_the_onnx_check_compares_mixes_too(exported):
-    from tutorial_style.deploy.export import ExportError, check_onnx
-
-    net, path = exported
-    assert check_onnx(path, net) < 1e-4
-    other = StyleNetwork(**net.config)
-    other.load_state_dict(net.state_dict())
+    norm, reference = InstanceNorm(6), torch.nn.InstanceNorm2d(6, affine=True)
     with torch.no_grad():
-        other.down[0][1].bias[2] += 0.5  # only "wave" differs
-    assert check_onnx(path, other, mix=torch.tensor([0.5, 0.5, 0.0])) < 1e-4
-    with pytest.raises(ExportError, match="differs from the network on images of shape .* and mix"):
-        check_onnx(path, other)
+        norm.weight.uniform_(0.5, 2)
+        norm.bias.uniform_(-1, 1)
+    reference.load_state_dict(norm.state_dict())  # the same weights, under the same names
+    x = torch.randn(3, 6, 11, 7) * 4 + 2
+    torch.testing.assert_close(norm(x), reference(x), atol=1e-5, rtol=1e-5)
+    assert isinstance(norm, torch.nn.InstanceNorm2d)
+
+
+# --- the slim network ------------------------------------------------------------------------------------------------
+
+
+def test_the_slim_network_is_depthwise_separable_smaller_and_keeps_the_image_size():
+    slim, default = StyleNetwork(**SLIM), StyleNetwork(**DEFAULT)
+    convs = [m for m in slim.modules() if isinstance(m, torch.nn.Conv2d)]
+    spatial = [m for m in convs if m.kernel_size != (1, 1)]
+    assert spatial and all(m.groups == m.in_channels == m.out_channels for m in spatial)  # every k x k conv is depthwise
+    assert all(m.kernel_size == (1, 1) for m in convs if m.groups == 1)  # the channels are mixed by 1 x 1 convs only
+    count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+    assert count(slim) * 8 < count(default)
+    assert slim(torch.rand(2, 3, 37, 50)).shape == (2, 3, 37, 50)
+    assert isinstance(slim.up[0][0], torch.nn.Upsample)  # upsampling, then a convolution: no transposed convolution
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in slim.modules())
+
+
+# --- The style network's convolutions before instance normalisation have no bias (issue 21) ---------------------------
+
+
+def test_the_convolutions_before_instance_norm_have_no_bias():
+    """Found in issue 21's review (a new user's first hour)."""
+    net = StyleNetwork(width=0.25, blocks=2)
+    pairs = list(conv_norm_pairs(net))
+    assert len(pairs) == 3 + 2 * 2 + 2  # down, two per residual block, up
+    assert all(conv.bias is None for conv, _ in pairs)
+    assert net.out.bias is not None  # the last convolution has no normalisation after it: it keeps its bias

@@ -1,5 +1,5 @@
-"""The exercise checkers accept answers written independently of the package, catch a slightly wrong one, name
-typical mistakes, and report "not attempted" for None.
+"""The exercise checkers of every notebook (notebook/checks.py) accept answers written independently of the
+package, catch a slightly wrong one, name typical mistakes, and report "not attempted" for None.
 
 Every answer below is written here from the paper's formulas (einsum, explicit loops, the ImageNet numbers
 typed in), never with the package's functions: the checkers compare with those, so an answer built from them
@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F_
 
+import tutorial_style.tradeoff as tradeoff
 from tutorial_style.notebook import checks
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)  # torchvision's ImageNet statistics, typed in
@@ -211,3 +212,124 @@ def test_check_function_is_a_building_block_for_new_checkers():
     bad = checks.check_function(lambda x: x, reference=double, reference_name="double", cases=cases, mistakes=mistakes)
     assert ok and not bad and "forgot to double" in bad.message
     assert repr(bad) == bad.message  # a notebook shows the message
+
+
+# --- notebook 07's checks ---------------------------------------------------------------------------------------------
+
+
+def luminance_by_formula(x):
+    r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def guided_gram_by_einsum(F, T):
+    return torch.einsum("bihw,bjhw->bij", F * T, F * T)
+
+
+@pytest.mark.parametrize(
+    "checker, right, mistakes",
+    [
+        (checks.check_luminance, luminance_by_formula, [
+            (lambda x: x.mean(1, keepdim=True), "plain mean"),
+            (lambda x: luminance_by_formula(x.flip(1)), "wrong order"),
+            (lambda x: luminance_by_formula(x)[:, 0], "keep the channel axis"),
+        ]),
+        (checks.check_guided_gram_matrix, guided_gram_by_einsum, [
+            (lambda F, T: torch.einsum("bihw,bjhw->bij", F, F), "the mask is missing"),
+            (lambda F, T: torch.einsum("bihw,bjhw->bij", F * T, F), "one side only"),
+            (lambda F, T: guided_gram_by_einsum(F, T) / (F.shape[2] * F.shape[3]), "divided by the number of positions"),
+        ]),
+    ],
+)  # fmt: skip
+def test_the_checks_accept_the_formula_and_name_the_mistakes(checker, right, mistakes):
+    assert checker(right), checker(right).message
+    assert checker(lambda *args: None).status == "not attempted"
+    for wrong, words in mistakes:
+        answer = checker(wrong)
+        assert not answer and words in answer.message, answer.message
+    slightly = (lambda *args: right(*args) * 1.01)
+    assert not checker(slightly)
+
+
+# --- notebook 08's checks ---------------------------------------------------------------------------------------------
+
+
+def instance_norm_by_formula(x):
+    n = x.shape[2] * x.shape[3]
+    mean = x.sum((2, 3), keepdim=True) / n
+    var = ((x - mean) ** 2).sum((2, 3), keepdim=True) / n
+    return (x - mean) / (var + 1e-5) ** 0.5
+
+
+def test_the_instance_norm_check_accepts_the_formula_and_names_the_mistakes():
+    assert checks.check_instance_norm(instance_norm_by_formula)
+    assert checks.check_instance_norm(lambda x: None).status == "not attempted"
+    mistakes = [
+        (lambda x: torch.nn.functional.batch_norm(x, None, None, training=True, eps=1e-5), "BATCH normalisation"),
+        (lambda x: torch.nn.functional.layer_norm(x, x.shape[1:], eps=1e-5), "LAYER normalisation"),
+        (lambda x: (x - x.mean((2, 3), keepdim=True)) / x.std((2, 3), unbiased=False, keepdim=True), "epsilon is missing"),
+        (lambda x: (x - x.mean((2, 3), keepdim=True)) / (x.var((2, 3), keepdim=True) + 1e-5).sqrt(), "unbiased variance"),
+        (lambda x: x - x.mean((2, 3), keepdim=True), "only subtracted the mean"),
+    ]
+    for wrong, words in mistakes:
+        answer = checks.check_instance_norm(wrong)
+        assert not answer and words in answer.message, answer.message
+    assert not checks.check_instance_norm(lambda x: instance_norm_by_formula(x) * 1.01)
+
+
+@pytest.mark.parametrize(
+    "prediction, difference, status",
+    [(True, 1e-4, "correct"), (False, 1e-4, "wrong"), (False, 0.3, "correct"), (True, 0.3, "wrong"), (None, 1e-4, "not attempted"),
+     ("yes", 1e-4, "wrong")],
+)  # fmt: skip
+def test_the_contrast_prediction_is_judged_on_the_measurement(prediction, difference, status):
+    assert checks.check_contrast_prediction(prediction, difference).status == status
+
+
+# --- notebook 05's checks ---------------------------------------------------------------------------------------------
+# The right answers are written here from the paper's formulas, not with the package's losses: the checkers'
+# references are those, so an answer built from them would only show that a function equals itself.
+
+
+def layer_loss(F, A):
+    n, m = F.shape[1], F.shape[2] * F.shape[3]
+    return ((gram(F) - A) ** 2).sum(dim=(1, 2)) / (4 * n**2 * m**2)  # paper eq. 4
+
+
+def total_loss(features, targets_p, targets_a, alpha, beta):
+    """alpha L_content + beta L_style (paper eqs. 1, 5, 7), with w_l = 1 / (number of style layers)."""
+    lc = sum(0.5 * ((features[n] - targets_p[n]) ** 2).flatten(1).sum(1) for n in targets_p)
+    ls = sum(layer_loss(features[n], targets_a[n]) for n in targets_a) / len(targets_a)
+    return alpha * lc + beta * ls
+
+
+def breakdown(features, targets_a):
+    """E_l of each style layer, one column per layer, by explicit loops over the images."""
+    return torch.tensor([[float(layer_loss(features[n][b : b + 1], targets_a[n])) for n in targets_a]
+                         for b in range(next(iter(features.values())).shape[0])])  # fmt: skip
+
+
+def test_total_loss_checker():
+    def swapped(features, targets_p, targets_a, alpha, beta):
+        return total_loss(features, targets_p, targets_a, beta, alpha)
+
+    assert checks.check_total_loss(total_loss)
+    assert checks.check_total_loss(lambda *a: None).status == "not attempted"
+    verdict = checks.check_total_loss(swapped)
+    assert not verdict and "swapped" in verdict.message
+    slightly_off = checks.check_total_loss(lambda *a: 1.001 * total_loss(*a))
+    assert not slightly_off and "1.001 times" in slightly_off.message, slightly_off.message
+
+
+def test_style_breakdown_checker(net):
+    assert checks.check_style_breakdown(breakdown)
+    assert "transposed" in checks.check_style_breakdown(lambda f, a: breakdown(f, a).T).message
+    slightly_off = checks.check_style_breakdown(lambda f, a: 1.001 * breakdown(f, a))
+    assert not slightly_off and "1.001 times" in slightly_off.message, slightly_off.message
+    # and the package's style_breakdown agrees with the formula
+    images = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    _, e = tradeoff.style_breakdown(images, content, style, net, style_layers=("relu1_1", "relu2_1"))
+    feats = net(images, ["relu1_1", "relu2_1"])
+    targets = {n: gram(f) for n, f in net(style, ["relu1_1", "relu2_1"]).items()}
+    torch.testing.assert_close(e, breakdown(feats, targets), rtol=1e-4, atol=0)

@@ -1,5 +1,6 @@
-"""Notebook 07's support: the exercise checks (against answers written here from the formulas), the panels
-driven as a learner would (ready masks, painting, Run), and the figures naming their weights."""
+"""Notebook 07's panels (notebook/nb07_controls.py), driven as a learner would (ready masks, painting, Run), and
+the notebook with every run interrupted. (Its exercise checks are in test_notebook_checks.py, its figures in
+test_notebook_plots.py.)"""
 
 from __future__ import annotations
 
@@ -7,49 +8,7 @@ import pytest
 import torch
 
 import tutorial_style as ts
-from tutorial_style.notebook import checks, plots, widgets
-
-
-def rand(*shape, seed=0):
-    return torch.rand(*shape, generator=torch.Generator().manual_seed(seed))
-
-
-# --- Exercise checks -------------------------------------------------------------------------------------------
-
-
-def luminance_by_formula(x):
-    r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
-    return 0.299 * r + 0.587 * g + 0.114 * b
-
-
-def guided_gram_by_einsum(F, T):
-    return torch.einsum("bihw,bjhw->bij", F * T, F * T)
-
-
-@pytest.mark.parametrize(
-    "checker, right, mistakes",
-    [
-        (checks.check_luminance, luminance_by_formula, [
-            (lambda x: x.mean(1, keepdim=True), "plain mean"),
-            (lambda x: luminance_by_formula(x.flip(1)), "wrong order"),
-            (lambda x: luminance_by_formula(x)[:, 0], "keep the channel axis"),
-        ]),
-        (checks.check_guided_gram_matrix, guided_gram_by_einsum, [
-            (lambda F, T: torch.einsum("bihw,bjhw->bij", F, F), "the mask is missing"),
-            (lambda F, T: torch.einsum("bihw,bjhw->bij", F * T, F), "one side only"),
-            (lambda F, T: guided_gram_by_einsum(F, T) / (F.shape[2] * F.shape[3]), "divided by the number of positions"),
-        ]),
-    ],
-)  # fmt: skip
-def test_the_checks_accept_the_formula_and_name_the_mistakes(checker, right, mistakes):
-    assert checker(right), checker(right).message
-    assert checker(lambda *args: None).status == "not attempted"
-    for wrong, words in mistakes:
-        answer = checker(wrong)
-        assert not answer and words in answer.message, answer.message
-    slightly = (lambda *args: right(*args) * 1.01)
-    assert not checker(slightly)
-
+from tutorial_style.notebook import widgets
 
 # --- Panels ----------------------------------------------------------------------------------------------------
 
@@ -97,16 +56,6 @@ def test_the_colour_and_coarse_to_fine_panels_run(vgg):
     pyramid = widgets.coarse_to_fine_panel(vgg, sizes=(24, 40), steps=(2, 1))
     pyramid.run.click()
     assert pyramid.status_text.startswith("done") and set(pyramid.table) == {"pyramid", "single"}
-
-
-def test_the_figures_name_their_weights(vgg):
-    image = rand(1, 3, 24, 24)
-    fig = plots.colour_figure(image, image, {None: image, "luminance": image}, vgg.weights_info, steps=3)
-    assert "RANDOM" in fig._suptitle.get_text()
-    plots.close(fig)
-    fig = plots.mask_propagation_figure(widgets.ready_mask("centre disc", 32, 32), "relu2_1")
-    assert "Geometry only" in fig._suptitle.get_text()
-    plots.close(fig)
 
 
 # --- The notebook, interrupted -------------------------------------------------------------------------------
