@@ -71,7 +71,9 @@ def build_model(features: nn.Sequential, content, style, content_layers, style_l
     return model[: last + 1], content_losses, style_losses
 
 
-def run_baseline(features, content, style, content_layers, style_layers, steps, style_weight=1e6, content_weight=1.0, callback=None):
+def run_baseline(
+    features, content, style, content_layers, style_layers, steps, style_weight=1e6, content_weight=1.0, callback=None
+):
     """Optimise with torch.optim.LBFGS for ``steps`` evaluations; ``callback(evaluation)`` after each one."""
     model, content_losses, style_losses = build_model(features, content, style, content_layers, style_layers)
     model.eval().requires_grad_(False)

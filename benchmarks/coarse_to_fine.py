@@ -1,7 +1,8 @@
 """Coarse-to-fine (Gatys et al. 2017, section 6) against one run at the full size: time and final loss.
 
     python benchmarks/coarse_to_fine.py                          # this CPU: 256 px, pyramid 128 -> 256
-    python benchmarks/coarse_to_fine.py --device cuda --size 1024 --sizes 256 512 1024 --steps 300 150 50 --single-steps 500
+    python benchmarks/coarse_to_fine.py --device cuda --size 1024 --sizes 256 512 1024 --steps 300 150 50 --single-steps
+    500
 
 Every run starts from the same white noise with the paper's settings (alpha/beta = 1e-3, L-BFGS, the five style
 layers) and is scored the same way: the total loss at the full size of the image it returns (``delivered_loss``,
@@ -33,7 +34,9 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def compare(device, size: int, sizes, steps, single_steps: int, weights: str = "random", content="astronaut", style="mosaic") -> dict:
+def compare(
+    device, size: int, sizes, steps, single_steps: int, weights: str = "random", content="astronaut", style="mosaic"
+) -> dict:
     """{"single": {...}, "pyramid": {...}}: seconds, evaluations and delivered loss of each run."""
     device = torch.device(device)
     vgg = ts.get_vgg(weights, device=device)
@@ -46,8 +49,12 @@ def compare(device, size: int, sizes, steps, single_steps: int, weights: str = "
         result = ts.stylize(c, s, weights=vgg, device=device, progress=False, **settings)
         _sync(device)
         seconds = time.perf_counter() - start
-        out[name] = {**{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}, "seconds": seconds,
-                     "evaluations": len(result.history), "loss": delivered_loss(c.to(device), s.to(device), result.image, vgg)}  # fmt: skip
+        out[name] = {
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
+            "seconds": seconds,
+            "evaluations": len(result.history),
+            "loss": delivered_loss(c.to(device), s.to(device), result.image, vgg),
+        }
     return out
 
 
@@ -55,7 +62,11 @@ def table(r: dict) -> str:
     lines = ["| run | evaluations | time | total loss at full size |", "|---|---:|---:|---:|"]
     for name in ("single", "pyramid"):
         x = r[name]
-        what = f"one run at {r['size']} px" if name == "single" else "coarse-to-fine " + " → ".join(f"{p} px" for p in x["sizes"])
+        what = (
+            f"one run at {r['size']} px"
+            if name == "single"
+            else "coarse-to-fine " + " → ".join(f"{p} px" for p in x["sizes"])
+        )
         steps = str(x["steps"]) if name == "single" else " + ".join(map(str, x["steps"]))
         lines.append(f"| {what} | {steps} | {x['seconds']:.1f} s | {x['loss']:.4g} |")
     return "\n".join(lines) + "\n"
@@ -65,7 +76,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--size", type=int, default=256, help="the full size (longer side, px)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256], help="the pyramid's sizes, the last = --size")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[128, 256], help="the pyramid's sizes, the last = --size"
+    )
     parser.add_argument("--steps", type=int, nargs="+", default=[150, 50], help="the pyramid's evaluations per size")
     parser.add_argument("--single-steps", type=int, default=200, help="evaluations of the single run at the full size")
     parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
@@ -73,7 +86,11 @@ def main(argv=None) -> int:
     args.weights = resolve_weights(args.weights)
     if args.sizes[-1] != args.size:
         parser.error("the last of --sizes must be --size")
-    where = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else f"CPU {platform.machine()}, {torch.get_num_threads()} threads"
+    where = (
+        torch.cuda.get_device_name(0)
+        if args.device.startswith("cuda")
+        else f"CPU {platform.machine()}, {torch.get_num_threads()} threads"
+    )
     print(f"# astronaut in the style of mosaic, from white noise; {where}; torch {torch.__version__}", flush=True)
     r = compare(args.device, args.size, args.sizes, args.steps, args.single_steps, args.weights)
     print(f"# weights: {r['weights']}")

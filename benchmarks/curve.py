@@ -1,8 +1,8 @@
 """The learning curve of a style network (issue 27): judged distances on the held-out photos against steps and CPU time.
 
-    python benchmarks/curve.py train OUT --weights standin                    # train (default network, CPU preset)
-    python benchmarks/curve.py train OUT --weights standin --network slim     # the web page's slim network
-    python benchmarks/curve.py judge OUT --weights standin                    # judge every snapshot, write OUT/curve.json
+    python benchmarks/curve.py train OUT --weights standin                  # train (default network, CPU preset)
+    python benchmarks/curve.py train OUT --weights standin --network slim   # the web page's slim network
+    python benchmarks/curve.py judge OUT --weights standin                  # judge every snapshot, write OUT/curve.json
     python benchmarks/curve.py plot OUT1 OUT2 ... --png docs/performance/curve.png
 
 ``train`` runs ``train_network`` with the preset's settings (``--size``, ``--batch``, ``--lr`` and the rest may be
@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tutorial_style as ts  # noqa: E402
 from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from tutorial_style.files import atomic_write  # noqa: E402
-from tutorial_style.realtime import data as rt_data, train as rt_train  # noqa: E402
+from tutorial_style.realtime import data as rt_data  # noqa: E402
+from tutorial_style.realtime import train as rt_train
 from tutorial_style.realtime.network import DEFAULT, SLIM  # noqa: E402
 
 NETWORKS = {"default": DEFAULT, "slim": SLIM}
@@ -54,15 +55,27 @@ def train(args) -> None:
         options["tv_weight"] = args.tv_weight
     if args.resume:
         options = {k: v for k, v in options.items() if k not in NETWORKS[args.network]}
-    log["settings"] = {"style": args.style, "network": args.network, "weights": vgg.weights_info.label,
-                       "threads": args.threads, **{k: v for k, v in options.items()}}
+    log["settings"] = {
+        "style": args.style,
+        "network": args.network,
+        "weights": vgg.weights_info.label,
+        "threads": args.threads,
+        **{k: v for k, v in options.items()},
+    }
     wanted = sorted({s for s in (*AT, args.steps) if s <= args.steps})
 
     def snapshot(step: int, network) -> None:
         cpu = spent + time.process_time() - start_cpu
         torch.save({k: v.detach().clone() for k, v in network.state_dict().items()}, out / f"step{step}.pt")
-        log["snapshots"].append({"step": step, "cpu seconds": round(cpu, 1), "wall seconds": round(time.perf_counter() - start_wall, 1),
-                                 "load average": round(os.getloadavg()[0], 2), "config": network.config})
+        log["snapshots"].append(
+            {
+                "step": step,
+                "cpu seconds": round(cpu, 1),
+                "wall seconds": round(time.perf_counter() - start_wall, 1),
+                "load average": round(os.getloadavg()[0], 2),
+                "config": network.config,
+            }
+        )
         with atomic_write(log_path, "w") as f:
             json.dump(log, f, indent=1)
         print(f"step {step}: {cpu / 60:.1f} CPU minutes", flush=True)
@@ -74,8 +87,17 @@ def train(args) -> None:
     if not args.resume and 0 in wanted:
         torch.manual_seed(rt_train.SEED)
         snapshot(0, ts.StyleNetwork(**NETWORKS[args.network]))
-    ts.train_network(args.style, weights=vgg, device="cpu", steps=args.steps, callback=callback, progress=False,
-                     checkpoint=out / "net.pt", resume=args.resume, **options)
+    ts.train_network(
+        args.style,
+        weights=vgg,
+        device="cpu",
+        steps=args.steps,
+        callback=callback,
+        progress=False,
+        checkpoint=out / "net.pt",
+        resume=args.resume,
+        **options,
+    )
 
 
 def judge(args) -> None:
@@ -93,12 +115,19 @@ def judge(args) -> None:
         for name, photo in photos.items():
             with torch.no_grad():
                 result = judge_(net.eval()(photo), photo, artwork)
-            row["photos"][name] = {"style": round(float(result["style"]), 3), "content": round(float(result["content"]), 3),
-                                   "style layers": {k: round(float(v), 3) for k, v in result["style layers"].items()}}
+            row["photos"][name] = {
+                "style": round(float(result["style"]), 3),
+                "content": round(float(result["content"]), 3),
+                "style layers": {k: round(float(v), 3) for k, v in result["style layers"].items()},
+            }
         rows.append(row)
         print(json.dumps(row), flush=True)
     with atomic_write(out / "curve.json", "w") as f:
-        json.dump({"settings": log["settings"], "judge size": args.judge_size, "judge weights": judge_.label, "rows": rows}, f, indent=1)
+        json.dump(
+            {"settings": log["settings"], "judge size": args.judge_size, "judge weights": judge_.label, "rows": rows},
+            f,
+            indent=1,
+        )
 
 
 def plot(args) -> None:
@@ -122,8 +151,11 @@ def plot(args) -> None:
         ax.set_ylabel(what)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"A style network's learning curve (mosaic), held-out photos judged at {curve['judge size']} px\n"
-                 f"loss network and judge: {curve['judge weights'].split(', file')[0]}", fontsize=9)
+    fig.suptitle(
+        f"A style network's learning curve (mosaic), held-out photos judged at {curve['judge size']} px\n"
+        f"loss network and judge: {curve['judge weights'].split(', file')[0]}",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(args.png, dpi=110)
 

@@ -60,8 +60,11 @@ def main(argv=None) -> int:
     vgg = ts.get_vgg(args.weights, device="cpu")
     content, style = ts.load_image(args.content, size=args.size), ts.load_image(args.style, size=args.size)
     fast = ts.PRESETS["fast"]
-    print(f"# {args.content} in the style of {args.style}, {content.shape[-1]}x{content.shape[-2]} px, weights: "
-          f"{vgg.weights_info.label}; CPU {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")  # fmt: skip
+    print(
+        f"# {args.content} in the style of {args.style}, {content.shape[-1]}x{content.shape[-2]} px, weights: "
+        f"{vgg.weights_info.label}; CPU {platform.machine()}, {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}"
+    )
     print(f"# fast preset here: {fast}")
     judge = Judge(args.weights) if vgg.weights_info.pretrained else None
     print(f"# load (1 min) at the start: {os.getloadavg()[0]:.1f}")
@@ -83,10 +86,16 @@ def main(argv=None) -> int:
     for name, settings in runs.items():
         results[name] = timed(content, style, vgg, **settings)
         seconds, cpu, evaluations, loss, image = results[name]
-        print(f"{name:<32} {seconds:7.1f} s ({cpu:6.1f} s CPU) {evaluations:5d} evaluations  loss of the returned image "
-              f"{loss:.5g}{verdict(image)}", flush=True)  # fmt: skip
+        print(
+            f"{name:<32} {seconds:7.1f} s ({cpu:6.1f} s CPU) {evaluations:5d} evaluations  loss of the returned image "
+            f"{loss:.5g}{verdict(image)}",
+            flush=True,
+        )
     start = delivered_loss(content, style, content, vgg)
-    print(f"{'the content image itself':<32} {'':22} {0:5d} evaluations  loss of the returned image {start:.5g}{verdict(content)}")
+    print(
+        f"{'the content image itself':<32} {'':22} {0:5d} evaluations  "
+        f"loss of the returned image {start:.5g}{verdict(content)}"
+    )
     print(f"# load (1 min) at the end: {os.getloadavg()[0]:.1f}")
     if not args.reference_steps:
         return 0
@@ -94,8 +103,10 @@ def main(argv=None) -> int:
     for name in list(runs)[:2]:
         print(f"fast preset / {name}: {loss / results[name][3]:.4f} (target: at most 1.05)")
     long = results[list(runs)[1]][3]
-    print(f"share of the {args.reference_steps}-evaluation run's gain over the content image that the fast preset gets: "
-          f"{(start - loss) / (start - long):.0%}")  # fmt: skip
+    print(
+        f"share of the {args.reference_steps}-evaluation run's gain over the content image that the fast preset gets: "
+        f"{(start - loss) / (start - long):.0%}"
+    )
     return 0
 
 

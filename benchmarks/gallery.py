@@ -1,9 +1,9 @@
 """The gallery: what the package makes with real ImageNet features, every picture captioned with its weights.
 
-    python benchmarks/gallery.py                                  # the stand-in, every section (an hour or more on 2 cores)
-    python benchmarks/gallery.py --sections fast row              # some sections only; the others keep their pictures
-    python benchmarks/gallery.py --weights imagenet               # torchvision's VGG19, where it can be downloaded
-    python benchmarks/gallery.py --network mosaic.pt              # the real-time section from a trained network
+    python benchmarks/gallery.py                              # the stand-in, every section (an hour or more on 2 cores)
+    python benchmarks/gallery.py --sections fast row          # some sections only; the others keep their pictures
+    python benchmarks/gallery.py --weights imagenet           # torchvision's VGG19, where it can be downloaded
+    python benchmarks/gallery.py --network mosaic.pt          # the real-time section from a trained network
 
 Writes ``docs/gallery/*.jpg`` and ``docs/gallery.md``. Each section is one run of the package's public API, with the
 settings a learner would use (the fast preset, the paper preset, the trade-off grid's columns, the 2017 controls, a
@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import tutorial_style as ts  # noqa: E402
 from benchmarks.judge import Judge  # noqa: E402
 from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
-from tutorial_style.files import atomic_write  # noqa: E402
 from tutorial_style import tradeoff  # noqa: E402
+from tutorial_style.files import atomic_write  # noqa: E402
 from tutorial_style.images import resize_to  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,58 +79,78 @@ def section_fast(vgg, judge, size):
         "title": "The fast preset (the command line's default)",
         "command": f"python -m tutorial_style stylize {PHOTO} {ARTWORK} -o out.png --size {size}",
         "image": save("fast", [photo, resize_to(artwork, photo.shape[-2:]), result.image]),
-        "caption": f"photo, artwork, result: {size} px, 70 L-BFGS evaluations from the photo, alpha = {result.settings['alpha']:.2g} "
-                   f"(the default for this size), {seconds:.0f} s. Judged: photo {judged(judge, photo, photo, artwork)}; "
-                   f"result {judged(judge, result.image, photo, artwork)}.",
-    }  # fmt: skip
+        "caption": f"photo, artwork, result: {size} px, 70 L-BFGS evaluations from the photo, "
+        f"alpha = {result.settings['alpha']:.2g} "
+        f"(the default for this size), {seconds:.0f} s. Judged: photo {judged(judge, photo, photo, artwork)}; "
+        f"result {judged(judge, result.image, photo, artwork)}.",
+    }
 
 
 def section_paper(vgg, judge, size):
     photo, artwork = ts.load_image(PHOTO, size=size), ts.load_image(ARTWORK, size=size)
-    result, seconds = run("paper", lambda: ts.stylize(photo, artwork, weights=vgg, progress=False, **ts.PRESETS["paper"]))
+    result, seconds = run(
+        "paper", lambda: ts.stylize(photo, artwork, weights=vgg, progress=False, **ts.PRESETS["paper"])
+    )
     return {
         "title": "The paper's run: 500 evaluations from white noise",
         "command": f"python -m tutorial_style stylize {PHOTO} {ARTWORK} -o out.png --preset paper --size {size}",
         "image": save("paper", [photo, result.image]),
-        "caption": f"photo, result: {size} px (the paper used about 512), 500 L-BFGS evaluations from uniform white noise, "
-                   f"alpha = {result.settings['alpha']:.2g}, {seconds:.0f} s. Judged: {judged(judge, result.image, photo, artwork)}.",
-    }  # fmt: skip
+        "caption": f"photo, result: {size} px (the paper used about 512), 500 L-BFGS evaluations from uniform "
+        f"white noise, alpha = {result.settings['alpha']:.2g}, {seconds:.0f} s. "
+        f"Judged: {judged(judge, result.image, photo, artwork)}.",
+    }
 
 
 def section_row(vgg, judge, size):
     photo, artwork = ts.load_image(PHOTO, size=size), ts.load_image(ARTWORK, size=size)
     ratios = tradeoff.default_ratios(*photo.shape[-2:])
-    result, seconds = run("row", lambda: tradeoff.tradeoff_row(photo, artwork, ts.PAPER_STYLE_LAYERS, ratios, weights=vgg,
-                                                                     progress=False, **ts.PRESETS["fast"]))  # fmt: skip
+    result, seconds = run(
+        "row",
+        lambda: tradeoff.tradeoff_row(
+            photo, artwork, ts.PAPER_STYLE_LAYERS, ratios, weights=vgg, progress=False, **ts.PRESETS["fast"]
+        ),
+    )
     d = judge(result.image, photo, artwork)
-    cells = ", ".join(f"{r:.0e}: style {float(s):.2f} / content {float(c):.2f}" for r, s, c in zip(ratios, d["style"], d["content"]))
+    cells = ", ".join(
+        f"{r:.0e}: style {float(s):.2f} / content {float(c):.2f}" for r, s, c in zip(ratios, d["style"], d["content"])
+    )
     return {
         "title": "The trade-off: one row of notebook 06's grid",
-        "command": "notebook 06, or ts.tradeoff.tradeoff_row(photo, artwork, ts.PAPER_STYLE_LAYERS, ts.tradeoff.default_ratios(h, w))",
+        "command": "notebook 06, or ts.tradeoff.tradeoff_row(photo, artwork, ts.PAPER_STYLE_LAYERS, "
+        "ts.tradeoff.default_ratios(h, w))",
         "image": save("row", list(result.image.split(1))),
-        "caption": f"alpha/beta from 1/100 of the default (left) to 100 times it (right), all five style layers, {size} px, "
-                   f"the fast preset, one batched call, {seconds:.0f} s. Judged (alpha/beta: style / content): {cells}.",
-    }  # fmt: skip
+        "caption": f"alpha/beta from 1/100 of the default (left) to 100 times it (right), all five style layers, "
+        f"{size} px, the fast preset, one batched call, {seconds:.0f} s. "
+        f"Judged (alpha/beta: style / content): {cells}.",
+    }
 
 
 def section_controls(vgg, judge, size):
     photo = ts.load_image(PHOTO, size=size)
     art, second = ts.load_image(ARTWORK, size=size), ts.load_image(SECOND, size=size)
     fast = ts.PRESETS["fast"]
-    colour, t1 = run("colour", lambda: ts.stylize(photo, art, weights=vgg, progress=False, preserve_colors="luminance", **fast))
+    colour, t1 = run(
+        "colour", lambda: ts.stylize(photo, art, weights=vgg, progress=False, preserve_colors="luminance", **fast)
+    )
     left = torch.zeros(photo.shape[-2:])
     left[:, : photo.shape[-1] // 2] = 1
-    regions, t2 = run("regions", lambda: ts.stylize(photo, [art, second], content_masks=[left, 1 - left], weights=vgg,
-                                                      progress=False, **fast))  # fmt: skip
-    blend, t3 = run("blend", lambda: ts.stylize(photo, [art, second], style_blend=[0.5, 0.5], weights=vgg, progress=False, **fast))
+    regions, t2 = run(
+        "regions",
+        lambda: ts.stylize(photo, [art, second], content_masks=[left, 1 - left], weights=vgg, progress=False, **fast),
+    )
+    blend, t3 = run(
+        "blend", lambda: ts.stylize(photo, [art, second], style_blend=[0.5, 0.5], weights=vgg, progress=False, **fast)
+    )
     return {
         "title": "The 2017 controls: the photo's colours, one style per region, two styles blended",
-        "command": f"stylize {PHOTO} {ARTWORK} --preserve-colors luminance; stylize {PHOTO} {ARTWORK} {SECOND} --mask left.png "
-                   f"right.png; stylize {PHOTO} {ARTWORK} {SECOND} --style-blend 0.5 0.5",
+        "command": f"stylize {PHOTO} {ARTWORK} --preserve-colors luminance; "
+        f"stylize {PHOTO} {ARTWORK} {SECOND} --mask left.png right.png; "
+        f"stylize {PHOTO} {ARTWORK} {SECOND} --style-blend 0.5 0.5",
         "image": save("controls", [colour.image, regions.image, blend.image]),
-        "caption": f"{size} px, the fast preset each: the luminance only ({t1:.0f} s); {ARTWORK} on the left half and {SECOND} on "
-                   f"the right (guided Gram matrices, {t2:.0f} s); both blended half and half ({t3:.0f} s).",
-    }  # fmt: skip
+        "caption": f"{size} px, the fast preset each: the luminance only ({t1:.0f} s); "
+        f"{ARTWORK} on the left half and {SECOND} on the right (guided Gram matrices, {t2:.0f} s); "
+        f"both blended half and half ({t3:.0f} s).",
+    }
 
 
 def section_network(vgg, judge, size, network_path):
@@ -146,16 +166,18 @@ def section_network(vgg, judge, size, network_path):
     start = time.perf_counter()
     outputs = [stylize_images(network, photo) for photo in photos.values()]
     seconds = (time.perf_counter() - start) / len(photos)
-    scores = "; ".join(f"{name}: photo {judged(judge, p, p, artwork)} -> network {judged(judge, o, p, artwork)}"
-                       for (name, p), o in zip(photos.items(), outputs))  # fmt: skip
+    scores = "; ".join(
+        f"{name}: photo {judged(judge, p, p, artwork)} -> network {judged(judge, o, p, artwork)}"
+        for (name, p), o in zip(photos.items(), outputs)
+    )
     return {
         "title": "A real-time network (Johnson et al. 2016) on photos it never saw",
         "command": f"python -m tutorial_style train {network.meta.get('style', ARTWORK)} -o net.pt; "
-                   f"python -m tutorial_style stylize photo.jpg --network net.pt -o out.png",
+        f"python -m tutorial_style stylize photo.jpg --network net.pt -o out.png",
         "image": save("network", [x for pair in zip(photos.values(), outputs) for x in pair]),
         "caption": f"held-out photos and the network's output, {size} px, {seconds * 1e3:.0f} ms per image on the CPU. "
-                   f"Trained with: {trained_with(network.meta)}. Judged: {scores}.",
-    }  # fmt: skip
+        f"Trained with: {trained_with(network.meta)}. Judged: {scores}.",
+    }
 
 
 SECTIONS = ("fast", "paper", "row", "controls", "network")
@@ -201,11 +223,14 @@ def write_page(records: dict) -> None:
         "",
         "What the package makes, each picture with the weights that made it. Made by `python benchmarks/gallery.py`;",
         "the distances come from `benchmarks/judge.py` (style: the mean over relu1_1 ... relu5_1 of |G(x) - G(a)|² /",
-        "|G(a)|², 0 is the artwork's texture; content: |F(x) - F(p)|² / |F(p)|² at relu4_2, 0 is the photo), measured with the",
+        "|G(a)|², 0 is the artwork's texture; content: |F(x) - F(p)|² / |F(p)|² at relu4_2, "
+        "0 is the photo), measured with the",
         "raw convolutions apart from the objective that made the picture. Times are wall-clock on a shared 2-core CPU.",
         "",
-        "**Weights.** Pictures marked *development stand-in* were made with ImageNet VGG16 convolutions in VGG19's shape",
-        "(`benchmarks/standin.py`), not with torchvision's VGG19, which cannot be downloaded where this project is built.",
+        "**Weights.** Pictures marked *development stand-in* were made with ImageNet VGG16 convolutions "
+        "in VGG19's shape",
+        "(`benchmarks/standin.py`), not with torchvision's VGG19, "
+        "which cannot be downloaded where this project is built.",
         "Both are trained on ImageNet; VGG19's own pictures differ in detail.",
         "",
     ]

@@ -39,7 +39,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tutorial_style as ts  # noqa: E402
-from benchmarks import coarse_to_fine, precision  # noqa: E402
+from benchmarks import coarse_to_fine  # noqa: E402
+from benchmarks import precision as precision_bench  # noqa: E402
 from benchmarks.run import time_baseline, torchvision_features  # noqa: E402
 from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from tutorial_style import tradeoff  # noqa: E402
@@ -101,7 +102,7 @@ def precision_check(device, size, steps) -> dict:
     from noise; every returned image scored in fp32."""
     vgg = ts.get_vgg(WEIGHTS, device=device)
     content, style = ts.load_image("astronaut", size=size).to(device), ts.load_image("mosaic", size=size).to(device)
-    return {"size": size, "steps": steps, "rows": precision.compare(content, style, vgg, steps, device)}
+    return {"size": size, "steps": steps, "rows": precision_bench.compare(content, style, vgg, steps, device)}
 
 
 def host_syncs(device, size, steps) -> dict:
@@ -132,8 +133,17 @@ def fig3_grid(device, size, steps) -> dict:
     vgg = ts.get_vgg(WEIGHTS, device=device)
     _sync(device)
     start = time.perf_counter()
-    grid = tradeoff.tradeoff_grid("astronaut", "mosaic", size=size, steps=steps, columns=FIG3_COLUMNS, weights=vgg,
-                                  device=device, cache=False, progress=False)  # fmt: skip
+    grid = tradeoff.tradeoff_grid(
+        "astronaut",
+        "mosaic",
+        size=size,
+        steps=steps,
+        columns=FIG3_COLUMNS,
+        weights=vgg,
+        device=device,
+        cache=False,
+        progress=False,
+    )
     _sync(device)
     rows, cols = grid.shape
     return {"size": size, "steps": steps, "cells": f"{rows} x {cols}", "seconds": time.perf_counter() - start}
@@ -194,12 +204,20 @@ def realtime_training(device, size: int, batch: int, steps: int) -> dict:
         for n in (2, 2 + steps):
             _sync(device)
             start = time.perf_counter()
-            ts.train_network("mosaic", steps=n, size=size, batch=batch, weights=vgg, device=device, progress=False, **config)
+            ts.train_network(
+                "mosaic", steps=n, size=size, batch=batch, weights=vgg, device=device, progress=False, **config
+            )
             _sync(device)
             times.append(time.perf_counter() - start)
         seconds_per_step = (times[1] - times[0]) / steps
-        row = {"network": name, **config, "size": size, "batch": batch, "images/s": batch / seconds_per_step,
-               "ms per step": 1e3 * seconds_per_step}  # fmt: skip
+        row = {
+            "network": name,
+            **config,
+            "size": size,
+            "batch": batch,
+            "images/s": batch / seconds_per_step,
+            "ms per step": 1e3 * seconds_per_step,
+        }
         if device.type == "cuda":
             row["peak GB"] = torch.cuda.max_memory_allocated() / 1e9
         rows.append(row)
@@ -211,7 +229,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--out", default="benchmark-results", help="folder for gpu.json and gpu.md")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes and step counts: checks that every section runs")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes and step counts: checks that every section runs"
+    )
     parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     args = parser.parse_args(argv)
     global WEIGHTS
@@ -222,24 +242,42 @@ def main(argv=None) -> int:
     small = args.smoke
     card = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     results = {
-        "device": card, "torch": torch.__version__,
+        "device": card,
+        "torch": torch.__version__,
         "cudnn": torch.backends.cudnn.version() if device.type == "cuda" else None,
-        "tf32 convolutions": torch.backends.cudnn.allow_tf32, "smoke": small,
-    }  # fmt: skip
+        "tf32 convolutions": torch.backends.cudnn.allow_tf32,
+        "smoke": small,
+    }
     print(f"# {card}; torch {torch.__version__}", flush=True)
     sections = [
         ("per evaluation, 512 px", lambda: per_evaluation(device, 32 if small else 512, 4 if small else 40)),
-        ("precision, 512 px, 500 evaluations", lambda: precision_check(device, 32 if small else 512, 3 if small else 500)),
+        (
+            "precision, 512 px, 500 evaluations",
+            lambda: precision_check(device, 32 if small else 512, 3 if small else 500),
+        ),
         ("host syncs", lambda: host_syncs(device, 32 if small else 512, 3 if small else 20)),
         ("Fig. 3 grid, 512 px, 500 evaluations", lambda: fig3_grid(device, 32 if small else 512, 2 if small else 500)),
         ("per evaluation, 1024 px", lambda: per_evaluation(device, 48 if small else 1024, 4 if small else 30)),
-        ("coarse-to-fine, 1024 px", lambda: coarse_to_fine.compare(
-            device, 48 if small else 1024, (24, 48) if small else (256, 512, 1024), (2, 1) if small else (300, 150, 50),
-            3 if small else 500)),
-        ("real time: stylisation, 512 and 1024 px", lambda: realtime_stylisation(
-            device, (40, 48) if small else (512, 1024), 1 if small else 20, 2 if small else 8)),
-        ("real time: training, images per second", lambda: realtime_training(
-            device, 32 if small else 256, 2 if small else 8, 1 if small else 30)),
+        (
+            "coarse-to-fine, 1024 px",
+            lambda: coarse_to_fine.compare(
+                device,
+                48 if small else 1024,
+                (24, 48) if small else (256, 512, 1024),
+                (2, 1) if small else (300, 150, 50),
+                3 if small else 500,
+            ),
+        ),
+        (
+            "real time: stylisation, 512 and 1024 px",
+            lambda: realtime_stylisation(
+                device, (40, 48) if small else (512, 1024), 1 if small else 20, 2 if small else 8
+            ),
+        ),
+        (
+            "real time: training, images per second",
+            lambda: realtime_training(device, 32 if small else 256, 2 if small else 8, 1 if small else 30),
+        ),
     ]
     for name, section in sections:
         start = time.perf_counter()
@@ -256,28 +294,51 @@ def main(argv=None) -> int:
 
 
 def markdown(results: dict) -> str:
-    lines = [f"Card: {results['device']}; torch {results['torch']}; cuDNN {results['cudnn']}; "
-             f"TF32 convolutions {'on' if results['tf32 convolutions'] else 'off'} (PyTorch's default)", ""]  # fmt: skip
-    lines += ["| size | baseline | " + " | ".join(f"ours {v}" for v in VARIANTS) + " | peak GPU memory (fp32) |",
-              "|---:|---:|" + "---:|" * len(VARIANTS) + "---:|"]  # fmt: skip
+    lines = [
+        f"Card: {results['device']}; torch {results['torch']}; cuDNN {results['cudnn']}; "
+        f"TF32 convolutions {'on' if results['tf32 convolutions'] else 'off'} (PyTorch's default)",
+        "",
+    ]
+    lines += [
+        "| size | baseline | " + " | ".join(f"ours {v}" for v in VARIANTS) + " | peak GPU memory (fp32) |",
+        "|---:|---:|" + "---:|" * len(VARIANTS) + "---:|",
+    ]
     for key in ("per evaluation, 512 px", "per evaluation, 1024 px"):
         r = results.get(key, {})
         if "ours fp32 ms" in r:
             base = r.get("baseline ms")
-            cells = [f"{r[f'ours {v} ms']:.2f} ms" + (f" ({base / r[f'ours {v} ms']:.2f}x)" if base else "") for v in VARIANTS]
+            cells = [
+                f"{r[f'ours {v} ms']:.2f} ms" + (f" ({base / r[f'ours {v} ms']:.2f}x)" if base else "")
+                for v in VARIANTS
+            ]
             peak = r.get("ours fp32 peak GB")
-            lines.append(f"| {r['size']} px | {base:.2f} ms | " + " | ".join(cells) + f" | {'-' if peak is None else f'{peak:.1f} GB'} |")
+            lines.append(
+                f"| {r['size']} px | {base:.2f} ms | "
+                + " | ".join(cells)
+                + f" | {'-' if peak is None else f'{peak:.1f} GB'} |"
+            )
     p = results.get("precision, 512 px, 500 evaluations", {})
     if "rows" in p:
-        lines += ["", f"Where {p['steps']} evaluations at {p['size']} px end, by precision (last column: over the first fp32 run from the same start):", "",
-                  precision.table(p["rows"]).rstrip()]  # fmt: skip
+        lines += [
+            "",
+            f"Where {p['steps']} evaluations at {p['size']} px end, by precision "
+            "(last column: over the first fp32 run from the same start):",
+            "",
+            precision_bench.table(p["rows"]).rstrip(),
+        ]
     g = results.get("Fig. 3 grid, 512 px, 500 evaluations", {})
     if "seconds" in g:
-        lines += ["", f"Fig. 3 grid ({g['cells']} cells, {g['size']} px, {g['steps']} evaluations each): {g['seconds']:.1f} s."]
+        lines += [
+            "",
+            f"Fig. 3 grid ({g['cells']} cells, {g['size']} px, {g['steps']} evaluations each): {g['seconds']:.1f} s.",
+        ]
     s = results.get("host syncs", {})
     if "syncs per step" in s:
-        lines += ["", f"Host syncs per step of the loop: {s['syncs per step']:g} (per run, 2 and {2 + s['steps']} evaluations: "
-                  f"{s['syncs per run'][0]} and {s['syncs per run'][1]})."]  # fmt: skip
+        lines += [
+            "",
+            f"Host syncs per step of the loop: {s['syncs per step']:g} (per run, 2 and {2 + s['steps']} evaluations: "
+            f"{s['syncs per run'][0]} and {s['syncs per run'][1]}).",
+        ]
     c = results.get("coarse-to-fine, 1024 px", {})
     if "pyramid" in c:
         lines += ["", f"Coarse-to-fine at {c['size']} px, from white noise:", "", coarse_to_fine.table(c).rstrip()]
@@ -292,18 +353,33 @@ def realtime_markdown(results: dict) -> list[str]:
     rows = results.get("real time: stylisation, 512 and 1024 px", {}).get("rows")
     if rows:
         batched = [k for k in rows[0] if "images/s" in k]  # "fp32 images/s at batch 8", "bf16 ..."
-        lines += ["", "A trained network's stylisation (random weights; speed does not depend on them):", "",
-                  "| size | network | fp32 per image | bf16 per image | " + " | ".join(batched) + " |", "|---:|---|---:|---:|---:|---:|"]  # fmt: skip
+        lines += [
+            "",
+            "A trained network's stylisation (random weights; speed does not depend on them):",
+            "",
+            "| size | network | fp32 per image | bf16 per image | " + " | ".join(batched) + " |",
+            "|---:|---|---:|---:|---:|---:|",
+        ]
         for r in rows:
-            lines.append(f"| {r['size']} px | {r['network']} | {r['fp32 ms per image']:.2f} ms | {r['bf16 ms per image']:.2f} ms | "
-                         + " | ".join(f"{r[k]:.0f}" for k in batched) + " |")  # fmt: skip
+            lines.append(
+                f"| {r['size']} px | {r['network']} | {r['fp32 ms per image']:.2f} ms | "
+                f"{r['bf16 ms per image']:.2f} ms | " + " | ".join(f"{r[k]:.0f}" for k in batched) + " |"
+            )
     rows = results.get("real time: training, images per second", {}).get("rows")
     if rows:
-        lines += ["", "Training a network (ts.train_network):", "", "| network | size | batch | images/s | ms per step | peak GPU memory |",
-                  "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        lines += [
+            "",
+            "Training a network (ts.train_network):",
+            "",
+            "| network | size | batch | images/s | ms per step | peak GPU memory |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         for r in rows:
             peak = f"{r['peak GB']:.1f} GB" if "peak GB" in r else "-"
-            lines.append(f"| {r['network']} | {r['size']} px | {r['batch']} | {r['images/s']:.1f} | {r['ms per step']:.1f} | {peak} |")
+            lines.append(
+                f"| {r['network']} | {r['size']} px | {r['batch']} | "
+                f"{r['images/s']:.1f} | {r['ms per step']:.1f} | {peak} |"
+            )
     return lines
 
 

@@ -44,7 +44,9 @@ class Judge:
             for name in PAPER_STYLE_LAYERS:
                 g, target = gram_matrix(f[name]), gram_matrix(a[name])
                 ratios.append(((g - target) ** 2).flatten(1).sum(1) / (target**2).flatten(1).sum(1))
-            out["style layers"] = dict(zip(PAPER_STYLE_LAYERS, ratios))  # each (B,): a mean can hide where results differ
+            out["style layers"] = dict(
+                zip(PAPER_STYLE_LAYERS, ratios)
+            )  # each (B,): a mean can hide where results differ
             out["style"] = torch.stack(ratios, dim=1).mean(dim=1)
         if photo is not None:
             p = self.vgg(resize_to(photo.float().cpu(), image.shape[-2:]), PAPER_CONTENT_LAYERS)

@@ -50,7 +50,9 @@ def run_notebook(path: Path, env: dict, timeout: float) -> tuple[float, float, s
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)  # the kernel inherits this process's environment
         try:
-            client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": folder}})
+            client = NotebookClient(
+                nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": folder}}
+            )
             start, cpu = time.perf_counter(), _children_cpu()
             try:
                 client.execute()
@@ -80,7 +82,9 @@ def _children_cpu() -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebook numbers or names (default: all)")
-    parser.add_argument("--profile", default=None, help="TUTORIAL_STYLE_PROFILE for the kernels (default: as the device picks)")
+    parser.add_argument(
+        "--profile", default=None, help="TUTORIAL_STYLE_PROFILE for the kernels (default: as the device picks)"
+    )
     parser.add_argument("--quick", action="store_true", help="TUTORIAL_STYLE_QUICK=1, as the tests")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds one cell may take (default 3600)")
     parser.add_argument("--out", default="notebook_times.md", help="where to write the table")
@@ -101,10 +105,13 @@ def main(argv=None) -> int:
 
     import torch
 
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
     weights = os.environ.get("TUTORIAL_STYLE_WEIGHTS", "auto")
     lines = [
-        f"Run All per notebook ({'quick mode' if args.quick else 'profile ' + (args.profile or 'chosen by the device')}; "
+        f"Run All per notebook "
+        f"({'quick mode' if args.quick else 'profile ' + (args.profile or 'chosen by the device')}; "
         f"weights: {weights}; {machine}; load before: {os.getloadavg()[0]:.1f})",
         "",
         "| notebook | Run All | kernel CPU time | load (1 min) at start, end | outcome |",
@@ -114,10 +121,15 @@ def main(argv=None) -> int:
     worst = 0.0
     for path in paths:
         load = os.getloadavg()[0]
-        with tempfile.TemporaryDirectory() as cache:  # a first run: nothing cached (notebook 06's grid, the normalisation)
+        with (
+            tempfile.TemporaryDirectory() as cache
+        ):  # a first run: nothing cached (notebook 06's grid, the normalisation)
             seconds, cpu, outcome = run_notebook(path, {**env, "TUTORIAL_STYLE_CACHE": cache}, args.timeout)
         worst = max(worst, seconds)
-        line = f"| {path.name} | {seconds / 60:.1f} min | {cpu / 60:.1f} min | {load:.1f}, {os.getloadavg()[0]:.1f} | {outcome} |"
+        line = (
+            f"| {path.name} | {seconds / 60:.1f} min | {cpu / 60:.1f} min | "
+            f"{load:.1f}, {os.getloadavg()[0]:.1f} | {outcome} |"
+        )
         lines.append(line)
         print(line, flush=True)
     lines.append("")

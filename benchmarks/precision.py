@@ -56,13 +56,29 @@ def compare(content, style, vgg, steps, device, seed=0) -> list[dict]:
     for start in STARTS:
         x0 = content if start == "content" else noise
         reference = None
-        rows.append({"start": start, "run": "the start itself (0 evaluations)", "loss": delivered_loss(content, style, x0, vgg)})
+        rows.append(
+            {"start": start, "run": "the start itself (0 evaluations)", "loss": delivered_loss(content, style, x0, vgg)}
+        )
         for name, run in runs(device).items():
-            init = (x0 + NUDGE * torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed + 1)).to(device)).clamp(0, 1) if run.get("nudge") else x0
+            init = (
+                (
+                    x0 + NUDGE * torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed + 1)).to(device)
+                ).clamp(0, 1)
+                if run.get("nudge")
+                else x0
+            )
             net = channels_last if run.get("channels_last") else vgg
             with torch.backends.cudnn.flags(enabled=True, allow_tf32=run.get("tf32", True)):
-                result = ts.stylize(content, style, init=init, steps=steps, weights=net, device=device,
-                                    precision=run["precision"], progress=False)  # fmt: skip
+                result = ts.stylize(
+                    content,
+                    style,
+                    init=init,
+                    steps=steps,
+                    weights=net,
+                    device=device,
+                    precision=run["precision"],
+                    progress=False,
+                )
             loss = delivered_loss(content, style, result.image, vgg)
             reference = loss if reference is None else reference  # the first fp32 run from this start
             curve = {m: result.history[m]["total"] for m in marks}
@@ -74,8 +90,12 @@ def compare(content, style, vgg, steps, device, seed=0) -> list[dict]:
 def table(rows: list[dict]) -> str:
     """The rows of :func:`compare` as a markdown table."""
     marks = next(r["curve"] for r in rows if "curve" in r)
-    lines = ["| start | run | " + " | ".join(f"own loss at step {m}" for m in marks) + " | fp32 loss of the returned image | / fp32 |",
-             "|---|---|" + "---:|" * (len(marks) + 2)]  # fmt: skip
+    lines = [
+        "| start | run | "
+        + " | ".join(f"own loss at step {m}" for m in marks)
+        + " | fp32 loss of the returned image | / fp32 |",
+        "|---|---|" + "---:|" * (len(marks) + 2),
+    ]
     for r in rows:
         curve = [f"{v:.5g}" for v in r["curve"].values()] if "curve" in r else [""] * len(marks)
         ratio = f"{r['/ fp32']:.4f}" if "/ fp32" in r else ""
@@ -95,8 +115,10 @@ def main(argv=None) -> int:
     vgg = ts.get_vgg(args.weights, device=device)
     content = ts.load_image("astronaut", size=args.size).to(device)
     style = ts.load_image("mosaic", size=args.size).to(device)
-    print(f"# astronaut in the style of mosaic, {args.size} px, {args.steps} evaluations, device {device}, "
-          f"weights {vgg.weights_info.label}")  # fmt: skip
+    print(
+        f"# astronaut in the style of mosaic, {args.size} px, {args.steps} evaluations, device {device}, "
+        f"weights {vgg.weights_info.label}"
+    )
     print(table(compare(content, style, vgg, args.steps, device)))
     return 0
 

@@ -1,4 +1,5 @@
-"""Where an evaluation's time goes on a CPU: ours against the PyTorch-tutorial baseline, interleaved, per ISA (issue 21).
+"""Where an evaluation's time goes on a CPU: ours against the PyTorch-tutorial baseline, interleaved,
+per ISA (issue 21).
 
     python benchmarks/profile_cpu.py                        # 256 px, this CPU's own ISA and AVX2 only
     python benchmarks/profile_cpu.py --isa avx2 --rounds 7  # one ISA, more rounds
@@ -67,7 +68,9 @@ def measure(size: int, evaluations: int, rounds: int, profile: int, threads: int
     }
 
     def baseline(n, tick):
-        run_baseline(features, content, style, ts.PAPER_CONTENT_LAYERS, ts.PAPER_STYLE_LAYERS, n, callback=lambda e: tick())
+        run_baseline(
+            features, content, style, ts.PAPER_CONTENT_LAYERS, ts.PAPER_STYLE_LAYERS, n, callback=lambda e: tick()
+        )
 
     def ours(vgg):
         def run(n, tick):
@@ -76,22 +79,36 @@ def measure(size: int, evaluations: int, rounds: int, profile: int, threads: int
         return run
 
     def bare(n, tick):
-        objective = Objective.for_images(networks["ours"], content, style, content_layers=ts.PAPER_CONTENT_LAYERS,
-                                         style_layers=ts.PAPER_STYLE_LAYERS, alpha=ts.default_alpha(*content.shape[-2:]), beta=ts.Settings().beta)  # fmt: skip
+        objective = Objective.for_images(
+            networks["ours"],
+            content,
+            style,
+            content_layers=ts.PAPER_CONTENT_LAYERS,
+            style_layers=ts.PAPER_STYLE_LAYERS,
+            alpha=ts.default_alpha(*content.shape[-2:]),
+            beta=ts.Settings().beta,
+        )
         x = content.clone()
         for _ in range(n):
             image = x.detach().requires_grad_(True)
             torch.autograd.grad(objective(image)["total"].sum(), image)
             tick()
 
-    runs = {"baseline": baseline, **{name: ours(vgg) for name, vgg in networks.items()}, "ours, loss and gradient only": bare}
+    runs = {
+        "baseline": baseline,
+        **{name: ours(vgg) for name, vgg in networks.items()},
+        "ours, loss and gradient only": bare,
+    }
     gaps = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
             stamps = []
             run(evaluations, lambda: stamps.append(time.perf_counter()))
             gaps[name] += [b - a for a, b in zip(stamps[2:], stamps[3:])]
-    result = {"medians": {name: statistics.median(g) for name, g in gaps.items()}, "samples": {n: len(g) for n, g in gaps.items()}}
+    result = {
+        "medians": {name: statistics.median(g) for name, g in gaps.items()},
+        "samples": {n: len(g) for n, g in gaps.items()},
+    }
     result["alternated"] = _alternated(content, style, features, networks, pairs)
     if profile:
         result["profiles"] = {name: _profile(runs[name], profile) for name in ("baseline", "ours")}
@@ -109,7 +126,9 @@ def _alternated(content, style, features, networks, pairs: int) -> dict:
     from benchmarks.baseline import build_model
     from tutorial_style.objective import Objective
 
-    model, content_losses, style_losses = build_model(features, content, style, ts.PAPER_CONTENT_LAYERS, ts.PAPER_STYLE_LAYERS)
+    model, content_losses, style_losses = build_model(
+        features, content, style, ts.PAPER_CONTENT_LAYERS, ts.PAPER_STYLE_LAYERS
+    )
     model.eval().requires_grad_(False)
 
     def baseline():
@@ -119,8 +138,15 @@ def _alternated(content, style, features, networks, pairs: int) -> dict:
         torch.autograd.grad(loss, image)
 
     def ours(vgg):
-        objective = Objective.for_images(vgg, content, style, content_layers=ts.PAPER_CONTENT_LAYERS,
-                                         style_layers=ts.PAPER_STYLE_LAYERS, alpha=ts.default_alpha(*content.shape[-2:]), beta=ts.Settings().beta)  # fmt: skip
+        objective = Objective.for_images(
+            vgg,
+            content,
+            style,
+            content_layers=ts.PAPER_CONTENT_LAYERS,
+            style_layers=ts.PAPER_STYLE_LAYERS,
+            alpha=ts.default_alpha(*content.shape[-2:]),
+            beta=ts.Settings().beta,
+        )
 
         def run():
             image = content.clone().requires_grad_(True)
@@ -153,14 +179,20 @@ def _profile(run, evaluations: int) -> list[tuple[str, float]]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--evaluations", type=int, default=7, help="per implementation and round; the first two are warm-up")
+    parser.add_argument(
+        "--evaluations", type=int, default=7, help="per implementation and round; the first two are warm-up"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", type=int, default=3, help="evaluations profiled per implementation (0: none)")
     parser.add_argument("--isa", choices=list(ISAS), nargs="+", default=list(ISAS))
     parser.add_argument("--pairs", type=int, default=8, help="single evaluations of each implementation, in turn")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: torch's). On a shared machine 1 gives steadier ratios: with two, every "
-                             "operation waits for both threads, and a busy core stalls each of them")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads (default: torch's). On a shared machine 1 gives steadier ratios: with two, every "
+        "operation waits for both threads, and a busy core stalls each of them",
+    )
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -170,8 +202,22 @@ def main(argv=None) -> int:
     results = {}
     for isa in args.isa:
         load = os.getloadavg()
-        command = [sys.executable, __file__, "--child", "--size", str(args.size), "--evaluations", str(args.evaluations),
-                   "--rounds", str(args.rounds), "--profile", str(args.profile), "--pairs", str(args.pairs), *(["--threads", str(args.threads)] if args.threads else [])]  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--size",
+            str(args.size),
+            "--evaluations",
+            str(args.evaluations),
+            "--rounds",
+            str(args.rounds),
+            "--profile",
+            str(args.profile),
+            "--pairs",
+            str(args.pairs),
+            *(["--threads", str(args.threads)] if args.threads else []),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **ISAS[isa]}, check=True)
         results[isa] = json.loads(done.stdout.strip().splitlines()[-1])
         results[isa]["load before"], results[isa]["load after"] = load, os.getloadavg()
@@ -190,7 +236,10 @@ def _print(isa: str, size: int, r: dict) -> None:
     for name, seconds in m.items():
         print(f"| {name} | {seconds * 1e3:.0f} | {seconds / base:.2f} |")
     a = r["alternated"]
-    print("\nloss and gradient alone, one evaluation each in turn:\n| implementation | ms per evaluation | / baseline |\n|---|---:|---:|")
+    print(
+        "\nloss and gradient alone, one evaluation each in turn:\n"
+        "| implementation | ms per evaluation | / baseline |\n|---|---:|---:|"
+    )
     for name, seconds in a.items():
         print(f"| {name} | {seconds * 1e3:.0f} | {seconds / a['baseline']:.2f} |")
     for name, rows in r.get("profiles", {}).items():

@@ -1,4 +1,5 @@
-"""Real time (issue 15): training a style network, and stylising with it against the paper's optimisation, on this machine.
+"""Real time (issue 15): training a style network, and stylising with it against the paper's optimisation,
+on this machine.
 
     python benchmarks/realtime.py                               # every section, random weights, the CPU
     python benchmarks/realtime.py --sections stylisation        # one section (or training)
@@ -15,7 +16,8 @@ run: one loss-and-gradient evaluation of the optimisation (VGG19, the paper's la
 preset (``PRESETS["fast"]["steps"]`` such evaluations), and one image through the default network
 (``StyleNetwork()``), a slimmer one and Johnson's full network in PyTorch eager (``torch.inference_mode``, batch 1)
 and in ONNX Runtime on the CPU (the same network exported with ``export_onnx``, the same number of threads). Each is
-timed once per round, in turn, for ``repeats`` rounds after two of warm-up; the medians are kept. Targets: the default network at most 0.1 x one
+timed once per round, in turn, for ``repeats`` rounds after two of warm-up; the medians are kept. Targets: the default
+network at most 0.1 x one
 evaluation, at least 500 x faster than the fast preset per image, and ONNX Runtime at least as fast as PyTorch.
 
 ``judged_section()`` (issue 20; run it with real features, ``--weights FILE`` from ``benchmarks/standin.py``): the CPU
@@ -54,7 +56,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tutorial_style as ts  # noqa: E402
 from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
 from tutorial_style.objective import Objective  # noqa: E402
-from tutorial_style.realtime import data as rt_data, train as rt_train  # noqa: E402
+from tutorial_style.realtime import data as rt_data  # noqa: E402
+from tutorial_style.realtime import train as rt_train
 from tutorial_style.realtime.network import DEFAULT, JOHNSON  # noqa: E402
 
 SLIM = {"width": 0.5, "blocks": 3}  # a candidate for a slimmer default, measured next to it
@@ -65,9 +68,15 @@ def evaluation(content: torch.Tensor, style: torch.Tensor, vgg) -> Callable[[], 
     (``Settings()``: the layers, alpha, beta): the objective's total loss of an image and its gradient."""
     settings = ts.Settings()
     objective = Objective.for_images(
-        vgg, content, style, content_layers=settings.content_layers, style_layers=settings.style_layers,
-        style_weights=settings.style_weights, alpha=settings.alpha_for(*content.shape[-2:]), beta=settings.beta,
-    )  # fmt: skip
+        vgg,
+        content,
+        style,
+        content_layers=settings.content_layers,
+        style_layers=settings.style_layers,
+        style_weights=settings.style_weights,
+        alpha=settings.alpha_for(*content.shape[-2:]),
+        beta=settings.beta,
+    )
     image = content.clone().requires_grad_(True)
 
     def run() -> None:
@@ -109,15 +118,26 @@ def stylisation_section(weights: str = "random", size: int = 256, repeats: int =
     fast_steps = ts.PRESETS["fast"]["steps"]
     one = seconds["evaluation"]
     result = {
-        "size": list(content.shape[-2:]), "threads": torch.get_num_threads(), "weights": vgg.weights_info.label,
-        "one evaluation s": one, "fast preset evaluations": fast_steps, "fast preset s": fast_steps * one, "networks": [],
-    }  # fmt: skip
+        "size": list(content.shape[-2:]),
+        "threads": torch.get_num_threads(),
+        "weights": vgg.weights_info.label,
+        "one evaluation s": one,
+        "fast preset evaluations": fast_steps,
+        "fast preset s": fast_steps * one,
+        "networks": [],
+    }
     for name, net in networks.items():
         eager, ort = seconds[f"{name} pytorch"], seconds[f"{name} onnx runtime"]
-        row = {"name": name, "network": f"width {net.config['width']}, {net.config['blocks']} blocks",
-               "parameters": sum(p.numel() for p in net.parameters()), "pytorch s": eager, "onnx runtime s": ort,
-               "x one evaluation": eager / one, "x faster than the fast preset": fast_steps * one / eager,
-               "onnx runtime / pytorch": ort / eager}  # fmt: skip
+        row = {
+            "name": name,
+            "network": f"width {net.config['width']}, {net.config['blocks']} blocks",
+            "parameters": sum(p.numel() for p in net.parameters()),
+            "pytorch s": eager,
+            "onnx runtime s": ort,
+            "x one evaluation": eager / one,
+            "x faster than the fast preset": fast_steps * one / eager,
+            "onnx runtime / pytorch": ort / eager,
+        }
         result["networks"].append(row)
         print(f"{name}: {json.dumps(row)}", flush=True)
     return result
@@ -131,20 +151,27 @@ def stylisation_table(result: dict) -> str:
         f"{1e3 * result['one evaluation s']:.0f} ms; the fast preset ({result['fast preset evaluations']} evaluations) "
         f"{result['fast preset s']:.1f} s.",
         "",
-        "| network | parameters | PyTorch per image | x one evaluation (target <= 0.1) | faster than the fast preset (target >= 500) "
+        "| network | parameters | PyTorch per image | x one evaluation (target <= 0.1) "
+        "| faster than the fast preset (target >= 500) "
         "| ONNX Runtime per image | ORT / PyTorch (target <= 1) |",
         "|---|---:|---:|---:|---:|---:|---:|",
-    ]  # fmt: skip
+    ]
     for r in result["networks"]:
         lines.append(
-            f"| {r['name']} ({r['network']}) | {r['parameters']:,} | {1e3 * r['pytorch s']:.1f} ms | {r['x one evaluation']:.3f} "
-            f"| {r['x faster than the fast preset']:.0f}x | {1e3 * r['onnx runtime s']:.1f} ms | {r['onnx runtime / pytorch']:.2f} |"
+            f"| {r['name']} ({r['network']}) | {r['parameters']:,} | {1e3 * r['pytorch s']:.1f} ms "
+            f"| {r['x one evaluation']:.3f} | {r['x faster than the fast preset']:.0f}x "
+            f"| {1e3 * r['onnx runtime s']:.1f} ms | {r['onnx runtime / pytorch']:.2f} |"
         )
     return "\n".join(lines) + "\n"
 
 
-TRAINING_LOSS = {"alpha": rt_train.TrainingSettings().alpha_for(rt_train.PRESETS["cpu"]["size"]), "beta": rt_train.BETA, "tv_weight": rt_train.TV_WEIGHT,
-                 "content_layers": rt_train.JOHNSON_CONTENT_LAYERS, "style_layers": ts.PAPER_STYLE_LAYERS}
+TRAINING_LOSS = {
+    "alpha": rt_train.TrainingSettings().alpha_for(rt_train.PRESETS["cpu"]["size"]),
+    "beta": rt_train.BETA,
+    "tv_weight": rt_train.TV_WEIGHT,
+    "content_layers": rt_train.JOHNSON_CONTENT_LAYERS,
+    "style_layers": ts.PAPER_STYLE_LAYERS,
+}
 
 
 def held_out_loss(network, style: str, vgg, size: int) -> float:
@@ -170,9 +197,13 @@ def catch_up(network, style: str, vgg, size: int, evaluations: int) -> dict:
     rows = {}
     for name, photo in rt_data.held_out_photos(size=size).items():
         c = compare_with_optimisation(vgg, network, photo, artwork, steps=evaluations, **TRAINING_LOSS)
-        rows[name] = {"network loss": round(c.network_loss[0], 3), f"optimisation loss after {evaluations}": round(c.optimisation_loss[0], 3),
-                      "optimisation first reaches the network at evaluation": c.reached[0],
-                      "network s": round(c.seconds[0], 3), "optimisation s": round(c.seconds[1], 1)}  # fmt: skip
+        rows[name] = {
+            "network loss": round(c.network_loss[0], 3),
+            f"optimisation loss after {evaluations}": round(c.optimisation_loss[0], 3),
+            "optimisation first reaches the network at evaluation": c.reached[0],
+            "network s": round(c.seconds[0], 3),
+            "optimisation s": round(c.seconds[1], 1),
+        }
     return rows
 
 
@@ -190,8 +221,13 @@ def peak_training_rss_mb(preset: dict, steps: int, weights: str) -> dict:
     return {"peak MB": round(peak), "before training MB": round(before), "training adds MB": round(peak - before)}
 
 
-def training_section(weights: str = "random", style: str = "mosaic", steps: int | None = None, memory_steps: int = 3,
-                     evaluations: int = 200) -> dict:  # fmt: skip
+def training_section(
+    weights: str = "random",
+    style: str = "mosaic",
+    steps: int | None = None,
+    memory_steps: int = 3,
+    evaluations: int = 200,
+) -> dict:
     """The CPU preset's time and losses, the optimisation's catch-up on the held-out photos, and the peak memory of
     training at the default and at Johnson's size."""
     preset = dict(rt_train.PRESETS["cpu"], **({"steps": steps} if steps else {}))
@@ -204,25 +240,37 @@ def training_section(weights: str = "random", style: str = "mosaic", steps: int 
     seconds = time.perf_counter() - start
     last = [row["total"] for row in history[-10:]]
     result = {
-        "preset": preset, "weights": vgg.weights_info.label, "threads": torch.get_num_threads(),
-        "seconds": round(seconds, 1), "seconds per step": round(seconds / len(history), 3),
-        "training loss, first step": round(history[0]["total"], 3), "training loss, last 10 steps": round(sum(last) / len(last), 3),
+        "preset": preset,
+        "weights": vgg.weights_info.label,
+        "threads": torch.get_num_threads(),
+        "seconds": round(seconds, 1),
+        "seconds per step": round(seconds / len(history), 3),
+        "training loss, first step": round(history[0]["total"], 3),
+        "training loss, last 10 steps": round(sum(last) / len(last), 3),
         "held-out loss, untrained network": round(held_out_loss(untrained, style, vgg, size), 3),
         "held-out loss, trained network": round(held_out_loss(network, style, vgg, size), 3),
         "held-out loss, the photo itself": round(held_out_loss(None, style, vgg, size), 3),
-    }  # fmt: skip
+    }
     print(f"training preset: {json.dumps(result)}", flush=True)
     result["catch-up"] = catch_up(network, style, vgg, size, evaluations)
     print(f"catch-up: {json.dumps(result['catch-up'])}", flush=True)
-    for name, config in (("default network", rt_train.PRESETS["cpu"]), ("Johnson's network", rt_train.PRESETS["johnson"])):
+    for name, config in (
+        ("default network", rt_train.PRESETS["cpu"]),
+        ("Johnson's network", rt_train.PRESETS["johnson"]),
+    ):
         label = f"peak memory, {name}, {config['size']} px, batch {config['batch']}"
         result[label] = peak_training_rss_mb(config, memory_steps, weights)
         print(f"{label}: {json.dumps(result[label])}", flush=True)
     return result
 
 
-def judged_section(weights: str = "random", style: str = "mosaic", steps: int | None = None, size: int = 256,
-                   picture: str | None = None) -> dict:  # fmt: skip
+def judged_section(
+    weights: str = "random",
+    style: str = "mosaic",
+    steps: int | None = None,
+    size: int = 256,
+    picture: str | None = None,
+) -> dict:
     """Does the CPU preset's network stylise photos it never saw? The network trained with ``train.PRESETS["cpu"]``
     (``train_network``'s defaults: the content weight ``TrainingSettings.alpha_for``), its time (wall and this process's
     CPU time, with the load average), and the held-out photos at ``size`` px before (the photo) and after (the
@@ -239,20 +287,39 @@ def judged_section(weights: str = "random", style: str = "mosaic", steps: int | 
     network, _ = ts.train_network(style, weights=vgg, device="cpu", progress=False, **preset)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     judge, artwork = Judge(weights), ts.load_image(style, size=size)
-    result = {"preset": preset, "alpha": rt_train.TrainingSettings().alpha_for(preset["size"]), "weights": vgg.weights_info.label,
-              "threads": torch.get_num_threads(), "seconds": round(wall, 1), "cpu seconds": round(cpu, 1),
-              "load average at start, end": [round(load, 1), round(os.getloadavg()[0], 1)], "photos": {}}  # fmt: skip
+    result = {
+        "preset": preset,
+        "alpha": rt_train.TrainingSettings().alpha_for(preset["size"]),
+        "weights": vgg.weights_info.label,
+        "threads": torch.get_num_threads(),
+        "seconds": round(wall, 1),
+        "cpu seconds": round(cpu, 1),
+        "load average at start, end": [round(load, 1), round(os.getloadavg()[0], 1)],
+        "photos": {},
+    }
     row = []
     for name, photo in rt_data.held_out_photos(size=size).items():
         with torch.no_grad():
             out = network.eval()(photo)
         before, after = judge(photo, photo, artwork), judge(out, photo, artwork)
-        result["photos"][name] = {"style distance, photo": round(float(before["style"]), 3), "style distance, network": round(float(after["style"]), 3),
-                                  "content distance, network": round(float(after["content"]), 3)}  # fmt: skip
+        result["photos"][name] = {
+            "style distance, photo": round(float(before["style"]), 3),
+            "style distance, network": round(float(after["style"]), 3),
+            "content distance, network": round(float(after["content"]), 3),
+        }
         row += [photo, out]
     if picture:
         height = min(image.shape[-2] for image in row)
-        ts.save_image(torch.cat([ts.images.resize_to(image, (height, round(image.shape[-1] * height / image.shape[-2]))) for image in row], dim=-1), picture)
+        ts.save_image(
+            torch.cat(
+                [
+                    ts.images.resize_to(image, (height, round(image.shape[-1] * height / image.shape[-2])))
+                    for image in row
+                ],
+                dim=-1,
+            ),
+            picture,
+        )
     print(f"judged: {json.dumps(result)}", flush=True)
     return result
 
@@ -265,11 +332,24 @@ def main(argv=None) -> int:
     parser.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=["stylisation", "training"])
     parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     parser.add_argument("--size", type=int, default=256, help="stylisation: the image's longer side (default 256)")
-    parser.add_argument("--repeats", type=int, default=7, help="stylisation: timed runs per network (the median is kept)")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch and ONNX Runtime (default: PyTorch's)")
-    parser.add_argument("--steps", type=int, default=None, help="training steps (default: the preset's; fewer for a quick look)")
-    parser.add_argument("--evaluations", type=int, default=200, help="training: the optimisation's evaluations in the catch-up comparison")
-    parser.add_argument("--picture", help="judged: write the held-out photos and the network's outputs, side by side, to this PNG")
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="stylisation: timed runs per network (the median is kept)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads for PyTorch and ONNX Runtime (default: PyTorch's)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=None, help="training steps (default: the preset's; fewer for a quick look)"
+    )
+    parser.add_argument(
+        "--evaluations",
+        type=int,
+        default=200,
+        help="training: the optimisation's evaluations in the catch-up comparison",
+    )
+    parser.add_argument(
+        "--picture", help="judged: write the held-out photos and the network's outputs, side by side, to this PNG"
+    )
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     args.weights = resolve_weights(args.weights)

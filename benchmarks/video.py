@@ -1,8 +1,11 @@
 """Video without flicker (issue 23): the warping error, style and content of a per-frame network and a stabilised one.
 
-    python benchmarks/video.py --weights standin                  # train both with the CPU preset (cached in --out), report
-    python benchmarks/video.py --weights FILE --clips choosing    # the clips for choosing settings (not the held-out one)
-    python benchmarks/video.py --weights FILE --temporal-weight 2 --form difference --out DIR2   # another stabilised network
+    python benchmarks/video.py --weights standin                  # train both with the CPU preset (cached in --out),
+                                                                  # report
+    python benchmarks/video.py --weights FILE --clips choosing    # the clips for choosing settings (not the
+                                                                  # held-out one)
+    python benchmarks/video.py --weights FILE --temporal-weight 2 --form difference --out DIR2   # another stabilised
+                                                                                                 # network
     python benchmarks/video.py --weights standin --temporal-blend 0.3 0.5  # and each network with the run-time blend
 
 Two networks, trained with ``train.PRESETS["cpu"]`` on the same photos, from the same start, with the same seed: the
@@ -19,11 +22,13 @@ kept out of every choice of weights and settings; ``choosing``: the others; ``al
 - **frames per second** of the network on the clip (CPU, batches of 4, ``torch.inference_mode``), with the blend's
   optical flow where it is used.
 
-``--temporal-blend S ...`` adds, for each network, its styling blended at run time with strength S (``video/smoothing.py``).
+``--temporal-blend S ...`` adds, for each network, its styling blended at run time with strength S
+(``video/smoothing.py``).
 
 The goal (issue 23): on the held-out clip, the stabilised network's warping error at most half the per-frame one's,
 with its style loss up by at most 10 %. With random weights nothing stylises, so run it with real features
-(``--weights standin``, or a file; ``benchmarks/standin.py`` builds the stand-in), and label results with the weights' name.
+(``--weights standin``, or a file; ``benchmarks/standin.py`` builds the stand-in), and label results with the weights'
+name.
 """
 
 from __future__ import annotations
@@ -41,15 +46,17 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from judge import Judge  # noqa: E402
+
 import tutorial_style as ts  # noqa: E402
 from benchmarks.standin import WEIGHTS_HELP, resolve_weights  # noqa: E402
-from judge import Judge  # noqa: E402
 from tutorial_style.objective import Objective  # noqa: E402
-from tutorial_style.realtime import load_network, train as rt_train  # noqa: E402
-from tutorial_style.video.smoothing import blend_video, check_strength  # noqa: E402
+from tutorial_style.realtime import load_network  # noqa: E402
+from tutorial_style.realtime import train as rt_train
+from tutorial_style.realtime.stylize import stylize_images  # noqa: E402
 from tutorial_style.video.clips import CLIPS, HELD_OUT_CLIP, make_clip  # noqa: E402
 from tutorial_style.video.flicker import frame_flows, warping_error  # noqa: E402
-from tutorial_style.realtime.stylize import stylize_images  # noqa: E402
+from tutorial_style.video.smoothing import blend_video, check_strength  # noqa: E402
 
 
 def train_or_load(path: Path, style: str, vgg, temporal_weight: float, form: str, steps: int | None) -> tuple:
@@ -58,26 +65,55 @@ def train_or_load(path: Path, style: str, vgg, temporal_weight: float, form: str
     if path.is_file():
         net = load_network(path)
         meta = net.meta
-        if (meta.get("temporal_weight", 0.0), meta.get("steps"), meta.get("style")) == (temporal_weight, preset["steps"], style) and (
-            not temporal_weight or meta.get("temporal_form") == form
-        ):
-            return net.eval(), {"seconds": meta.get("train_seconds"), "cpu seconds": meta.get("train_cpu_seconds"), "cached": True}
+        if (meta.get("temporal_weight", 0.0), meta.get("steps"), meta.get("style")) == (
+            temporal_weight,
+            preset["steps"],
+            style,
+        ) and (not temporal_weight or meta.get("temporal_form") == form):
+            return net.eval(), {
+                "seconds": meta.get("train_seconds"),
+                "cpu seconds": meta.get("train_cpu_seconds"),
+                "cached": True,
+            }
     load = os.getloadavg()[0]
     start, cpu = time.perf_counter(), time.process_time()
-    net, history = ts.train_network(style, weights=vgg, device="cpu", progress=False, checkpoint=None,
-                                    temporal_weight=temporal_weight, temporal_form=form, **preset)  # fmt: skip
+    net, history = ts.train_network(
+        style,
+        weights=vgg,
+        device="cpu",
+        progress=False,
+        checkpoint=None,
+        temporal_weight=temporal_weight,
+        temporal_form=form,
+        **preset,
+    )
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     from tutorial_style.realtime.checkpoint import save_checkpoint
 
-    meta = {"style": style, "steps": preset["steps"], "temporal_weight": temporal_weight, "temporal_form": form,
-            "weights": vgg.weights_info.label, "pretrained": vgg.weights_info.pretrained, "train_seconds": round(seconds, 1),
-            "train_cpu_seconds": round(cpu, 1), "load_at_start": load}  # fmt: skip
+    meta = {
+        "style": style,
+        "steps": preset["steps"],
+        "temporal_weight": temporal_weight,
+        "temporal_form": form,
+        "weights": vgg.weights_info.label,
+        "pretrained": vgg.weights_info.pretrained,
+        "train_seconds": round(seconds, 1),
+        "train_cpu_seconds": round(cpu, 1),
+        "load_at_start": load,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(path, net, meta)
-    return net.eval(), {"seconds": round(seconds, 1), "cpu seconds": round(cpu, 1), "load": [load, os.getloadavg()[0]], "cached": False}
+    return net.eval(), {
+        "seconds": round(seconds, 1),
+        "cpu seconds": round(cpu, 1),
+        "load": [load, os.getloadavg()[0]],
+        "cached": False,
+    }
 
 
-def measure(frames: torch.Tensor, styled: torch.Tensor | None, flows, objective: Objective, judge: Judge, artwork) -> dict:
+def measure(
+    frames: torch.Tensor, styled: torch.Tensor | None, flows, objective: Objective, judge: Judge, artwork
+) -> dict:
     """Warping error (with DIS flow, and with Farneback's: the run-time blend uses DIS, so the other flow checks it),
     L_style (mean over frames), the judge's style and content distances (means) of ``styled`` (None: the input)."""
     image = frames if styled is None else styled
@@ -86,9 +122,11 @@ def measure(frames: torch.Tensor, styled: torch.Tensor | None, flows, objective:
     judged = judge(image, frames, artwork)
     return {
         "warping error": warping_error(frames, image, flows=flows["dis"]).mean,
-        "warping error (Farneback)": warping_error(frames, image, flows=flows["farneback"]).mean, "style loss": style_loss,
-        "judged style": float(judged["style"].mean()), "judged content": float(judged["content"].mean()),
-    }  # fmt: skip
+        "warping error (Farneback)": warping_error(frames, image, flows=flows["farneback"]).mean,
+        "style loss": style_loss,
+        "judged style": float(judged["style"].mean()),
+        "judged content": float(judged["content"].mean()),
+    }
 
 
 def frames_per_second(net, frames: torch.Tensor, blend: float = 0.0) -> float:
@@ -109,9 +147,11 @@ def table(rows: list[dict]) -> str:
     ]
     for r in rows:
         fps = f"{r['fps']:.0f}" if r.get("fps") else "—"
-        lines.append(f"| {r['clip']} | {r['video']} | {r['warping error']:.2e} | {r['warping error (Farneback)']:.2e} "
-                     f"| {r['style loss']:.3f} | {r['judged style']:.3f} "
-                     f"| {r['judged content']:.3f} | {fps} |")  # fmt: skip
+        lines.append(
+            f"| {r['clip']} | {r['video']} | {r['warping error']:.2e} | {r['warping error (Farneback)']:.2e} "
+            f"| {r['style loss']:.3f} | {r['judged style']:.3f} "
+            f"| {r['judged content']:.3f} | {fps} |"
+        )
     return "\n".join(lines)
 
 
@@ -119,16 +159,28 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", default="random", help=WEIGHTS_HELP)
     parser.add_argument("--style", default="mosaic")
-    parser.add_argument("--temporal-weight", type=float, default=None, help="the stabilised network's (default: train.TEMPORAL_WEIGHT_FOR_VIDEO)")
+    parser.add_argument(
+        "--temporal-weight",
+        type=float,
+        default=None,
+        help="the stabilised network's (default: train.TEMPORAL_WEIGHT_FOR_VIDEO)",
+    )
     parser.add_argument("--form", choices=("warp", "difference"), default=rt_train.TEMPORAL_FORM)
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the CPU preset's)")
     parser.add_argument("--clips", choices=("held-out", "choosing", "all"), default="held-out")
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--temporal-blend", type=float, nargs="*", default=[],
-                        help="also each network's styling blended at run time with these strengths (video/smoothing.py)")
-    parser.add_argument("--out", default=str(ts.files.cache_dir("benchmark-video")), help="where the two networks are kept")
+    parser.add_argument(
+        "--temporal-blend",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also each network's styling blended at run time with these strengths (video/smoothing.py)",
+    )
+    parser.add_argument(
+        "--out", default=str(ts.files.cache_dir("benchmark-video")), help="where the two networks are kept"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -143,8 +195,12 @@ def main(argv=None) -> int:
     judge = Judge(args.weights)
     out = Path(args.out)
     per_frame, t1 = train_or_load(out / f"per-frame-{args.style}.pt", args.style, vgg, 0.0, args.form, args.steps)
-    stabilised, t2 = train_or_load(out / f"stabilised-{args.style}-{args.form}-{weight:g}.pt", args.style, vgg, weight, args.form, args.steps)
-    names = {"held-out": [HELD_OUT_CLIP], "choosing": [c for c in CLIPS if c != HELD_OUT_CLIP], "all": list(CLIPS)}[args.clips]
+    stabilised, t2 = train_or_load(
+        out / f"stabilised-{args.style}-{args.form}-{weight:g}.pt", args.style, vgg, weight, args.form, args.steps
+    )
+    names = {"held-out": [HELD_OUT_CLIP], "choosing": [c for c in CLIPS if c != HELD_OUT_CLIP], "all": list(CLIPS)}[
+        args.clips
+    ]
     artwork = ts.load_image(args.style, size=args.size)
     rows = []
     for name in names:
@@ -152,18 +208,40 @@ def main(argv=None) -> int:
         flows = {method: frame_flows(frames, method) for method in ("dis", "farneback")}
         objective = Objective.for_images(vgg, frames[:1], artwork, style_layers=ts.PAPER_STYLE_LAYERS)
         rows.append({"clip": name, "video": "input", **measure(frames, None, flows, objective, judge, artwork)})
-        for label, net in (("per-frame network", per_frame), (f"stabilised network ({args.form}, weight {weight:g})", stabilised)):
+        for label, net in (
+            ("per-frame network", per_frame),
+            (f"stabilised network ({args.form}, weight {weight:g})", stabilised),
+        ):
             styled = stylize_images(net, frames, batch_size=4)
-            rows.append({"clip": name, "video": label, **measure(frames, styled, flows, objective, judge, artwork),
-                         "fps": frames_per_second(net, frames)})  # fmt: skip
+            rows.append(
+                {
+                    "clip": name,
+                    "video": label,
+                    **measure(frames, styled, flows, objective, judge, artwork),
+                    "fps": frames_per_second(net, frames),
+                }
+            )
             for strength in args.temporal_blend:
                 blended = blend_video(frames, styled, strength)
-                rows.append({"clip": name, "video": f"{label.split(' (')[0]} + blend {strength:g}",
-                             **measure(frames, blended, flows, objective, judge, artwork),
-                             "fps": frames_per_second(net, frames, blend=strength)})  # fmt: skip
-    result = {"weights": vgg.weights_info.label, "style": args.style, "frames": args.frames, "size": args.size,
-              "threads": torch.get_num_threads(), "training": {"per-frame": t1, "stabilised": t2}, "rows": rows,
-              "cpu seconds": resource.getrusage(resource.RUSAGE_SELF).ru_utime, "load": os.getloadavg()}  # fmt: skip
+                rows.append(
+                    {
+                        "clip": name,
+                        "video": f"{label.split(' (')[0]} + blend {strength:g}",
+                        **measure(frames, blended, flows, objective, judge, artwork),
+                        "fps": frames_per_second(net, frames, blend=strength),
+                    }
+                )
+    result = {
+        "weights": vgg.weights_info.label,
+        "style": args.style,
+        "frames": args.frames,
+        "size": args.size,
+        "threads": torch.get_num_threads(),
+        "training": {"per-frame": t1, "stabilised": t2},
+        "rows": rows,
+        "cpu seconds": resource.getrusage(resource.RUSAGE_SELF).ru_utime,
+        "load": os.getloadavg(),
+    }
     print(json.dumps(result))
     print(f"\nWeights: {result['weights']}; {args.frames} frames of {args.size} px; style {args.style}")
     print(table(rows))
@@ -173,8 +251,11 @@ def main(argv=None) -> int:
         for label, s in r.items():
             if label not in ("input", "per-frame network"):
                 ratio, check = (s[k] / p[k] for k in ("warping error", "warping error (Farneback)"))
-                print(f"{name}, {label}: warping error x{ratio:.2f} (x{check:.2f} with Farneback's flow; goal <= 0.5), style loss "
-                      f"{s['style loss'] / p['style loss'] - 1:+.1%} (goal <= +10 %), judged style {s['judged style'] / p['judged style'] - 1:+.1%}")  # fmt: skip
+                print(
+                    f"{name}, {label}: warping error x{ratio:.2f} (x{check:.2f} with Farneback's flow; goal <= 0.5), "
+                    f"style loss {s['style loss'] / p['style loss'] - 1:+.1%} (goal <= +10 %), "
+                    f"judged style {s['judged style'] / p['judged style'] - 1:+.1%}"
+                )
     return 0
 
 

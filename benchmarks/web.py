@@ -8,7 +8,8 @@ The page (``python -m tutorial_style web``'s, served the same way, cross-origin 
 Chromium with a fake camera (``--use-fake-device-for-media-stream``, 640 x 480, so a working size of 256 px is a
 256 x 192 frame). For each network, precision, size and thread count a fresh tab opens the page
 (``?network=...&size=...&threads=...&backend=wasm``), waits for ``--warmup`` styled frames, then counts the frames
-finished in ``--seconds``; ``--rounds R`` measures every row R times, in turn, and reports the medians: the page's own loop, camera frame to canvas (drawing, conversion to floats and back,
+finished in ``--seconds``; ``--rounds R`` measures every row R times, in turn, and reports the medians: the page's own
+loop, camera frame to canvas (drawing, conversion to floats and back,
 ONNX Runtime Web's run). ``network ms`` is the median time of the run alone, as the page measures it. Next to it,
 ONNX Runtime in Python on the same model, the same frame size and the same number of threads: 1 / median time of
 one run (``--seconds`` of runs after a warm-up).
@@ -39,10 +40,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tutorial_style.realtime import StyleNetwork, save_checkpoint  # noqa: E402
 from tutorial_style.deploy.export import onnx_session  # noqa: E402
-from tutorial_style.realtime.network import DEFAULT, SLIM  # noqa: E402
 from tutorial_style.deploy.web import build_site, make_server, web_networks  # noqa: E402
+from tutorial_style.realtime import StyleNetwork, save_checkpoint  # noqa: E402
+from tutorial_style.realtime.network import DEFAULT, SLIM  # noqa: E402
 
 NETWORKS = {"default": DEFAULT, "slim": SLIM}
 CAMERA = (640, 480)  # Chromium's fake camera
@@ -93,8 +94,14 @@ def page_fps(browser, url: str, seconds: float, warmup: int) -> dict:
         frames = page.evaluate("window.tutorialStyle.frames") - frames0
         elapsed = time.perf_counter() - start
         final = page.evaluate("window.tutorialStyle")
-        return {"fps": frames / elapsed, "network ms": statistics.median(samples), "threads used": final["threads"],
-                "isolated": final["isolated"], "backend": final["backend"], "frame": f"{final['width']} x {final['height']}"}  # fmt: skip
+        return {
+            "fps": frames / elapsed,
+            "network ms": statistics.median(samples),
+            "threads used": final["threads"],
+            "isolated": final["isolated"],
+            "backend": final["backend"],
+            "frame": f"{final['width']} x {final['height']}",
+        }
     finally:
         context.close()
 
@@ -122,8 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precisions", nargs="+", choices=["fp32", "int8"], default=["fp32", "int8"])
     parser.add_argument("--seconds", type=float, default=6.0, help="measuring time per row, after the warm-up")
     parser.add_argument("--warmup", type=int, default=5, help="styled frames before measuring")
-    parser.add_argument("--rounds", type=int, default=1, help="measure every row this many times, in turn; report the medians")
-    parser.add_argument("--runtime", default=None, help="ONNX Runtime Web's files (default: the cache; see `web --runtime`)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure every row this many times, in turn; report the medians"
+    )
+    parser.add_argument(
+        "--runtime", default=None, help="ONNX Runtime Web's files (default: the cache; see `web --runtime`)"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
@@ -137,11 +148,17 @@ def main(argv: list[str] | None = None) -> int:
         server = make_server(site, "127.0.0.1", 0)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_address[1]}/"
-        print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; load before: {os.getloadavg()[0]:.2f}", flush=True)
+        print(
+            f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+            f"load before: {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=executable, args=flags, headless=True)
             try:
-                for round_ in range(args.rounds):  # each row once per round, in turn: a change of load touches all alike
+                for round_ in range(
+                    args.rounds
+                ):  # each row once per round, in turn: a change of load touches all alike
                     for net in networks:
                         for size in args.sizes:
                             for threads in args.threads:
@@ -162,8 +179,13 @@ def measure(browser, base: str, net, size: int, threads: int, args) -> dict:
     """One row: the page's frames per second, and ONNX Runtime's in Python, for a network, a size, a thread count."""
     load = os.getloadavg()[0]
     url = f"{base}?network={net.name}&size={size}&threads={threads}&backend=wasm"
-    row = {"network": net.name.removesuffix("-int8"), "precision": net.precision, "size": size, "threads": threads,
-           "model MB": net.model.stat().st_size / 1e6}  # fmt: skip
+    row = {
+        "network": net.name.removesuffix("-int8"),
+        "precision": net.precision,
+        "size": size,
+        "threads": threads,
+        "model MB": net.model.stat().st_size / 1e6,
+    }
     try:
         row.update(page_fps(browser, url, args.seconds, args.warmup))
     except Exception as e:  # one failed row is reported, the others still run
@@ -191,15 +213,20 @@ def medians(rows: list[dict]) -> list[dict]:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| network | precision | model | frame | threads | page: frames/s | page: network ms | ONNX Runtime Python: frames/s | load |",
+        "| network | precision | model | frame | threads | page: frames/s | page: network ms "
+        "| ONNX Runtime Python: frames/s | load |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         w, h = frame_size(r["size"])
         page = (f"{r['fps']:.1f}", f"{r['network ms']:.0f}") if "fps" in r else (r.get("error", "?"), "")
-        threads = f"{r['threads']}" + ("" if r.get("threads used", r["threads"]) == r["threads"] else f" (page used {r['threads used']})")
-        lines.append(f"| {r['network']} | {r['precision']} | {r['model MB']:.2f} MB | {r['size']} px ({w} x {h}) | {threads} | "
-                     f"{page[0]} | {page[1]} | {r['python fps']:.1f} | {r['load']:.1f} |")  # fmt: skip
+        threads = f"{r['threads']}" + (
+            "" if r.get("threads used", r["threads"]) == r["threads"] else f" (page used {r['threads used']})"
+        )
+        lines.append(
+            f"| {r['network']} | {r['precision']} | {r['model MB']:.2f} MB | {r['size']} px ({w} x {h}) | {threads} | "
+            f"{page[0]} | {page[1]} | {r['python fps']:.1f} | {r['load']:.1f} |"
+        )
     return "\n".join(lines)
 
 

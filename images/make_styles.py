@@ -31,10 +31,11 @@ OUT_DIR = Path(__file__).resolve().parent
 # Small helpers
 # --------------------------------------------------------------------------
 
+
 def hex_to_rgb(code):
     """Convert ``"#rrggbb"`` to an ``(r, g, b)`` tuple of ints."""
     code = code.lstrip("#")
-    return tuple(int(code[i:i + 2], 16) for i in (0, 2, 4))
+    return tuple(int(code[i : i + 2], 16) for i in (0, 2, 4))
 
 
 def pixel_grid(size=SIZE):
@@ -60,10 +61,23 @@ def to_image(rgb):
 # 1. Stained-glass Voronoi mosaic
 # --------------------------------------------------------------------------
 
-MOSAIC_PALETTE = [hex_to_rgb(c) for c in (
-    "#b3122e", "#e0482b", "#f2a81d", "#f6d55c", "#2a9d8f", "#1b6ca8",
-    "#163b8c", "#5b2a86", "#8e3b9c", "#3f8f3a", "#86b84a", "#d9e4dd",
-)]
+MOSAIC_PALETTE = [
+    hex_to_rgb(c)
+    for c in (
+        "#b3122e",
+        "#e0482b",
+        "#f2a81d",
+        "#f6d55c",
+        "#2a9d8f",
+        "#1b6ca8",
+        "#163b8c",
+        "#5b2a86",
+        "#8e3b9c",
+        "#3f8f3a",
+        "#86b84a",
+        "#d9e4dd",
+    )
+]
 
 
 def voronoi(points, size=SIZE):
@@ -114,9 +128,17 @@ def make_mosaic(seed=1):
 # 2. Swirling brush strokes along a vortex flow field
 # --------------------------------------------------------------------------
 
-NIGHT_BLUES = [hex_to_rgb(c) for c in (
-    "#0b1e4a", "#13357a", "#1f4fa3", "#2f6db5", "#4b8fcf", "#7fb3d9",
-)]
+NIGHT_BLUES = [
+    hex_to_rgb(c)
+    for c in (
+        "#0b1e4a",
+        "#13357a",
+        "#1f4fa3",
+        "#2f6db5",
+        "#4b8fcf",
+        "#7fb3d9",
+    )
+]
 NIGHT_LIGHTS = [hex_to_rgb(c) for c in ("#f4d35e", "#f7e08a", "#fff6c8", "#e8a33d")]
 
 # Vortex centres (x, y), strength (sign = direction) and radius of the
@@ -160,8 +182,7 @@ def stroke_colour(rng, x, y):
         if np.hypot(x - cx, y - cy) < radius * 1.6:
             return NIGHT_LIGHTS[rng.integers(len(NIGHT_LIGHTS))]
     # Lighter blues higher up in the "sky", deeper blues lower down.
-    shade = np.clip(len(NIGHT_BLUES) * (1 - y / SIZE) + rng.normal(0, 1.2),
-                    0, len(NIGHT_BLUES) - 1)
+    shade = np.clip(len(NIGHT_BLUES) * (1 - y / SIZE) + rng.normal(0, 1.2), 0, len(NIGHT_BLUES) - 1)
     if rng.random() < 0.04:
         return NIGHT_LIGHTS[rng.integers(len(NIGHT_LIGHTS))]
     return NIGHT_BLUES[int(shade)]
@@ -185,8 +206,7 @@ def make_swirls(seed=2):
         x0, y0 = path[0]
         colour = stroke_colour(rng, x0, y0)
         width = int(rng.integers(2, 6))
-        draw.line([tuple(p) for p in path], fill=colour, width=width,
-                  joint="curve")
+        draw.line([tuple(p) for p in path], fill=colour, width=width, joint="curve")
     return img.filter(ImageFilter.SMOOTH)
 
 
@@ -194,10 +214,23 @@ def make_swirls(seed=2):
 # 3. Kandinsky-like circles and lines
 # --------------------------------------------------------------------------
 
-CIRCLE_COLOURS = [hex_to_rgb(c) for c in (
-    "#d62828", "#f77f00", "#fcbf49", "#1d3557", "#457b9d", "#2a9d8f",
-    "#6a4c93", "#e76f51", "#111111", "#8ac926", "#ff595e", "#1982c4",
-)]
+CIRCLE_COLOURS = [
+    hex_to_rgb(c)
+    for c in (
+        "#d62828",
+        "#f77f00",
+        "#fcbf49",
+        "#1d3557",
+        "#457b9d",
+        "#2a9d8f",
+        "#6a4c93",
+        "#e76f51",
+        "#111111",
+        "#8ac926",
+        "#ff595e",
+        "#1982c4",
+    )
+]
 
 
 def textured_ground(rng):
@@ -244,8 +277,7 @@ def make_circles(seed=3):
     for i in range(6):
         for j in range(6):
             colour = "#111111" if (i + j) % 2 else "#f7f3e8"
-            draw.rectangle((ox + i * cell, oy + j * cell,
-                            ox + (i + 1) * cell, oy + (j + 1) * cell), fill=colour)
+            draw.rectangle((ox + i * cell, oy + j * cell, ox + (i + 1) * cell, oy + (j + 1) * cell), fill=colour)
     # Straight lines of varying weight crossing the picture.
     for _ in range(10):
         x0, y0 = rng.uniform(0, SIZE, 2)
@@ -259,8 +291,13 @@ def make_circles(seed=3):
         cx, cy = rng.uniform(0, SIZE, 2)
         r = rng.uniform(40, 140)
         start = rng.uniform(0, 360)
-        draw.arc((cx - r, cy - r, cx + r, cy + r), start, start + rng.uniform(60, 200),
-                 fill="#111111", width=int(rng.integers(2, 5)))
+        draw.arc(
+            (cx - r, cy - r, cx + r, cy + r),
+            start,
+            start + rng.uniform(60, 200),
+            fill="#111111",
+            width=int(rng.integers(2, 5)),
+        )
     return canvas.convert("RGB")
 
 
@@ -280,11 +317,8 @@ def make_stripes(seed=4, supersample=2):
     x, y = x / supersample, y / supersample
 
     # Phase field: horizontal lines bent by waves and a central bulge.
-    bulge = 60 * np.exp(-((x - 300) ** 2 + (y - 220) ** 2) / (2 * 120.0 ** 2))
-    phase = (y
-             + 18 * np.sin(x / 37.0 + 0.8)
-             + 10 * np.sin((x + y) / 23.0)
-             + bulge)
+    bulge = 60 * np.exp(-((x - 300) ** 2 + (y - 220) ** 2) / (2 * 120.0**2))
+    phase = y + 18 * np.sin(x / 37.0 + 0.8) + 10 * np.sin((x + y) / 23.0) + bulge
     period = 14.0
     wave = 0.5 + 0.5 * np.cos(2 * np.pi * phase / period)
 

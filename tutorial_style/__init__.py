@@ -8,22 +8,30 @@ feature extractor), ``gram`` (eq. 3), ``losses`` (eqs. 1, 4, 5), ``objective`` (
 algorithm), ``controls`` (what the 2017 follow-up adds: colour, masks, several styles; and total
 variation), ``scale`` (its scale control, built on the algorithm), ``realtime`` (what came next: a network
 trained once per style, one forward pass per image), ``deploy`` (that network as ONNX, int8 and a web page),
-``video`` (video files, flicker measured and reduced, the temporal term), ``tradeoff`` (notebook 06's grid), ``cost`` (time and memory
-estimates), ``images`` and ``files``, ``cli`` (the command line). Notebook support (widgets, plots, exercise checks) lives in ``tutorial_style.notebook``
-and is imported only when a notebook asks for it.
+``video`` (video files, flicker measured and reduced, the temporal term), ``tradeoff`` (notebook 06's grid),
+``cost`` (time and memory estimates), ``images`` and ``files``, ``cli`` (the command line). Notebook support
+(widgets, plots, exercise checks) lives in ``tutorial_style.notebook`` and is imported only when a notebook asks
+for it.
 """
 
 from .controls import (
-    guided_gram_matrix, luminance, match_color, match_luminance, propagate_mask, rgb_to_yiq, tv_loss, yiq_to_rgb,
-)  # fmt: skip
+    guided_gram_matrix,
+    luminance,
+    match_color,
+    match_luminance,
+    propagate_mask,
+    rgb_to_yiq,
+    tv_loss,
+    yiq_to_rgb,
+)
 from .cost import SizeWarning, estimate_cost
 from .gram import gram_matrix
 from .images import ImageError, bundled_images, load_image, save_image
 from .layers import LAYER_INFO, LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
 from .losses import content_loss, style_layer_loss, style_loss
 from .objective import Objective
-from .realtime import CheckpointError, StyleNetwork, load_network, train_network
 from .optimize import StyleTransferResult, minimize, reconstruct_content, reconstruct_style, stylize
+from .realtime import CheckpointError, StyleNetwork, load_network, train_network
 from .scale import mix_scales
 from .settings import PRESETS, Settings, default_alpha
 from .vgg import VGG19Features, default_device, get_vgg

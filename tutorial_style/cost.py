@@ -56,12 +56,15 @@ def warn_if_costly(height, width, batch, steps, optimizer, device) -> None:
     if seconds <= WARN_SECONDS and (free is None or memory <= WARN_MEMORY_FRACTION * free):
         return
     where = f"{_bytes(free)} available on {device}" if free is not None else f"on {device}"
-    warnings.warn(SizeWarning(
-        f"{'' if batch == 1 else f'{batch} images of '}{width}x{height} px for {steps} steps with {optimizer} "
-        f"will take about {duration(seconds)} "
-        f"and need about {_bytes(memory)} ({where}). Use a smaller size or fewer steps "
-        "(TUTORIAL_STYLE_QUICK=1 picks small ones in the notebooks)."
-    ), stacklevel=caller_stacklevel())  # fmt: skip
+    warnings.warn(
+        SizeWarning(
+            f"{'' if batch == 1 else f'{batch} images of '}{width}x{height} px for {steps} steps with {optimizer} "
+            f"will take about {duration(seconds)} "
+            f"and need about {_bytes(memory)} ({where}). Use a smaller size or fewer steps "
+            "(TUTORIAL_STYLE_QUICK=1 picks small ones in the notebooks)."
+        ),
+        stacklevel=caller_stacklevel(),
+    )
 
 
 def available_memory(device: torch.device) -> int | None:

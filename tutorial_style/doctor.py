@@ -84,23 +84,43 @@ def _torch_build() -> Check:
     import torch
 
     version = torch.__version__
-    gpu_build = f"CUDA {torch.version.cuda}" if torch.version.cuda else f"ROCm {torch.version.hip}" if torch.version.hip else None
+    gpu_build = (
+        f"CUDA {torch.version.cuda}"
+        if torch.version.cuda
+        else f"ROCm {torch.version.hip}"
+        if torch.version.hip
+        else None
+    )
     if gpu_build is not None:
         if torch.cuda.is_available():
-            return Check("PyTorch build", True, f"{gpu_build} build (torch {version}), using the GPU: {torch.cuda.get_device_name(0)}")
-        return Check("PyTorch build", False, f"{gpu_build} build (torch {version}), but PyTorch finds no usable GPU here: "
-                     "its GPU libraries (several GB) go unused",
-                     f"without a GPU the CPU-only build is enough (docs/install.md, 'A light install'): {CPU_INSTALL}",
-                     essential=False)  # fmt: skip
+            return Check(
+                "PyTorch build",
+                True,
+                f"{gpu_build} build (torch {version}), using the GPU: {torch.cuda.get_device_name(0)}",
+            )
+        return Check(
+            "PyTorch build",
+            False,
+            f"{gpu_build} build (torch {version}), but PyTorch finds no usable GPU here: "
+            "its GPU libraries (several GB) go unused",
+            f"without a GPU the CPU-only build is enough (docs/install.md, 'A light install'): {CPU_INSTALL}",
+            essential=False,
+        )
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_built():
         usable = "using the Apple GPU (MPS)" if mps.is_available() else "but the Apple GPU (MPS) is not available here"
         return Check("PyTorch build", True, f"build with Apple's MPS (torch {version}), {usable}", essential=False)
     if _nvidia_driver():
-        return Check("PyTorch build", False, f"CPU-only build (torch {version}), but this machine has an NVIDIA GPU it cannot use",
-                     "install the default build, which can: pip install --force-reinstall torch torchvision",
-                     essential=False)  # fmt: skip
-    return Check("PyTorch build", True, f"CPU-only build (torch {version}): no GPU support, none needed here", essential=False)
+        return Check(
+            "PyTorch build",
+            False,
+            f"CPU-only build (torch {version}), but this machine has an NVIDIA GPU it cannot use",
+            "install the default build, which can: pip install --force-reinstall torch torchvision",
+            essential=False,
+        )
+    return Check(
+        "PyTorch build", True, f"CPU-only build (torch {version}): no GPU support, none needed here", essential=False
+    )
 
 
 def _nvidia_driver() -> bool:
@@ -123,7 +143,9 @@ def _device() -> Check:
         found = "Apple GPU (MPS)"
     else:
         found = f"CPU only ({os.cpu_count()} cores)"
-    return Check("device", True, f"{found}; the notebooks take the {profile} profile, because {reason}", essential=False)
+    return Check(
+        "device", True, f"{found}; the notebooks take the {profile} profile, because {reason}", essential=False
+    )
 
 
 def _weights(probe_network: bool) -> Check:
@@ -132,8 +154,12 @@ def _weights(probe_network: bool) -> Check:
     chosen = os.environ.get(ENV_VAR, "").strip()
     if chosen and chosen not in ("auto", "imagenet"):
         if chosen == "random":
-            return Check("VGG19 weights", False, f"{ENV_VAR}=random: figures will show an UNTRAINED network",
-                         f"unset {ENV_VAR} and run `python -m tutorial_style fetch-weights`")  # fmt: skip
+            return Check(
+                "VGG19 weights",
+                False,
+                f"{ENV_VAR}=random: figures will show an UNTRAINED network",
+                f"unset {ENV_VAR} and run `python -m tutorial_style fetch-weights`",
+            )
         try:
             _, info = load_weights(chosen)
             return Check("VGG19 weights", True, f"{ENV_VAR} -> {info.label} ({chosen})")
@@ -148,8 +174,18 @@ def _weights(probe_network: bool) -> Check:
         f"ask for random weights on purpose: {ENV_VAR}=random (or --weights random); nothing is then stylised"
     )
     if probe_network and server_reachable():
-        return Check("VGG19 weights", False, "ImageNet weights not cached yet; the download server answers (548 MB on first use)", fix)
-    return Check("VGG19 weights", False, f"ImageNet weights MISSING: not in {path} and no download possible; notebooks would use RANDOM weights", fix)
+        return Check(
+            "VGG19 weights",
+            False,
+            "ImageNet weights not cached yet; the download server answers (548 MB on first use)",
+            fix,
+        )
+    return Check(
+        "VGG19 weights",
+        False,
+        f"ImageNet weights MISSING: not in {path} and no download possible; notebooks would use RANDOM weights",
+        fix,
+    )
 
 
 def _caches() -> Check:
@@ -159,23 +195,35 @@ def _caches() -> Check:
     entries = [p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")]
     if entries:
         return Check("precomputed caches", True, f"{len(entries)} trade-off grid file(s) in {folder}", essential=False)
-    return Check("precomputed caches", False, f"none in {folder}: notebook 06 will compute its grid on first open",
-                 "for the paper's grid, run `python -m tutorial_style precompute` before the workshop on a machine with a GPU "
-                 "(hours on a CPU) and copy the cache folder; without it, a laptop computes a smaller grid in minutes",
-                 essential=False)  # fmt: skip
+    return Check(
+        "precomputed caches",
+        False,
+        f"none in {folder}: notebook 06 will compute its grid on first open",
+        "for the paper's grid, run `python -m tutorial_style precompute` before the workshop on a machine with a GPU "
+        "(hours on a CPU) and copy the cache folder; without it, a laptop computes a smaller grid in minutes",
+        essential=False,
+    )
 
 
 def _widgets_frontend() -> Check:
     try:
         version = importlib.metadata.version("jupyterlab_widgets")
     except importlib.metadata.PackageNotFoundError:
-        return Check("JupyterLab widgets", False, "jupyterlab_widgets is not installed: sliders and buttons will not show",
-                     "pip install -U ipywidgets jupyterlab_widgets, then restart JupyterLab")  # fmt: skip
+        return Check(
+            "JupyterLab widgets",
+            False,
+            "jupyterlab_widgets is not installed: sliders and buttons will not show",
+            "pip install -U ipywidgets jupyterlab_widgets, then restart JupyterLab",
+        )
     folders = [Path(p) / "labextensions" / "@jupyter-widgets" / "jupyterlab-manager" for p in _jupyter_data_dirs()]
     if any(f.is_dir() for f in folders):
         return Check("JupyterLab widgets", True, f"front-end extension installed (jupyterlab_widgets {version})")
-    return Check("JupyterLab widgets", False, "jupyterlab_widgets is installed but JupyterLab cannot see its extension",
-                 "pip install --force-reinstall jupyterlab_widgets, then restart JupyterLab")  # fmt: skip
+    return Check(
+        "JupyterLab widgets",
+        False,
+        "jupyterlab_widgets is installed but JupyterLab cannot see its extension",
+        "pip install --force-reinstall jupyterlab_widgets, then restart JupyterLab",
+    )
 
 
 def _jupyter_data_dirs() -> list[str]:

@@ -15,8 +15,20 @@ import warnings
 from pathlib import Path
 from typing import IO, Callable, Iterator, Mapping
 
-__all__ = ["cache_dir", "atomic_write", "prepare_output", "prepare_folder", "OutputPathError", "load_cache", "save_cache", "caller_stacklevel",
-           "load_tensors", "reason", "digest", "check_input_file"]
+__all__ = [
+    "cache_dir",
+    "atomic_write",
+    "prepare_output",
+    "prepare_folder",
+    "OutputPathError",
+    "load_cache",
+    "save_cache",
+    "caller_stacklevel",
+    "load_tensors",
+    "reason",
+    "digest",
+    "check_input_file",
+]
 
 
 class OutputPathError(ValueError):
@@ -86,7 +98,9 @@ def save_cache(path: Path, entry: dict, what: str) -> None:
         with atomic_write(path) as f:
             torch.save(entry, f)
     except (OSError, ValueError) as e:
-        warnings.warn(f"could not cache {what} in {str(path)!r} ({e}); it will be computed again next time", stacklevel=2)
+        warnings.warn(
+            f"could not cache {what} in {str(path)!r} ({e}); it will be computed again next time", stacklevel=2
+        )
 
 
 def digest(value) -> str:
@@ -97,7 +111,7 @@ def digest(value) -> str:
     >>> import torch
     >>> digest(torch.ones(2, 2)) == digest(torch.ones(2, 2, dtype=torch.float64)), digest(torch.ones(4)) == digest(torch.ones(2, 2))
     (True, False)
-    """
+    """  # noqa: E501
     import hashlib
 
     import torch
@@ -152,7 +166,9 @@ def load_tensors(path: str | os.PathLike, error: type[Exception], what: str, fix
                 f"{what} {str(path)!r} was refused: it holds more than tensors, and loading it could run code "
                 f"({reason(e)}). Only use files from a source you trust. {fix}"
             ) from None
-        raise error(f"{what} {str(path)!r} is not a PyTorch {what}, or is damaged: PyTorch cannot read it. {fix}") from None
+        raise error(
+            f"{what} {str(path)!r} is not a PyTorch {what}, or is damaged: PyTorch cannot read it. {fix}"
+        ) from None
     except Exception:  # whatever torch.load trips over in a damaged file; its words (EOF, zip records) would not help
         raise error(f"{what} {str(path)!r} is truncated or damaged: PyTorch cannot read it. {fix}") from None
 
@@ -213,7 +229,9 @@ def _temporary(path: Path) -> tuple[int, str]:
     try:
         return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
-        raise OutputPathError(f"cannot write to the folder {str(path.parent)!r}: {e.strerror or e}. {_WRITABLE}") from None
+        raise OutputPathError(
+            f"cannot write to the folder {str(path.parent)!r}: {e.strerror or e}. {_WRITABLE}"
+        ) from None
 
 
 def _umask() -> int:

@@ -18,7 +18,7 @@ def at_least_float32(x: torch.Tensor) -> torch.Tensor:
 
     >>> at_least_float32(torch.ones(1, dtype=torch.bfloat16)).dtype, at_least_float32(torch.ones(1, dtype=torch.float64)).dtype
     (torch.float32, torch.float64)
-    """
+    """  # noqa: E501
     return x.to(torch.promote_types(x.dtype, torch.float32))
 
 

@@ -21,18 +21,39 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .files import atomic_write, prepare_output
 
 __all__ = [
-    "ImageError", "load_image", "save_image", "resize_to", "check_image_path", "bundled_images", "BundledImage",
+    "ImageError",
+    "load_image",
+    "save_image",
+    "resize_to",
+    "check_image_path",
+    "bundled_images",
+    "BundledImage",
     "images_dir",
-]  # fmt: skip
+]
 
 ImageSource = Union[str, os.PathLike, bytes, torch.Tensor]
 
 # The raster formats we read. Others that Pillow knows are refused: EPS would run Ghostscript on the file, and
 # the rest (scientific data, video, cursors ...) are not pictures a learner means to style.
 FORMATS = (
-    "PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "DIB", "TIFF", "AVIF", "PPM", "TGA", "ICO", "PSD", "JPEG2000", "QOI",
-    "PCX", "SGI",
-)  # fmt: skip
+    "PNG",
+    "JPEG",
+    "MPO",
+    "WEBP",
+    "GIF",
+    "BMP",
+    "DIB",
+    "TIFF",
+    "AVIF",
+    "PPM",
+    "TGA",
+    "ICO",
+    "PSD",
+    "JPEG2000",
+    "QOI",
+    "PCX",
+    "SGI",
+)
 
 
 class ImageError(ValueError):
@@ -75,7 +96,9 @@ def bundled_images(kind: str | None = None) -> dict[str, BundledImage]:
     except (OSError, ValueError) as e:
         raise ImageError(f"cannot read the list of bundled images {str(folder / 'credits.json')!r}: {e}") from None
     images = {
-        e["name"]: BundledImage(e["name"], folder / e["file"], e["kind"], e["title"], e["author"], e["source"], e["licence"])
+        e["name"]: BundledImage(
+            e["name"], folder / e["file"], e["kind"], e["title"], e["author"], e["source"], e["licence"]
+        )
         for e in entries
     }
     return {n: im for n, im in images.items() if kind is None or im.kind == kind}
@@ -173,7 +196,9 @@ def _opener(source):
             raise ImageError("uploaded file: is empty")
         return "uploaded file", lambda: io.BytesIO(data)
     if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"load_image takes a path, a bundled image name, bytes or a tensor, not {type(source).__name__}")
+        raise TypeError(
+            f"load_image takes a path, a bundled image name, bytes or a tensor, not {type(source).__name__}"
+        )
     path = Path(source)
     if not path.exists() and isinstance(source, str) and os.sep not in source and "." not in source:
         bundled = bundled_images()

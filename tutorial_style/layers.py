@@ -98,13 +98,15 @@ def check_layers(layers: Iterable[str], what: str = "layers") -> tuple[str, ...]
     Traceback (most recent call last):
     ...
     ValueError: unknown layer 'conv42' in layers; did you mean 'relu4_2'? The paper's "conv4_2" is its rectified output, relu4_2 here ('conv4_2' is the output before the ReLU). Valid names: ...
-    """
+    """  # noqa: E501
     if isinstance(layers, str):
         layers = (layers,)
     layers = tuple(layers)
     for name in layers:
         if name not in LAYER_INFO:
-            raise ValueError(f"unknown layer {name!r} in {what}; {_hint(name)}Valid names: {', '.join(LAYERS[:2])}, ... {LAYERS[-1]}")
+            raise ValueError(
+                f"unknown layer {name!r} in {what}; {_hint(name)}Valid names: {', '.join(LAYERS[:2])}, ... {LAYERS[-1]}"
+            )
     if not layers:
         raise ValueError(f"{what} is empty; name at least one layer, e.g. {PAPER_CONTENT_LAYERS[0]!r}")
     return layers
@@ -135,7 +137,9 @@ def check_layer_list(layers, what: str) -> tuple[str, ...]:
     try:
         layers = tuple(layers)
     except TypeError:
-        raise ValueError(f"{what} must be a list of layer names such as {list(PAPER_STYLE_LAYERS)}, got {layers!r}") from None
+        raise ValueError(
+            f"{what} must be a list of layer names such as {list(PAPER_STYLE_LAYERS)}, got {layers!r}"
+        ) from None
     return check_layers(layers, what) if layers else ()
 
 

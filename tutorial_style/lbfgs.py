@@ -93,7 +93,9 @@ class BatchedLBFGS:
         if restart is not None:
             restart = torch.as_tensor(restart, dtype=torch.bool, device=x.device)
             if restart.shape != (b,):
-                raise ValueError(f"restart must be a (B,) bool tensor, one per image (B = {b}), got shape {tuple(restart.shape)}")
+                raise ValueError(
+                    f"restart must be a (B,) bool tensor, one per image (B = {b}), got shape {tuple(restart.shape)}"
+                )
         if self.pairs is None:
             self.pairs = xf.new_empty(b, self.m, 2, xf.shape[1])  # written slot by slot, never read before
             self.sy = xf.new_zeros(b, self.m, self.m, dtype=torch.float64)
@@ -161,7 +163,8 @@ class BatchedLBFGS:
         return products[..., 0]
 
     def _inverse_hessian_times(self, g: torch.Tensor, products: torch.Tensor) -> torch.Tensor:
-        """H g in compact form: gamma g + S p - gamma Y z, with z = R^-1 S'g and p = R^-T((D + gamma Y'Y) z - gamma Y'g).
+        """H g in compact form: gamma g + S p - gamma Y z, with z = R^-1 S'g and
+        p = R^-T((D + gamma Y'Y) z - gamma Y'g).
 
         R is the upper triangle of S'Y with the pairs in time order, D its diagonal. A slot an image has not
         accepted (refused or forgotten) gets a row and column of zeros, 1 on R's diagonal and 0 in S'g and
@@ -178,9 +181,13 @@ class BatchedLBFGS:
         r = torch.triu(sy) + torch.diag_embed((~valid).double())
         d = torch.diagonal(sy, dim1=1, dim2=2)[..., None]
         gamma = self.gamma.double()[:, None, None]
-        sg, yg = torch.where(valid[..., None], products[:, order].double(), zero).unbind(dim=2)  # (B, n) each, time order
+        sg, yg = torch.where(valid[..., None], products[:, order].double(), zero).unbind(
+            dim=2
+        )  # (B, n) each, time order
         z = torch.linalg.solve_triangular(r, sg[..., None], upper=True)
-        p = torch.linalg.solve_triangular(r.transpose(1, 2), d * z + gamma * (yy @ z) - gamma * yg[..., None], upper=False)
+        p = torch.linalg.solve_triangular(
+            r.transpose(1, 2), d * z + gamma * (yy @ z) - gamma * yg[..., None], upper=False
+        )
         coefficients = torch.zeros(g.shape[0], n, 2, dtype=torch.float64, device=g.device)
         coefficients[:, order, 0] = p[..., 0]
         coefficients[:, order, 1] = -(gamma * z)[..., 0]

@@ -28,10 +28,13 @@ def quick_mode() -> bool:
     return os.environ.get(QUICK_VAR, "").strip() not in ("", "0")
 
 
-def choose_profile(name: str | None = None, *, device: str | torch.device | None = None) -> tuple[str, str, torch.device]:
+def choose_profile(
+    name: str | None = None, *, device: str | torch.device | None = None
+) -> tuple[str, str, torch.device]:
     """``(profile, why, device)`` for this machine: ``name`` if given, else quick when ``$TUTORIAL_STYLE_QUICK`` is set,
     else ``$TUTORIAL_STYLE_PROFILE``, else paper on a GPU and laptop on a CPU. ``device``: where the notebooks run
-    (default ``default_device()``, the fastest here). An unknown name is a one-line ValueError saying where it came from.
+    (default ``default_device()``, the fastest here). An unknown name is a one-line ValueError saying where it came
+    from.
 
     >>> choose_profile("quick", device="cpu")[:2]
     ('quick', 'it was chosen in this notebook: profiles.choose("quick")')
@@ -44,7 +47,9 @@ def choose_profile(name: str | None = None, *, device: str | torch.device | None
         where = "profiles.choose()"
     elif quick_mode():  # the tests' switch wins over a profile left in the environment
         name, where = "quick", QUICK_VAR
-        reason = f"{QUICK_VAR}={quick} is set (what the tests use)" + (f"; it wins over {PROFILE_VAR}={chosen}" if chosen else "")
+        reason = f"{QUICK_VAR}={quick} is set (what the tests use)" + (
+            f"; it wins over {PROFILE_VAR}={chosen}" if chosen else ""
+        )
     elif chosen:
         name, where, reason = chosen, PROFILE_VAR, f"{PROFILE_VAR}={chosen} is set"
     elif device.type in ("cuda", "mps"):

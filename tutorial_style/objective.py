@@ -97,7 +97,9 @@ class Objective:
     ``objective(image)`` returns ``{name: (B,) unweighted, ..., "total": (B,)}``.
     """
 
-    def __init__(self, vgg: VGG19Features | None, terms: Mapping[str, tuple[float | torch.Tensor, Term]], precision: str = "fp32"):
+    def __init__(
+        self, vgg: VGG19Features | None, terms: Mapping[str, tuple[float | torch.Tensor, Term]], precision: str = "fp32"
+    ):
         self.vgg = vgg
         self.terms = dict(terms)
         self.precision = precision
@@ -151,14 +153,26 @@ class Objective:
             elif content_masks is not None:
                 hw = content.shape[-2:]  # every style was resized to the photo's size, and so are their masks
                 content_masks = [resize_mask(m.to(content.device), hw) for m in content_masks]
-                style_masks = None if style_masks is None else [resize_mask(m.to(content.device), hw) for m in style_masks]
+                style_masks = (
+                    None if style_masks is None else [resize_mask(m.to(content.device), hw) for m in style_masks]
+                )
                 style_term = guided_style_term(
-                    objective.features, styles, content_masks, style_masks, style_layers, mask_propagation, style_weights
-                )  # fmt: skip
+                    objective.features,
+                    styles,
+                    content_masks,
+                    style_masks,
+                    style_layers,
+                    mask_propagation,
+                    style_weights,
+                )
             else:
                 grams = [{n: gram_matrix(f) for n, f in objective.features(s, style_layers).items()} for s in styles]
                 blend = style_blend if style_blend is not None else [1.0 / len(styles)] * len(styles)
-                a = grams[0] if len(grams) == 1 else {n: blend_grams([g[n] for g in grams], blend) for n in style_layers}
+                a = (
+                    grams[0]
+                    if len(grams) == 1
+                    else {n: blend_grams([g[n] for g in grams], blend) for n in style_layers}
+                )
                 style_term = StyleTerm(a, style_weights)
         objective.terms = {"content": (alpha, ContentTerm(p)), "style": (beta, style_term)}
         if tv_weight:
@@ -219,7 +233,9 @@ class Objective:
         if name == "total":
             raise ValueError("'total' names the weighted sum of the terms; give the term another name")
         if name not in self.terms and weight is None:
-            raise ValueError(f"the objective has no term {name!r} (its terms are {', '.join(self.terms) or 'none'}); "
-                             "give a weight to add it")  # fmt: skip
+            raise ValueError(
+                f"the objective has no term {name!r} (its terms are {', '.join(self.terms) or 'none'}); "
+                "give a weight to add it"
+            )
         weight = self.terms[name][0] if weight is None else weight
         return Objective(self.vgg, {**self.terms, name: (weight, term)}, self.precision)

@@ -24,8 +24,8 @@ from .controls.masks import check_masks
 from .cost import warn_if_costly
 from .files import caller_stacklevel
 from .images import load_image, resize_to
-from .lbfgs import BatchedLBFGS
 from .layers import PAPER_STYLE_LAYERS, check_layers, min_input_size
+from .lbfgs import BatchedLBFGS
 from .objective import Objective
 from .settings import ADAM_LR, PRESETS, Settings, default, with_settings
 from .vgg import VGG19Features, check_device, get_vgg, on_device
@@ -61,8 +61,19 @@ class StyleTransferResult:
 
 
 @with_settings
-def stylize(content, style, settings: Settings | None = None, *, content_masks=None, style_masks=None, weights="auto",
-            device=None, callback: Callback | None = None, progress: bool = True, **options) -> StyleTransferResult:  # fmt: skip
+def stylize(
+    content,
+    style,
+    settings: Settings | None = None,
+    *,
+    content_masks=None,
+    style_masks=None,
+    weights="auto",
+    device=None,
+    callback: Callback | None = None,
+    progress: bool = True,
+    **options,
+) -> StyleTransferResult:
     """Render ``content`` in the style of ``style`` (Gatys et al. 2016), with the controls of Gatys et al. 2017.
 
     ``content`` and ``style`` are image tensors (1, 3, H, W) in [0, 1], or anything ``load_image`` takes.
@@ -99,26 +110,47 @@ def stylize(content, style, settings: Settings | None = None, *, content_masks=N
     """
     _check_network_options(weights, settings, options)
     settings = Settings.of(settings, **options)
-    return _transfer(content, style, settings, weights, device, callback, progress, "stylize", content_masks, style_masks)
+    return _transfer(
+        content, style, settings, weights, device, callback, progress, "stylize", content_masks, style_masks
+    )
 
 
 @with_settings
-def reconstruct_content(image, layer: str = "relu4_2", settings: Settings | None = None, *, weights="auto", device=None,
-                        callback: Callback | None = None, progress: bool = True, **options) -> StyleTransferResult:  # fmt: skip
+def reconstruct_content(
+    image,
+    layer: str = "relu4_2",
+    settings: Settings | None = None,
+    *,
+    weights="auto",
+    device=None,
+    callback: Callback | None = None,
+    progress: bool = True,
+    **options,
+) -> StyleTransferResult:
     """Find an image, starting from white noise, whose features at ``layer`` match ``image``'s (paper Fig. 1, bottom).
 
     Takes the settings of :func:`stylize`, except the content and style ones, which this sets.
     """
     (layer,) = check_layers([layer], "layer")
     _check_network_options(weights, settings, options)
-    settings = Settings.fixing(settings, options, "reconstruct_content", alpha=1.0, beta=0.0, content_layers=(layer,), style_layers=())
+    settings = Settings.fixing(
+        settings, options, "reconstruct_content", alpha=1.0, beta=0.0, content_layers=(layer,), style_layers=()
+    )
     return _transfer(image, None, settings, weights, device, callback, progress, f"content {layer}")
 
 
 @with_settings
-def reconstruct_style(image, layers: Sequence[str] = PAPER_STYLE_LAYERS, settings: Settings | None = None, *,
-                      weights="auto", device=None, callback: Callback | None = None, progress: bool = True,
-                      **options) -> StyleTransferResult:  # fmt: skip
+def reconstruct_style(
+    image,
+    layers: Sequence[str] = PAPER_STYLE_LAYERS,
+    settings: Settings | None = None,
+    *,
+    weights="auto",
+    device=None,
+    callback: Callback | None = None,
+    progress: bool = True,
+    **options,
+) -> StyleTransferResult:
     """Synthesise a texture from white noise matching ``image``'s Gram matrices on ``layers`` (paper Fig. 1, top).
 
     The result has ``image``'s size. Takes the settings of :func:`stylize` except the content ones and
@@ -126,7 +158,9 @@ def reconstruct_style(image, layers: Sequence[str] = PAPER_STYLE_LAYERS, setting
     """
     layers = check_layers(layers, "layers")
     _check_network_options(weights, settings, options)
-    settings = Settings.fixing(settings, options, "reconstruct_style", alpha=0.0, beta=1.0, content_layers=(), style_layers=layers)
+    settings = Settings.fixing(
+        settings, options, "reconstruct_style", alpha=0.0, beta=1.0, content_layers=(), style_layers=layers
+    )
     return _transfer(image, image, settings, weights, device, callback, progress, "style")
 
 
@@ -145,13 +179,15 @@ def _check_network_options(weights, settings: Settings | None, options: dict) ->
             continue
         if asked != getattr(weights, name):
             raise ValueError(
-                f"{name}={asked!r} contradicts the given network, built with {name}={getattr(weights, name)!r}; leave {name} "
-                f"out to use the network's, or pass a network built with it (get_vgg(..., {name}={asked!r}))"
-            )  # fmt: skip
+                f"{name}={asked!r} contradicts the given network, built with {name}={getattr(weights, name)!r}; "
+                f"leave {name} out to use the network's, "
+                f"or pass a network built with it (get_vgg(..., {name}={asked!r}))"
+            )
 
 
-def _transfer(content, style, settings: Settings, weights, device, callback, progress, desc, content_masks=None,
-              style_masks=None) -> StyleTransferResult:  # fmt: skip
+def _transfer(
+    content, style, settings: Settings, weights, device, callback, progress, desc, content_masks=None, style_masks=None
+) -> StyleTransferResult:
     """Check the inputs, then run each stage (one, or one per size of ``settings.sizes``): prepare the images
     (colours, ``controls/colour.py``), build the objective, :func:`minimize` from the start image (the previous
     stage's result, upsampled), and finish the result (the photo's colours put back)."""
@@ -162,7 +198,10 @@ def _transfer(content, style, settings: Settings, weights, device, callback, pro
     content = _as_image(content, "content", device)
     styles = _as_styles(style, device)
     if settings.style_blend is not None and len(settings.style_blend) != len(styles):
-        raise ValueError(f"style_blend has {len(settings.style_blend)} weight(s) for {len(styles)} style image(s); give one per style")
+        raise ValueError(
+            f"style_blend has {len(settings.style_blend)} weight(s) for {len(styles)} style image(s); "
+            "give one per style"
+        )
     masks = check_masks(content_masks, style_masks, len(styles), settings.style_blend is not None)
     if len(styles) > 1 and masks[0] is None and settings.init == "style":
         raise ValueError("init='style' with several style images: start from 'noise' or 'content'")
@@ -176,8 +215,13 @@ def _transfer(content, style, settings: Settings, weights, device, callback, pro
         _initial_image(settings.init, settings, stages[0][0], None, device)
     h, w = stages[-1][0].shape[-2:]
     warn_if_costly(h, w, settings.batch, settings.total_steps, settings.optimizer, device)
-    vgg = on_device(given, device) if given is not None else get_vgg(weights, settings.pooling, settings.normalize, device)
+    vgg = (
+        on_device(given, device)
+        if given is not None
+        else get_vgg(weights, settings.pooling, settings.normalize, device)
+    )
     history, interrupted, offset = [], False, 0
+    image = None  # the previous stage's result, which each stage after the first starts from
     for k, (photo, steps) in enumerate(stages):
         sized = [resize_to(s, photo.shape[-2:]) for s in styles]  # the paper's: the artwork at the photo's size
         net_content, net_styles, finish = prepare_colours(photo, sized, settings.preserve_colors)
@@ -186,16 +230,31 @@ def _transfer(content, style, settings: Settings, weights, device, callback, pro
         x = _initial_image(init, settings, net_content, net_styles[0] if net_styles else None, device)
         alpha, beta = settings.factors(*photo.shape[-2:], device=device)  # the default alpha depends on the size
         objective = Objective.for_images(
-            vgg, net_content, net_styles or None, content_layers=settings.content_layers,
-            style_layers=settings.style_layers, style_weights=settings.style_weights, alpha=alpha, beta=beta,
-            tv_weight=settings.tv_weight, precision=settings.precision, style_blend=settings.style_blend,
-            content_masks=masks[0], style_masks=masks[1], mask_propagation=settings.mask_propagation,
-        )  # fmt: skip
+            vgg,
+            net_content,
+            net_styles or None,
+            content_layers=settings.content_layers,
+            style_layers=settings.style_layers,
+            style_weights=settings.style_weights,
+            alpha=alpha,
+            beta=beta,
+            tv_weight=settings.tv_weight,
+            precision=settings.precision,
+            style_blend=settings.style_blend,
+            content_masks=masks[0],
+            style_masks=masks[1],
+            mask_propagation=settings.mask_propagation,
+        )
         image, rows, interrupted = minimize(
-            objective, x, steps=steps, optimizer=settings.optimizer, lr=settings.lr,
-            callback=_shifted(callback, offset, finish), progress=progress,
+            objective,
+            x,
+            steps=steps,
+            optimizer=settings.optimizer,
+            lr=settings.lr,
+            callback=_shifted(callback, offset, finish),
+            progress=progress,
             desc=desc if settings.sizes is None else f"{desc} {photo.shape[-1]}x{photo.shape[-2]}",
-        )  # fmt: skip
+        )
         for row in rows:
             row["step"] += offset
             if settings.sizes is not None:
@@ -206,8 +265,13 @@ def _transfer(content, style, settings: Settings, weights, device, callback, pro
             break
     if settings.precision == "bf16":
         _warn_if_no_step_improved(history)
-    record = {**settings.as_dict(), "alpha": settings.alpha_for(*photo.shape[-2:]), "pooling": vgg.pooling,
-              "normalize": vgg.normalize, "device": str(device)}  # alpha: the last stage's, as used
+    record = {
+        **settings.as_dict(),
+        "alpha": settings.alpha_for(*photo.shape[-2:]),
+        "pooling": vgg.pooling,
+        "normalize": vgg.normalize,
+        "device": str(device),
+    }  # alpha: the last stage's, as used
     return StyleTransferResult(finish(image), history, interrupted, vgg.weights_info, record)
 
 
@@ -247,7 +311,7 @@ def minimize(
     >>> best, history, _ = minimize(lambda x: {"total": ((x - target) ** 2).flatten(1).sum(1)}, torch.zeros(2, 3, 4, 4), steps=5)
     >>> round(float((best - target).abs().max()), 6), len(history)
     (0.0, 5)
-    """
+    """  # noqa: E501
     from tqdm.auto import tqdm
 
     step_from = _stepper(optimizer, steps, lr)
@@ -291,9 +355,10 @@ def minimize(
     if blown_up:
         warnings.warn(
             f"the loss was NaN or infinite at {len(blown_up)} step(s), first at step {blown_up[0]}; each time the "
-            "image went back to its best so far, and the best finite image is returned", RuntimeWarning,
+            "image went back to its best so far, and the best finite image is returned",
+            RuntimeWarning,
             stacklevel=caller_stacklevel(),
-        )  # fmt: skip
+        )
     return best, rows, interrupted
 
 
@@ -332,12 +397,18 @@ def _warn_if_no_step_improved(history: list[dict]) -> None:
         return
     stuck = sum(min(later[i] for later in totals[1:]) >= totals[0][i] for i in range(len(totals[0])))
     if stuck:
-        which = "the start image, which comes" if len(totals[0]) == 1 else f"{stuck} of the {len(totals[0])} start images, which come"
+        which = (
+            "the start image, which comes"
+            if len(totals[0]) == 1
+            else f"{stuck} of the {len(totals[0])} start images, which come"
+        )
         warnings.warn(
             f"precision='bf16': no step improved on {which} back unchanged. bf16's rounding of the "
             "features costs more loss than the steps gain, most of all from the content image; use "
-            "precision='fp32' (the default)", RuntimeWarning, stacklevel=caller_stacklevel(),
-        )  # fmt: skip
+            "precision='fp32' (the default)",
+            RuntimeWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 def _as_list(value) -> list:
@@ -399,7 +470,9 @@ def _as_image(image, what: str, device: torch.device) -> torch.Tensor:
     if not image.is_floating_point():
         raise ValueError(f"{what} image must hold floats in [0, 1], got {image.dtype}; divide uint8 images by 255")
     if image.device.type != "cpu" and image.device != device:
-        raise ValueError(f"{what} image is on {image.device} but the run is on {device}; move it with .to({str(device)!r})")
+        raise ValueError(
+            f"{what} image is on {image.device} but the run is on {device}; move it with .to({str(device)!r})"
+        )
     if not torch.isfinite(image).all():
         raise ValueError(f"{what} image contains NaN or infinite values")
     return image.to(device=device, dtype=torch.float32)

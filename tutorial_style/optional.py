@@ -45,9 +45,12 @@ def require(module: str, purpose: str, pip: str | None = None, extra: str = "rea
     Traceback (most recent call last):
     ...
     tutorial_style.optional.MissingPackageError: flying needs the package 'wings', which is not installed: pip install wings (or, for all the real-time tools, pip install -e ".[realtime]" in the tutorial's folder, or pip install "tutorial_style[realtime]")
-    """
+    """  # noqa: E501
     name = pip or module
-    broken = f"{purpose}: the package {name!r} is installed but cannot be imported (%s); reinstall it: pip install --force-reinstall {name}"
+    broken = (
+        f"{purpose}: the package {name!r} is installed but cannot be imported (%s); "
+        f"reinstall it: pip install --force-reinstall {name}"
+    )
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as e:

@@ -28,12 +28,23 @@ __all__ = ["mix_scales", "FINE_LAYERS"]
 FINE_LAYERS = ("relu1_1", "relu2_1")  # the paper's shallow layers (conv1_1, conv2_1) for the fine texture
 
 
-def mix_scales(coarse, fine, layers: Sequence[str] = FINE_LAYERS, *, steps: int = 100, weights="auto", device=None,
-               progress: bool = True, **options) -> StyleTransferResult:  # fmt: skip
+def mix_scales(
+    coarse,
+    fine,
+    layers: Sequence[str] = FINE_LAYERS,
+    *,
+    steps: int = 100,
+    weights="auto",
+    device=None,
+    progress: bool = True,
+    **options,
+) -> StyleTransferResult:
     """A style image with ``coarse``'s structure and ``fine``'s texture: start from ``coarse`` and match ``fine``'s
     Gram matrices on the shallow ``layers``. Returns the run's result (``.image`` has ``coarse``'s size and is an
     ordinary style image; ``.weights`` names the network). ``options``: other settings (``optimizer``, ...).
     """
     coarse = load_image(coarse)  # a tensor, a file or a bundled name
     fine = resize_to(load_image(fine), coarse.shape[-2:])
-    return reconstruct_style(fine, layers, init=coarse, steps=steps, weights=weights, device=device, progress=progress, **options)
+    return reconstruct_style(
+        fine, layers, init=coarse, steps=steps, weights=weights, device=device, progress=progress, **options
+    )

@@ -27,8 +27,20 @@ from .files import digest
 from .layers import PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS, check_layer_list, check_network_options, min_input_size
 from .losses import layer_weights
 
-__all__ = ["Settings", "PRESETS", "OPTIMIZERS", "INITS", "PRECISIONS", "ADAM_LR", "ALPHA_AT_512", "default_alpha", "with_settings",
-           "default", "check_factor", "check_whole"]  # fmt: skip
+__all__ = [
+    "Settings",
+    "PRESETS",
+    "OPTIMIZERS",
+    "INITS",
+    "PRECISIONS",
+    "ADAM_LR",
+    "ALPHA_AT_512",
+    "default_alpha",
+    "with_settings",
+    "default",
+    "check_factor",
+    "check_whole",
+]
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("noise", "content", "style")
@@ -153,8 +165,9 @@ class Settings:
             if self.optimizer != "adam":
                 raise ValueError(f"lr is Adam's learning rate; optimizer={self.optimizer!r} takes none (leave lr out)")
             if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not 0 < self.lr < math.inf:
-                raise ValueError(f"lr must be a positive number (Adam's learning rate, e.g. {ADAM_LR}), "
-                                 f"got {self.lr!r}")
+                raise ValueError(
+                    f"lr must be a positive number (Adam's learning rate, e.g. {ADAM_LR}), got {self.lr!r}"
+                )
             put(self, "lr", float(self.lr))
         put(self, "seed", check_whole(self.seed, "seed", "a whole number from 0 to 2**63 - 1", low=0, high=2**63 - 1))
         check_network_options(self.pooling, self.normalize)
@@ -170,8 +183,9 @@ class Settings:
             if self.sizes[0] < smallest:
                 raise ValueError(f"sizes: {self.sizes[0]} px is too small; the layers used need at least {smallest} px")
             if isinstance(self.init, torch.Tensor):
-                raise ValueError("sizes: an init tensor has one size; start coarse-to-fine from 'noise', 'content' "
-                                 "or 'style'")
+                raise ValueError(
+                    "sizes: an init tensor has one size; start coarse-to-fine from 'noise', 'content' or 'style'"
+                )
         self.batch  # alpha, beta and init agree on the batch size
 
     @classmethod

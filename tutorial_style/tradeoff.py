@@ -1,11 +1,12 @@
 """The alpha/beta trade-off grid (arXiv Fig. 3, CVPR Fig. 4): style-layer sets down, alpha/beta across.
 
 Rows are growing style-layer sets, {relu1_1}, {relu1_1, relu2_1}, ... up to relu1_1 ... relu5_1; columns are
-the ratio alpha/beta (beta is ``Settings``' default), a decade apart. The paper's columns are 1e-5 ... 1e-1; with our network those
-values leave the photo unchanged (``settings.py`` says why), so our columns are :data:`COLUMNS` times the
-measured default ``default_alpha`` of the grid's size: from 1/100 of it (texture-like) to 100 times it (little
-style). ``ratios=`` gives other columns as plain alpha/beta values. Each row is **one** batched :func:`~tutorial_style.stylize`
-call with ``alpha`` a tensor: the images of a row start from the same noise and are optimised side by side,
+the ratio alpha/beta (beta is ``Settings``' default), a decade apart. The paper's columns are 1e-5 ... 1e-1; with
+our network those values leave the photo unchanged (``settings.py`` says why), so our columns are :data:`COLUMNS`
+times the measured default ``default_alpha`` of the grid's size: from 1/100 of it (texture-like) to 100 times it
+(little style). ``ratios=`` gives other columns as plain alpha/beta values. Each row is **one** batched
+:func:`~tutorial_style.stylize` call with ``alpha`` a tensor: the images of a row start from the same noise and are
+optimised side by side,
 each independently (see ``lbfgs.py``), so a row gives the same images as separate runs.
 
 A full grid takes a long time (the paper's 512 px and 500 steps: hours on a CPU), so every row is cached on
@@ -150,9 +151,11 @@ class TradeoffGrid:
         return {name: float(v) for name, v in zip(self.breakdown_layers, self.style_losses[row, col])}
 
 
-def tradeoff_row(content, style, style_layers: Sequence[str], ratios: Sequence[float], settings: Settings | None = None,
-                 **options) -> StyleTransferResult:  # fmt: skip
-    """One row of the grid: ONE batched ``stylize`` call with ``beta`` = ``Settings``' default and ``alpha = ratios * beta``.
+def tradeoff_row(
+    content, style, style_layers: Sequence[str], ratios: Sequence[float], settings: Settings | None = None, **options
+) -> StyleTransferResult:
+    """One row of the grid: ONE batched ``stylize`` call with ``beta`` = ``Settings``' default and
+    ``alpha = ratios * beta``.
 
     ``options`` are ``stylize``'s other keywords (settings such as ``steps``, and ``weights``, ``callback`` ...).
     Returns ``stylize``'s result, whose ``image`` is (len(ratios), 3, H, W): image i is what
@@ -161,8 +164,16 @@ def tradeoff_row(content, style, style_layers: Sequence[str], ratios: Sequence[f
     """
     beta, layers = default("beta"), tuple(style_layers)
     weights = options.pop("style_weights") if "style_weights" in options else getattr(settings, "style_weights", None)
-    return stylize(content, style, settings, alpha=[float(r) * beta for r in ratios], beta=beta, style_layers=layers,
-                   style_weights=row_weights(weights, layers), **options)  # fmt: skip
+    return stylize(
+        content,
+        style,
+        settings,
+        alpha=[float(r) * beta for r in ratios],
+        beta=beta,
+        style_layers=layers,
+        style_weights=row_weights(weights, layers),
+        **options,
+    )
 
 
 def row_weights(weights, layers: Sequence[str]) -> dict[str, float] | None:
@@ -198,12 +209,16 @@ def style_breakdown(
     ``content_layers`` (eq. 1); column l of the second tensor is E_l (eq. 4) for ``style_layers[l]``.
     """
     device = vgg.device
-    objective = Objective.for_images(vgg, content.to(device), style.to(device), content_layers=content_layers, style_layers=style_layers)
+    objective = Objective.for_images(
+        vgg, content.to(device), style.to(device), content_layers=content_layers, style_layers=style_layers
+    )
     lc, e = objective.breakdown(images.to(device))
     return lc.cpu(), e.cpu()
 
 
-def row_key(content: torch.Tensor, style: torch.Tensor, weights: WeightsInfo, style_layers, ratios, settings: dict) -> str:
+def row_key(
+    content: torch.Tensor, style: torch.Tensor, weights: WeightsInfo, style_layers, ratios, settings: dict
+) -> str:
     """The cache key of one row: a hash of the images' pixels, the weights' digest and every setting.
 
     The device is left out on purpose: a row computed on a GPU is the same picture on a laptop's CPU.
@@ -256,13 +271,17 @@ def tradeoff_grid(
     values = tuple(float(r) for r in given[1])
     if not values or any(not (r >= 0 and r != float("inf")) for r in values):
         raise ValueError(f"{given[0]} must be a non-empty list of finite, non-negative numbers, got {values}")
-    every_layer = tuple(sorted(set().union(*sets), key=lambda n: LAYER_INFO[n].index))  # style_weights may name any row's
+    every_layer = tuple(
+        sorted(set().union(*sets), key=lambda n: LAYER_INFO[n].index)
+    )  # style_weights may name any row's
     run = Settings.fixing(settings, options, "tradeoff_grid", beta=default("beta"), style_layers=every_layer)
     if not isinstance(run.init, str):
         raise ValueError(f"init must be 'noise', 'content' or 'style' for the grid, got {type(run.init).__name__}")
     if run.sizes is not None:  # coarse-to-fine cells: the images have the last size
         if size is not None and size != run.sizes[-1]:
-            raise ValueError(f"size={size} and sizes={list(run.sizes)} disagree: the grid's cells have the last of sizes")
+            raise ValueError(
+                f"size={size} and sizes={list(run.sizes)} disagree: the grid's cells have the last of sizes"
+            )
         size = run.sizes[-1]
     content_image = load_image(content, size=size)
     style_image = load_image(style, size=size)
@@ -272,7 +291,10 @@ def tradeoff_grid(
     # E_l on the paper's five layers (and any other a row uses), whatever the row optimised: this does not
     # depend on which rows are asked for, so adding a row leaves the others' cache entries valid.
     breakdown_layers = tuple(sorted(set(PAPER_STYLE_LAYERS).union(*sets), key=lambda n: LAYER_INFO[n].index))
-    varying = ("alpha", "style_layers")  # set per row and column; the key names rows and ratios itself (beta: one for all)
+    varying = (
+        "alpha",
+        "style_layers",
+    )  # set per row and column; the key names rows and ratios itself (beta: one for all)
     settings = {k: v for k, v in run.as_dict().items() if k not in varying}
     settings["breakdown_layers"] = list(breakdown_layers)
     steps = run.total_steps
@@ -283,7 +305,9 @@ def tradeoff_grid(
         for layers in sets:
             key = row_key(content_image, style_image, vgg.weights_info, layers, ratios, settings)
             path = folder / f"{key}.pt" if folder is not None else None
-            entry = load_cache(path, lambda e: _valid(e, key, len(ratios), content_image.shape[-2:], len(breakdown_layers)))
+            entry = load_cache(
+                path, lambda e: _valid(e, key, len(ratios), content_image.shape[-2:], len(breakdown_layers))
+            )
             cached.append(entry is not None)
             if entry is None:
                 entry = _compute_row(content_image, style_image, layers, ratios, vgg, run, breakdown_layers, bar)
@@ -307,8 +331,13 @@ def tradeoff_grid(
         style_losses=torch.stack([r["style_losses"] for r in rows]),
         breakdown_layers=breakdown_layers,
         cached=cached,
-        settings=dict(settings, size=size, ratios=list(ratios), columns=None if given[0] == "ratios" else list(values),
-                      layer_sets=[list(s) for s in sets]),
+        settings=dict(
+            settings,
+            size=size,
+            ratios=list(ratios),
+            columns=None if given[0] == "ratios" else list(values),
+            layer_sets=[list(s) for s in sets],
+        ),
     )
 
 

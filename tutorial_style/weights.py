@@ -267,7 +267,9 @@ def _check_checksum(path: Path, source: str, refetch: str) -> None:
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()
         except Exception:  # a damaged directory of the archive
-            raise WeightsError(f"weights file {str(path)!r} is truncated or damaged: its archive cannot be read. {refetch}") from None
+            raise WeightsError(
+                f"weights file {str(path)!r} is truncated or damaged: its archive cannot be read. {refetch}"
+            ) from None
         if bad is not None:
             raise WeightsError(f"weights file {str(path)!r} is corrupted: {bad} fails its checksum. {refetch}")
 
@@ -295,10 +297,9 @@ def _features_state(raw, path: str, refetch: str) -> dict[str, torch.Tensor]:
     for key, value in expected.items():
         if state[key].shape != value.shape:
             raise WeightsError(
-                f"weights file {path!r}: {key} has shape {tuple(state[key].shape)}, VGG19 needs {tuple(value.shape)}. {refetch}"
+                f"weights file {path!r}: {key} has shape {tuple(state[key].shape)}, "
+                f"VGG19 needs {tuple(value.shape)}. {refetch}"
             )
         if not torch.isfinite(state[key]).all():
             raise WeightsError(f"weights file {path!r}: {key} holds NaN or infinite values. {refetch}")
     return {k: state[k].float() for k in expected}
-
-

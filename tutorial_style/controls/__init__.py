@@ -15,6 +15,17 @@ from .masks import GuidedStyleTerm, guided_gram_matrix, load_mask, normalise_mas
 from .tv import TVTerm, tv_loss
 
 __all__ = [
-    "tv_loss", "TVTerm", "rgb_to_yiq", "yiq_to_rgb", "luminance", "match_luminance", "match_color", "propagate_mask",
-    "normalise_mask", "guided_gram_matrix", "GuidedStyleTerm", "load_mask", "blend_grams",
-]  # fmt: skip
+    "tv_loss",
+    "TVTerm",
+    "rgb_to_yiq",
+    "yiq_to_rgb",
+    "luminance",
+    "match_luminance",
+    "match_color",
+    "propagate_mask",
+    "normalise_mask",
+    "guided_gram_matrix",
+    "GuidedStyleTerm",
+    "load_mask",
+    "blend_grams",
+]

@@ -23,9 +23,15 @@ from typing import Callable, Sequence
 import torch
 
 __all__ = [
-    "rgb_to_yiq", "yiq_to_rgb", "luminance", "match_luminance", "match_color", "COLOR_MODES", "MATCH_MODES",
+    "rgb_to_yiq",
+    "yiq_to_rgb",
+    "luminance",
+    "match_luminance",
+    "match_color",
+    "COLOR_MODES",
+    "MATCH_MODES",
     "prepare_colours",
-]  # fmt: skip
+]
 
 COLOR_MODES = ("luminance", "histogram")  # the values of ``preserve_colors`` besides None
 MATCH_MODES = ("pca", "chol", "sym")  # the square roots match_color can use
@@ -51,7 +57,7 @@ def rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
 
     >>> rgb_to_yiq(torch.ones(1, 3, 1, 1)).flatten().round(decimals=6).add(0.0).tolist()  # white: full luminance, no colour
     [1.0, 0.0, 0.0]
-    """
+    """  # noqa: E501
     return _mix(_RGB_TO_YIQ, x)
 
 
@@ -116,7 +122,11 @@ def match_color(source: torch.Tensor, target: torch.Tensor, mode: str = "pca") -
         inv_root_s = torch.linalg.inv(root_s)
         a = inv_root_s @ _sqrtm(root_s @ cov_t @ root_s) @ inv_root_s
     out = a @ (xs - mu_s) + mu_t
-    return out.reshape(out.shape[0], 3, *source.shape[-2:]).clamp(0, 1).to(source.dtype if source.is_floating_point() else torch.float32)
+    return (
+        out.reshape(out.shape[0], 3, *source.shape[-2:])
+        .clamp(0, 1)
+        .to(source.dtype if source.is_floating_point() else torch.float32)
+    )
 
 
 def _covariance(centred: torch.Tensor) -> torch.Tensor:

@@ -29,9 +29,16 @@ from ..layers import LAYER_INFO, check_layers
 from ..losses import layer_weights, style_layer_loss
 
 __all__ = [
-    "MASK_METHODS", "propagate_mask", "normalise_mask", "guided_gram_matrix", "GuidedStyleTerm", "load_mask",
-    "resize_mask", "check_masks", "guided_style_term",
-]  # fmt: skip
+    "MASK_METHODS",
+    "propagate_mask",
+    "normalise_mask",
+    "guided_gram_matrix",
+    "GuidedStyleTerm",
+    "load_mask",
+    "resize_mask",
+    "check_masks",
+    "guided_style_term",
+]
 
 MASK_METHODS = ("simple", "inside", "all")
 
@@ -100,7 +107,9 @@ def guided_gram_matrix(features: torch.Tensor, mask: torch.Tensor) -> torch.Tens
              [6., 9.]]])
     """
     if mask.shape[-2:] != features.shape[-2:]:
-        raise ValueError(f"guided_gram_matrix: mask {tuple(mask.shape)} must have the features' size {tuple(features.shape[-2:])}")
+        raise ValueError(
+            f"guided_gram_matrix: mask {tuple(mask.shape)} must have the features' size {tuple(features.shape[-2:])}"
+        )
     return gram_matrix(at_least_float32(features) * mask.float())
 
 
@@ -125,7 +134,9 @@ class GuidedStyleTerm:
             f, t = features[name], self.masks[name]
             b, n, h, w = f.shape
             r = t.shape[0]
-            masked = (at_least_float32(f)[:, None] * t[None, :, None]).reshape(b * r, n, h, w)  # image-major, then region
+            masked = (at_least_float32(f)[:, None] * t[None, :, None]).reshape(
+                b * r, n, h, w
+            )  # image-major, then region
             e = style_layer_loss(masked, a.repeat(b, 1, 1)).reshape(b, r)
             present = (t.flatten(1).amax(1) > 0).to(e.dtype)  # (R,)
             columns.append((e * present).sum(1) / present.sum().clamp_min(1))
@@ -135,7 +146,9 @@ class GuidedStyleTerm:
         if not self.targets:
             return image.new_zeros(image.shape[0], dtype=torch.float32)
         per_layer = self.per_layer(features)
-        return per_layer @ torch.tensor([self.weights[n] for n in self.layers], device=image.device, dtype=per_layer.dtype)
+        return per_layer @ torch.tensor(
+            [self.weights[n] for n in self.layers], device=image.device, dtype=per_layer.dtype
+        )
 
 
 def guided_style_term(
@@ -152,7 +165,9 @@ def guided_style_term(
     images' size, or None for whole artworks. ``features(image, layers)`` is the network (the objective's)."""
     r = len(content_masks)
     styles = list(styles) if len(styles) == r else list(styles) * r
-    style_masks = list(style_masks) if style_masks is not None else [torch.ones(s.shape[-2:], device=s.device) for s in styles]
+    style_masks = (
+        list(style_masks) if style_masks is not None else [torch.ones(s.shape[-2:], device=s.device) for s in styles]
+    )
     computed = {}  # the features of each distinct style image, once
     targets = {name: [] for name in layers}
     masks = {name: [] for name in layers}
@@ -165,7 +180,9 @@ def guided_style_term(
             t_s = normalise_mask(propagate_mask(s_mask, name, method)).to(f.device)
             targets[name].append(guided_gram_matrix(f, t_s)[0])
             masks[name].append(normalise_mask(propagate_mask(c_mask, name, method)).to(f.device))
-    return GuidedStyleTerm({n: torch.stack(v) for n, v in targets.items()}, {n: torch.stack(v) for n, v in masks.items()}, weights)
+    return GuidedStyleTerm(
+        {n: torch.stack(v) for n, v in targets.items()}, {n: torch.stack(v) for n, v in masks.items()}, weights
+    )
 
 
 # --- Masks as data: read, resized, checked before any work ------------------------------------------------
@@ -199,7 +216,9 @@ def resize_mask(mask: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
     hw = tuple(int(n) for n in hw)
     if tuple(mask.shape) == hw:
         return mask
-    return nnf.interpolate(mask[None, None], size=hw, mode="bilinear", antialias=True, align_corners=False)[0, 0].clamp(0, 1)
+    return nnf.interpolate(mask[None, None], size=hw, mode="bilinear", antialias=True, align_corners=False)[0, 0].clamp(
+        0, 1
+    )
 
 
 def check_masks(content_masks, style_masks, n_styles: int, has_blend: bool) -> tuple[list | None, list | None]:
@@ -207,7 +226,9 @@ def check_masks(content_masks, style_masks, n_styles: int, has_blend: bool) -> t
     empty mask (a region with no pixels) or a region with no style. Returns the masks as (H, W) tensors."""
     if content_masks is None:
         if style_masks is not None:
-            raise ValueError("style_masks are given without content_masks: say with content_masks where each style goes")
+            raise ValueError(
+                "style_masks are given without content_masks: say with content_masks where each style goes"
+            )
         return None, None
     if isinstance(content_masks, (str, os.PathLike, torch.Tensor)):
         content_masks = [content_masks]
@@ -215,26 +236,38 @@ def check_masks(content_masks, style_masks, n_styles: int, has_blend: bool) -> t
     if not content_masks:
         raise ValueError("content_masks is empty: give one mask per region, or leave it out")
     if has_blend:
-        raise ValueError("style_blend mixes styles over the whole image and content_masks give each region its own "
-                         "style: use one or the other")  # fmt: skip
+        raise ValueError(
+            "style_blend mixes styles over the whole image and content_masks give each region its own "
+            "style: use one or the other"
+        )
     r = len(content_masks)
     if style_masks is None and n_styles != r:
-        raise ValueError(f"{r} content mask(s) for {n_styles} style image(s): give one style per region "
-                         f"(region {min(r, n_styles) + 1} has {'no style' if n_styles < r else 'no mask'})")  # fmt: skip
+        raise ValueError(
+            f"{r} content mask(s) for {n_styles} style image(s): give one style per region "
+            f"(region {min(r, n_styles) + 1} has {'no style' if n_styles < r else 'no mask'})"
+        )
     if style_masks is not None:
         if isinstance(style_masks, (str, os.PathLike, torch.Tensor)):
             style_masks = [style_masks]
         style_masks = list(style_masks)
         if len(style_masks) != r:
-            raise ValueError(f"{len(style_masks)} style mask(s) for {r} content mask(s): give one style mask per region")
+            raise ValueError(
+                f"{len(style_masks)} style mask(s) for {r} content mask(s): give one style mask per region"
+            )
         if n_styles not in (1, r):
             raise ValueError(f"with style_masks give one style image, or one per region ({r}); got {n_styles}")
-    content = [_non_empty(load_mask(m, f"content mask {i + 1}"), f"content mask {i + 1}{_name(m)}", "the region has no pixels")
-               for i, m in enumerate(content_masks)]  # fmt: skip
+    content = [
+        _non_empty(load_mask(m, f"content mask {i + 1}"), f"content mask {i + 1}{_name(m)}", "the region has no pixels")
+        for i, m in enumerate(content_masks)
+    ]
     style = None
     if style_masks is not None:
-        style = [_non_empty(load_mask(m, f"style mask {i + 1}"), f"style mask {i + 1}{_name(m)}", f"region {i + 1} has no style")
-                 for i, m in enumerate(style_masks)]  # fmt: skip
+        style = [
+            _non_empty(
+                load_mask(m, f"style mask {i + 1}"), f"style mask {i + 1}{_name(m)}", f"region {i + 1} has no style"
+            )
+            for i, m in enumerate(style_masks)
+        ]
     return content, style
 
 
@@ -246,4 +279,3 @@ def _non_empty(mask: torch.Tensor, what: str, why: str) -> torch.Tensor:
     if not float(mask.max()) > 0:
         raise ValueError(f"{what} is all zero: {why}; paint the region white (1) on black (0)")
     return mask
-

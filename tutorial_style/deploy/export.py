@@ -31,8 +31,8 @@ from pathlib import Path
 import torch
 
 from ..files import atomic_write, prepare_output
-from ..realtime.network import StyleNetwork
 from ..optional import require
+from ..realtime.network import StyleNetwork
 
 __all__ = ["ExportError", "export_onnx", "onnx_session", "run_onnx", "CHECK_SHAPES"]
 
@@ -49,8 +49,14 @@ class ExportError(ValueError):
     """A network could not be exported, or the exported model does not compute what the network does."""
 
 
-def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | None = None, check: bool = True,
-                progress: bool = False) -> Path:  # fmt: skip
+def export_onnx(
+    network: StyleNetwork,
+    path: str | os.PathLike,
+    *,
+    opset: int | None = None,
+    check: bool = True,
+    progress: bool = False,
+) -> Path:
     """Write ``network`` to ``path`` as an ONNX model with dynamic batch, height and width; returns the path.
 
     The model takes ``images`` (B, 3, H, W) float32 in [0, 1] and gives ``stylised``, the same shape, its axes named
@@ -63,8 +69,11 @@ def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | 
     require("onnxscript", "exporting to ONNX", pip="onnxscript")
     require("onnx", "exporting to ONNX", pip="onnx")
     if check:
-        require("onnxruntime", "checking the exported model (check=False, or --no-check on the command line, skips it)",
-                pip="onnxruntime")  # fmt: skip
+        require(
+            "onnxruntime",
+            "checking the exported model (check=False, or --no-check on the command line, skips it)",
+            pip="onnxruntime",
+        )
     path = prepare_output(path)
     if path.suffix.lower() != ".onnx":
         raise ExportError(f"{str(path)!r}: an ONNX model's file name ends in .onnx")
@@ -76,13 +85,22 @@ def export_onnx(network: StyleNetwork, path: str | os.PathLike, *, opset: int | 
         inputs += (torch.rand(_EXAMPLE[0], len(network.styles), generator=generator),)
         names, shapes = [INPUT, MIX], (*shapes, {0: batch})
     kwargs = {} if opset is None else {"opset_version": opset}
-    _say(progress, "exporting: torch.export records the network's arithmetic for any image size (this takes up to a minute) ...")
+    _say(
+        progress,
+        "exporting: torch.export records the network's arithmetic for any image size (this takes up to a minute) ...",
+    )
     try:
         with _quiet():
             program = torch.onnx.export(
-                network, inputs, dynamo=True, input_names=names, output_names=[OUTPUT],
-                dynamic_shapes=shapes, verbose=False, **kwargs,
-            )  # fmt: skip
+                network,
+                inputs,
+                dynamo=True,
+                input_names=names,
+                output_names=[OUTPUT],
+                dynamic_shapes=shapes,
+                verbose=False,
+                **kwargs,
+            )
         model = program.model_proto
         _name_output_axes(model)
         data = model.SerializeToString()

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write
-from ..realtime.data import default_photos
 from ..optional import require
+from ..realtime.data import default_photos
 
 __all__ = ["quantize_int8", "calibration_images"]
 
@@ -31,13 +31,16 @@ CALIBRATION_SIZE = 128
 
 
 def calibration_images(size: int = CALIBRATION_SIZE, count: int = 8) -> list[np.ndarray]:
-    """``count`` of the default photos (bundled first) as float32 arrays (1, 3, H, W) in [0, 1], longer side ``size``."""
+    """``count`` of the default photos (bundled first) as float32 arrays (1, 3, H, W) in [0, 1], longer side
+    ``size``."""
     from ..images import load_image
 
     return [load_image(path, size=size).numpy().astype(np.float32) for path in list(default_photos().values())[:count]]
 
 
-def quantize_int8(model: str | os.PathLike, target: str | os.PathLike, *, images: list[np.ndarray] | None = None) -> Path:
+def quantize_int8(
+    model: str | os.PathLike, target: str | os.PathLike, *, images: list[np.ndarray] | None = None
+) -> Path:
     """Write an int8 copy of the ONNX ``model`` to ``target`` (QDQ format: weights int8 per channel, activations uint8),
     calibrated on ``images`` (default :func:`calibration_images`); returns ``target``. Written atomically."""
     quantization = require("onnxruntime.quantization", "int8 quantisation", pip="onnxruntime")
@@ -60,9 +63,15 @@ def quantize_int8(model: str | os.PathLike, target: str | os.PathLike, *, images
         except Exception:  # noqa: BLE001 - an optional step: quantise the model as it is
             source = Path(model)
         quantization.quantize_static(
-            str(source), str(out), Reader(), quant_format=quantization.QuantFormat.QDQ, op_types_to_quantize=["Conv"],
-            per_channel=True, activation_type=quantization.QuantType.QUInt8, weight_type=quantization.QuantType.QInt8,
-        )  # fmt: skip
+            str(source),
+            str(out),
+            Reader(),
+            quant_format=quantization.QuantFormat.QDQ,
+            op_types_to_quantize=["Conv"],
+            per_channel=True,
+            activation_type=quantization.QuantType.QUInt8,
+            weight_type=quantization.QuantType.QInt8,
+        )
         with atomic_write(target) as f:
             f.write(out.read_bytes())
     return Path(target)

@@ -23,7 +23,18 @@ from .stylize import stylize_folder, stylize_images, stylize_video, trained_with
 from .train import History, train_network
 
 __all__ = [
-    "StyleNetwork", "load_network", "load_checkpoint", "save_checkpoint", "CheckpointError", "train_network", "History",
+    "StyleNetwork",
+    "load_network",
+    "load_checkpoint",
+    "save_checkpoint",
+    "CheckpointError",
+    "train_network",
+    "History",
     "TrainingSettings",
-    "held_out_photos", "training_photos", "stylize_images", "stylize_folder", "stylize_video", "trained_with",
-]  # fmt: skip
+    "held_out_photos",
+    "training_photos",
+    "stylize_images",
+    "stylize_folder",
+    "stylize_video",
+    "trained_with",
+]

@@ -45,7 +45,11 @@ def save_checkpoint(
     """Write ``network`` (its config and weights, on the CPU), ``meta`` and optionally ``training`` to ``path``,
     atomically: an interrupted write leaves the previous checkpoint in place."""
     state = {k: v.detach().to("cpu", copy=True) for k, v in _unwrap(network).state_dict().items()}
-    entry = {"format": FORMAT, "network": {"config": dict(_unwrap(network).config), "state_dict": state}, "meta": dict(meta)}
+    entry = {
+        "format": FORMAT,
+        "network": {"config": dict(_unwrap(network).config), "state_dict": state},
+        "meta": dict(meta),
+    }
     if training is not None:
         entry["training"] = training
     with atomic_write(path) as f:
@@ -60,10 +64,15 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(entry, dict) or entry.get("format") != FORMAT:
         found = entry.get("format") if isinstance(entry, dict) else type(entry).__name__
         raise CheckpointError(
-            f"{str(path)!r} is not a style-network checkpoint of this tutorial (format {found!r}, expected {FORMAT!r}). {_FIX}"
+            f"{str(path)!r} is not a style-network checkpoint of this tutorial "
+            f"(format {found!r}, expected {FORMAT!r}). {_FIX}"
         )
     network = entry.get("network")
-    if not (isinstance(network, dict) and isinstance(network.get("config"), dict) and isinstance(network.get("state_dict"), dict)):
+    if not (
+        isinstance(network, dict)
+        and isinstance(network.get("config"), dict)
+        and isinstance(network.get("state_dict"), dict)
+    ):
         raise CheckpointError(f"checkpoint {str(path)!r} is damaged: it has no network config and weights. {_FIX}")
     return _without_no_op_biases(entry)
 
@@ -78,7 +87,9 @@ def _without_no_op_biases(entry: dict[str, Any]) -> dict[str, Any]:
         wanted = StyleNetwork(**entry["network"]["config"]).state_dict()
     except (TypeError, ValueError):
         return entry  # a bad config: load_network says so
-    extra = {k for k in state if k not in wanted and k.endswith(".bias") and k.removesuffix(".bias") + ".weight" in wanted}
+    extra = {
+        k for k in state if k not in wanted and k.endswith(".bias") and k.removesuffix(".bias") + ".weight" in wanted
+    }
     if not extra:
         return entry
     keys = list(state)
@@ -87,7 +98,9 @@ def _without_no_op_biases(entry: dict[str, Any]) -> dict[str, Any]:
     groups = optimizer.get("param_groups") if isinstance(optimizer, dict) else None
     if isinstance(groups, list) and len(groups) == 1 and len(groups[0].get("params", ())) == len(keys):
         kept = [index for index, key in zip(groups[0]["params"], keys) if key not in extra]
-        optimizer["state"] = {new: optimizer["state"][old] for new, old in enumerate(kept) if old in optimizer.get("state", {})}
+        optimizer["state"] = {
+            new: optimizer["state"][old] for new, old in enumerate(kept) if old in optimizer.get("state", {})
+        }
         groups[0]["params"] = list(range(len(kept)))
     return entry
 

@@ -24,7 +24,11 @@ from ..video.temporal import TEMPORAL_FORMS
 from .network import DEFAULT, SLIM
 
 __all__ = [
-    "TrainingSettings", "PRESETS", "FIXED_ON_RESUME", "KEEP", "CONTENT_WEIGHT_AT_512_RELU2_2",
+    "TrainingSettings",
+    "PRESETS",
+    "FIXED_ON_RESUME",
+    "KEEP",
+    "CONTENT_WEIGHT_AT_512_RELU2_2",
     "TEMPORAL_WEIGHT_FOR_VIDEO",
 ]
 
@@ -97,8 +101,9 @@ class TrainingSettings:
             put(self, name, checked)
         if not (isinstance(self.lr, (int, float)) and not isinstance(self.lr, bool) and 0 < self.lr < math.inf):
             johnson = type(self).lr  # the field's default
-            raise ValueError(f"lr must be a positive number (Adam's learning rate; Johnson et al. use {johnson:g}), "
-                             f"got {self.lr!r}")
+            raise ValueError(
+                f"lr must be a positive number (Adam's learning rate; Johnson et al. use {johnson:g}), got {self.lr!r}"
+            )
         put(self, "lr", float(self.lr))
 
     @classmethod

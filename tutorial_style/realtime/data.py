@@ -24,12 +24,19 @@ from typing import Sequence
 import torch
 from PIL import Image
 
-from ..images import ImageError, bundled_images, readable_formats, load_image
+from ..images import ImageError, bundled_images, load_image, readable_formats
 
 __all__ = [
-    "HELD_OUT", "LOAD_FACTOR", "PhotoDataset", "default_photos", "folder_photos", "held_out_photos", "installed_photos",
-    "photo_loader", "training_photos",
-]  # fmt: skip
+    "HELD_OUT",
+    "LOAD_FACTOR",
+    "PhotoDataset",
+    "default_photos",
+    "folder_photos",
+    "held_out_photos",
+    "installed_photos",
+    "photo_loader",
+    "training_photos",
+]
 
 HELD_OUT = ("chelsea", "coffee")
 """Bundled photos never trained on: the network is judged on them (a cat, and a cup of coffee)."""
@@ -40,14 +47,32 @@ LOAD_FACTOR = 2
 # are there are used; scikit-image's are skipped when a bundled photo has the same name (the bundled ones are
 # copies of them).
 _INSTALLED = (
-    ("skimage", "data", (
-        "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png", "coins.png", "moon.png",
-        "hubble_deep_field.jpg", "motorcycle_left.png", "motorcycle_right.png", "brick.png", "grass.png",
-        "gravel.png", "color.png", "ihc.png", "retina.jpg", "page.png",
-    )),
+    (
+        "skimage",
+        "data",
+        (
+            "astronaut.png",
+            "chelsea.png",
+            "coffee.png",
+            "rocket.jpg",
+            "camera.png",
+            "coins.png",
+            "moon.png",
+            "hubble_deep_field.jpg",
+            "motorcycle_left.png",
+            "motorcycle_right.png",
+            "brick.png",
+            "grass.png",
+            "gravel.png",
+            "color.png",
+            "ihc.png",
+            "retina.jpg",
+            "page.png",
+        ),
+    ),
     ("sklearn", "datasets/images", ("china.jpg", "flower.jpg")),
     ("matplotlib", "mpl-data/sample_data", ("grace_hopper.jpg",)),
-)  # fmt: skip
+)
 
 
 def installed_photos() -> dict[str, Path]:
@@ -102,8 +127,15 @@ def folder_photos(folder: str | os.PathLike) -> list[Path]:
     root = Path(folder).expanduser()
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is a file, not a folder"
-        raise ValueError(f"data folder {str(folder)!r} {what}; give a folder of photos (or leave it out to train on the bundled photos)")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        raise ValueError(
+            f"data folder {str(folder)!r} {what}; "
+            "give a folder of photos (or leave it out to train on the bundled photos)"
+        )
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
     readable, skipped = [], []
     formats = readable_formats()
     for path in files:
@@ -118,8 +150,9 @@ def folder_photos(folder: str | os.PathLike) -> list[Path]:
     if skipped:
         warnings.warn(
             f"skipped {len(skipped)} of {len(files)} files in {str(folder)!r} that are not readable images "
-            f"(first: {_why(skipped[0])})", stacklevel=2,
-        )  # fmt: skip
+            f"(first: {_why(skipped[0])})",
+            stacklevel=2,
+        )
     return readable
 
 
@@ -148,7 +181,9 @@ class PhotoDataset(torch.utils.data.Dataset):
         self.photos, self.size, self.seed, self.epoch = [Path(p) for p in photos], int(size), int(seed), 0
         self.length = max(len(self.photos), length or 0)
         # RandomResizedCrop: a crop of 1/4 to all of the photo's area, scaled to size x size (the random scales).
-        self.augment = v2.Compose([v2.RandomResizedCrop(self.size, scale=(0.25, 1.0), antialias=True), v2.RandomHorizontalFlip()])
+        self.augment = v2.Compose(
+            [v2.RandomResizedCrop(self.size, scale=(0.25, 1.0), antialias=True), v2.RandomHorizontalFlip()]
+        )
         self._cache: dict[int, torch.Tensor] = {}
         self._keep = len(self.photos) <= 256
 
@@ -181,8 +216,18 @@ class PhotoDataset(torch.utils.data.Dataset):
             return self.augment(image).clamp(0, 1).contiguous()
 
 
-def photo_loader(dataset: torch.utils.data.Dataset, batch: int, *, epoch: int = 0, skip: int = 0, seed: int = 0,
-                 rank: int = 0, world: int = 1, workers: int = 0, pin_memory: bool = False) -> torch.utils.data.DataLoader:  # fmt: skip
+def photo_loader(
+    dataset: torch.utils.data.Dataset,
+    batch: int,
+    *,
+    epoch: int = 0,
+    skip: int = 0,
+    seed: int = 0,
+    rank: int = 0,
+    world: int = 1,
+    workers: int = 0,
+    pin_memory: bool = False,
+) -> torch.utils.data.DataLoader:
     """One epoch of full batches of ``dataset`` for process ``rank`` of ``world``, in an order fixed by ``seed``
     and ``epoch``, starting after its first ``skip`` batches (to resume mid-epoch).
 
@@ -192,13 +237,16 @@ def photo_loader(dataset: torch.utils.data.Dataset, batch: int, *, epoch: int = 
     on a GPU, with ``pin_memory`` for a fast copy to it; each crop depends only on (seed, epoch, index), so the
     batches are the same whatever the number of workers.
     """
-    sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    sampler = torch.utils.data.distributed.DistributedSampler(
+        dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed
+    )
     sampler.set_epoch(epoch)
     if hasattr(dataset, "set_epoch"):
         dataset.set_epoch(epoch)
-    order = list(sampler)[skip * batch:]
-    return torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=order, drop_last=True, num_workers=workers,
-                                       pin_memory=pin_memory)  # fmt: skip
+    order = list(sampler)[skip * batch :]
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=batch, sampler=order, drop_last=True, num_workers=workers, pin_memory=pin_memory
+    )
 
 
 def batches_per_epoch(dataset: torch.utils.data.Dataset, batch: int, world: int = 1) -> int:

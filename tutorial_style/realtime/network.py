@@ -111,7 +111,9 @@ def _conv(cin: int, cout: int, kernel: int, stride: int = 1, bias: bool = True, 
     """A k x k convolution with reflection padding; ``separable``: depthwise k x k, then pointwise 1 x 1 (the depthwise
     one has no bias: the pointwise one's bias takes its place, as it is linear)."""
     if separable:
-        depthwise = nn.Conv2d(cin, cin, kernel, stride=stride, padding=kernel // 2, padding_mode="reflect", groups=cin, bias=False)
+        depthwise = nn.Conv2d(
+            cin, cin, kernel, stride=stride, padding=kernel // 2, padding_mode="reflect", groups=cin, bias=False
+        )
         return nn.Sequential(depthwise, nn.Conv2d(cin, cout, 1, bias=bias))
     return nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, padding_mode="reflect", bias=bias)
 

@@ -75,21 +75,27 @@ def check_resume(
         same = True
     where = f"checkpoint {str(path)!r}"
     if not same:
-        raise ValueError(f"{where} was trained on another style ({meta.get('style')!r}); resume it with that style, or "
-                         "train a new network")
+        raise ValueError(
+            f"{where} was trained on another style ({meta.get('style')!r}); resume it with that style, or "
+            "train a new network"
+        )
     for name in FIXED_ON_RESUME:
         old, given = _plain(meta.get(name)), _plain(getattr(settings, name))
         if name in meta and not _same(old, given):
-            raise ValueError(f"{where} was trained with {name}={old!r}, not {name}={given!r}; resume with the same "
-                             f"{name}, or train a new network (size and steps may change on resume)")
+            raise ValueError(
+                f"{where} was trained with {name}={old!r}, not {name}={given!r}; resume with the same "
+                f"{name}, or train a new network (size and steps may change on resume)"
+            )
 
 
 def check_weights(meta: dict, path, label: str) -> None:
     """When resuming: VGG19's weights (their ``weights_info.label``) must be those the checkpoint was trained with."""
     recorded = meta.get("weights")
     if recorded is not None and recorded != label:
-        raise ValueError(f"checkpoint {str(path)!r} was trained with VGG19 weights {recorded!r}, not {label!r}; "
-                         "resume it with the same weights (--weights), or train a new network")
+        raise ValueError(
+            f"checkpoint {str(path)!r} was trained with VGG19 weights {recorded!r}, not {label!r}; "
+            "resume it with the same weights (--weights), or train a new network"
+        )
 
 
 def recorded_options(path: str | os.PathLike) -> dict:

@@ -3,8 +3,9 @@
 The paper's method runs hundreds of loss-and-gradient evaluations through VGG19 for each new image; a trained
 :class:`~tutorial_style.realtime.network.StyleNetwork` needs one pass through itself. Here it is applied to image
 tensors (:func:`stylize_images`, batched, on any device, images of any size) and to a folder of photos
-(:func:`stylize_folder`) and to the frames of a video (:func:`stylize_video`; ``video/frames.py`` reads and writes them). No gradients are kept
-(``torch.inference_mode``) and every file is written atomically (``images.save_image``).
+(:func:`stylize_folder`) and to the frames of a video (:func:`stylize_video`; ``video/frames.py`` reads and writes
+them). No gradients are kept (``torch.inference_mode``) and every file is written atomically
+(``images.save_image``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Iterator, Mapping, Sequence
 import torch
 from PIL import Image
 
-from ..images import ImageError, load_image, save_image
 from ..files import OutputPathError, prepare_folder
+from ..images import ImageError, load_image, save_image
 from ..vgg import on_device
 from ..video.frames import VideoResult, transform_video
 from .network import StyleNetwork
@@ -37,7 +38,7 @@ def trained_with(meta: Mapping | None) -> str:
     "style 'mosaic', VGG19 weights: RANDOM weights (seed 0), not pretrained (so it learnt NO painting's style)"
     >>> trained_with({})
     'UNKNOWN style and VGG19 weights (the checkpoint does not say)'
-    """
+    """  # noqa: E501
     meta = dict(meta or {})
     if "weights" not in meta:
         return "UNKNOWN style and VGG19 weights (the checkpoint does not say)"
@@ -48,7 +49,11 @@ def trained_with(meta: Mapping | None) -> str:
 
 
 def stylize_images(
-    network: StyleNetwork, images: torch.Tensor | Sequence[torch.Tensor], *, batch_size: int = 4, device=None,
+    network: StyleNetwork,
+    images: torch.Tensor | Sequence[torch.Tensor],
+    *,
+    batch_size: int = 4,
+    device=None,
     mix=None,
 ) -> torch.Tensor | list[torch.Tensor]:
     """``images`` through ``network``, ``batch_size`` at a time, without gradients; the results on the CPU.
@@ -77,7 +82,9 @@ def stylize_images(
     by_shape: dict[tuple, list[int]] = {}
     for i, image in enumerate(images):
         if image.shape[0] != 1:
-            raise ValueError(f"image {i} of the list is a batch of {image.shape[0]}; give one image per entry, or one tensor")
+            raise ValueError(
+                f"image {i} of the list is a batch of {image.shape[0]}; give one image per entry, or one tensor"
+            )
         by_shape.setdefault(tuple(image.shape), []).append(i)
     for indices in by_shape.values():
         for start in range(0, len(indices), batch_size):
@@ -89,9 +96,16 @@ def stylize_images(
 
 
 def stylize_video(
-    network: StyleNetwork, source: str | os.PathLike, target: str | os.PathLike, *, batch_size: int = 4,
-    device=None, progress: bool = True, temporal_blend: float = 0.0, mix=None,
-) -> VideoResult:  # fmt: skip
+    network: StyleNetwork,
+    source: str | os.PathLike,
+    target: str | os.PathLike,
+    *,
+    batch_size: int = 4,
+    device=None,
+    progress: bool = True,
+    temporal_blend: float = 0.0,
+    mix=None,
+) -> VideoResult:
     """The video ``source`` with every frame through ``network``, written to ``target`` at the same frame rate and
     size (without its sound): :func:`~tutorial_style.video.frames.transform_video` with the network's pass.
     ``batch_size`` frames go through the network at a time, on ``device`` (default the network's).
@@ -99,8 +113,14 @@ def stylize_video(
     (:class:`~tutorial_style.video.smoothing.TemporalBlend`; off by default). A file that is not a readable video
     raises a one-line :class:`~tutorial_style.video.frames.VideoError`. ``mix``: as for :func:`stylize_images`."""
     network = network if device is None else on_device(network, device)  # once: the caller's network stays where it is
-    return transform_video(source, target, lambda frames: stylize_images(network, frames, batch_size=batch_size, mix=mix),
-                           batch_size=batch_size, progress=progress, temporal_blend=temporal_blend)  # fmt: skip
+    return transform_video(
+        source,
+        target,
+        lambda frames: stylize_images(network, frames, batch_size=batch_size, mix=mix),
+        batch_size=batch_size,
+        progress=progress,
+        temporal_blend=temporal_blend,
+    )
 
 
 @dataclass
@@ -112,9 +132,16 @@ class FolderResult:
 
 
 def stylize_folder(
-    network: StyleNetwork, source: str | os.PathLike, target: str | os.PathLike, *, size: int | None = None,
-    batch_size: int = 4, device=None, progress: bool = True, mix=None,
-) -> FolderResult:  # fmt: skip
+    network: StyleNetwork,
+    source: str | os.PathLike,
+    target: str | os.PathLike,
+    *,
+    size: int | None = None,
+    batch_size: int = 4,
+    device=None,
+    progress: bool = True,
+    mix=None,
+) -> FolderResult:
     """Every image file in the folder ``source`` (not its subfolders) through ``network``, written to the folder
     ``target`` under the same name (as PNG, name.png, where that format cannot be written). Files that are not
     readable images are skipped and listed in the result. ``size``: the longer side first (default: as they are).
@@ -126,7 +153,9 @@ def stylize_folder(
     if not source.is_dir():
         raise ImageError(f"{str(source)!r}: not a folder of images")
     if target.exists() and target.resolve() == source.resolve():
-        raise OutputPathError(f"the output folder {str(target)!r} is the input folder; give another, so that the photos are kept")
+        raise OutputPathError(
+            f"the output folder {str(target)!r} is the input folder; give another, so that the photos are kept"
+        )
     prepare_folder(target)  # creates the folder and checks that it can be written, before any work
     network = network if device is None else on_device(network, device)
     files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))

@@ -54,9 +54,23 @@ from .network import DEFAULT, StyleNetwork
 from .resume import Start, check_resume, check_weights, recorded_options, resume_from
 
 __all__ = [
-    "train_network", "History", "TrainingSettings", "PRESETS", "CONTENT_WEIGHT_AT_512_RELU2_2",
-    "JOHNSON_CONTENT_LAYERS", "BETA", "TV_WEIGHT", "LR", "CHECKPOINT_EVERY", "SEED", "TEMPORAL_WEIGHT",
-    "TEMPORAL_WEIGHT_FOR_VIDEO", "TEMPORAL_FORM", "TEMPORAL_MOTION", "TEMPORAL_NOISE", "FIXED_ON_RESUME",
+    "train_network",
+    "History",
+    "TrainingSettings",
+    "PRESETS",
+    "CONTENT_WEIGHT_AT_512_RELU2_2",
+    "JOHNSON_CONTENT_LAYERS",
+    "BETA",
+    "TV_WEIGHT",
+    "LR",
+    "CHECKPOINT_EVERY",
+    "SEED",
+    "TEMPORAL_WEIGHT",
+    "TEMPORAL_WEIGHT_FOR_VIDEO",
+    "TEMPORAL_FORM",
+    "TEMPORAL_MOTION",
+    "TEMPORAL_NOISE",
+    "FIXED_ON_RESUME",
     "recorded_options",
 ]
 
@@ -89,9 +103,19 @@ class History(list):
 
 @with_settings(TrainingSettings)
 def train_network(
-    style, settings: TrainingSettings | None = None, *, data=None, network: StyleNetwork | None = None, weights="auto",
-    device=None, callback: Callback | None = None, checkpoint: str | os.PathLike | None = None, resume: bool = False,
-    progress: bool = True, base: str | os.PathLike | StyleNetwork | None = None, **options,
+    style,
+    settings: TrainingSettings | None = None,
+    *,
+    data=None,
+    network: StyleNetwork | None = None,
+    weights="auto",
+    device=None,
+    callback: Callback | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    base: str | os.PathLike | StyleNetwork | None = None,
+    **options,
 ) -> tuple[StyleNetwork, History]:
     """Train a :class:`StyleNetwork` to render photos in the style of ``style``; returns ``(network, history)``.
 
@@ -149,8 +173,10 @@ def train_network(
         dataset = _dataset(data, settings.size, settings.batch * world, settings.seed)
         if batches_per_epoch(dataset, settings.batch, world) == 0:
             processes = f" x {world} processes" if world > 1 else ""
-            raise ValueError(f"data has {len(dataset)} item(s), fewer than a batch of {settings.batch}{processes}; "
-                             f"give at least {settings.batch * world} photos, or a smaller batch")
+            raise ValueError(
+                f"data has {len(dataset)} item(s), fewer than a batch of {settings.batch}{processes}; "
+                f"give at least {settings.batch * world} photos, or a smaller batch"
+            )
         if resume:
             start, settings = resume_from(checkpoint, settings, network)  # alpha left out: the checkpoint's
         else:
@@ -172,18 +198,31 @@ def train_network(
             if base is not None:
                 fingerprint = {**base_prints, **fingerprint}
             _check_styles_resumed(start.meta, checkpoint, fingerprint)
-            check_resume({k: v for k, v in start.meta.items() if k != "style_fingerprint"}, checkpoint, settings, "",
-                         lambda size: "")
+            check_resume(
+                {k: v for k, v in start.meta.items() if k != "style_fingerprint"},
+                checkpoint,
+                settings,
+                "",
+                lambda size: "",
+            )
         net = start.network.to(device).train()
         if len(styles) > 1 and net.styles != tuple(names):
             raise ValueError(f"network: its styles {net.styles} are not the styles given ({', '.join(names)})")
         vgg = _vgg(weights, device, quiet=rank != 0)
         check_weights(start.meta, checkpoint, vgg.weights_info.label)
-        objectives = [Objective.for_images(
-            vgg, torch.zeros(1, 3, settings.size, settings.size, device=device), image,
-            content_layers=settings.content_layers, style_layers=settings.style_layers, alpha=settings.alpha,
-            beta=settings.beta, tv_weight=settings.tv_weight,
-        ) for image, _ in prepared_styles]
+        objectives = [
+            Objective.for_images(
+                vgg,
+                torch.zeros(1, 3, settings.size, settings.size, device=device),
+                image,
+                content_layers=settings.content_layers,
+                style_layers=settings.style_layers,
+                alpha=settings.alpha,
+                beta=settings.beta,
+                tv_weight=settings.tv_weight,
+            )
+            for image, _ in prepared_styles
+        ]
         meta = _meta(settings, fingerprint, style_name, vgg, net, dataset, data)
         ddp = torch.nn.parallel.DistributedDataParallel
         model = ddp(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
@@ -199,8 +238,9 @@ def train_network(
         history.weights_label = vgg.weights_info.label
         save = _saver(checkpoint if rank == 0 else None, net, meta, optimizer, history)
         schedule = _schedule(net, names, objectives, added=base is not None)
-        run = _Run(model, net, schedule, optimizer, dataset, history, save, start.step, rank, world, device, callback,
-                   progress)
+        run = _Run(
+            model, net, schedule, optimizer, dataset, history, save, start.step, rank, world, device, callback, progress
+        )
         try:
             _loop(settings, run)
         finally:
@@ -243,11 +283,21 @@ def _loop(settings: TrainingSettings, run: _Run) -> None:
     try:
         while step < steps:
             epoch, skip = divmod(step, per_epoch)
-            loader = photo_loader(run.dataset, batch, epoch=epoch, skip=skip, seed=seed, rank=run.rank, world=run.world,
-                                  workers=settings.workers, pin_memory=pinned)
+            loader = photo_loader(
+                run.dataset,
+                batch,
+                epoch=epoch,
+                skip=skip,
+                seed=seed,
+                rank=run.rank,
+                world=run.world,
+                workers=settings.workers,
+                pin_memory=pinned,
+            )
             for photos in loader:
-                losses = _step(run, settings, photos.to(run.device, non_blocking=pinned), seed=(seed, run.rank, step),
-                               step=step)
+                losses = _step(
+                    run, settings, photos.to(run.device, non_blocking=pinned), seed=(seed, run.rank, step), step=step
+                )
                 history.append({"step": step, **losses})
                 step += 1
                 bar.update(1)
@@ -295,7 +345,9 @@ def _any_process(asked: bool, world: int, device: torch.device) -> bool:
     return bool(flag.item())
 
 
-def _step(run: _Run, settings: TrainingSettings, photos: torch.Tensor, seed=(0, 0, 0), step: int = 0) -> dict[str, float]:
+def _step(
+    run: _Run, settings: TrainingSettings, photos: torch.Tensor, seed=(0, 0, 0), step: int = 0
+) -> dict[str, float]:
     """One Adam step on a batch: the photos are their own content targets. Returns the batch-mean losses.
 
     With a temporal weight, each photo also goes through the network as a second view, a random known motion and
@@ -398,8 +450,10 @@ def _added(base, name: str) -> tuple[StyleNetwork, dict]:
     if net.styles is None:
         recorded = meta.get("style")
         if not recorded:
-            raise ValueError("base: this one-style network records no style name; make it a network of styles first "
-                             "(network.as_conditional(NAME))")
+            raise ValueError(
+                "base: this one-style network records no style name; make it a network of styles first "
+                "(network.as_conditional(NAME))"
+            )
         old = Path(str(recorded)).stem
         net = net.as_conditional(old)
         prints = {old: meta["style_fingerprint"]} if "style_fingerprint" in meta else {}
@@ -438,8 +492,10 @@ def _check_styles_resumed(meta: dict, path, fingerprints: dict) -> None:
     recorded = meta.get("style_fingerprints")
     if recorded != fingerprints:
         was = ", ".join(recorded) if isinstance(recorded, dict) else repr(meta.get("style"))
-        raise ValueError(f"checkpoint {str(path)!r} was trained on the styles {was}, not {', '.join(fingerprints)} "
-                         "(or their images changed); resume it with those styles, or train a new network")
+        raise ValueError(
+            f"checkpoint {str(path)!r} was trained on the styles {was}, not {', '.join(fingerprints)} "
+            "(or their images changed); resume it with those styles, or train a new network"
+        )
 
 
 def _dataset(data, size: int, length: int, seed: int) -> torch.utils.data.Dataset:
@@ -457,8 +513,9 @@ def _dataset(data, size: int, length: int, seed: int) -> torch.utils.data.Datase
             what = "no photos given" if not photos else f"no such file {missing[0]!r}"
             raise ValueError(f"data: {what}; give photo files, a folder, or None")
     else:
-        raise ValueError(f"data must be None, a folder, a list of photo files or a torch Dataset, "
-                         f"not {type(data).__name__}")
+        raise ValueError(
+            f"data must be None, a folder, a list of photo files or a torch Dataset, not {type(data).__name__}"
+        )
     return PhotoDataset(photos, size, length=length, seed=seed)
 
 
@@ -506,13 +563,26 @@ def _meta(settings: TrainingSettings, fingerprint, style_name: str, vgg, net, da
     else:
         described = type(data).__name__
     s = settings
-    prints = {"style_fingerprints": fingerprint} if isinstance(fingerprint, dict) else {"style_fingerprint": fingerprint}
+    prints = (
+        {"style_fingerprints": fingerprint} if isinstance(fingerprint, dict) else {"style_fingerprint": fingerprint}
+    )
     return {
-        "style": style_name, **prints,
-        "alpha": s.alpha, "beta": s.beta, "tv_weight": s.tv_weight,
-        "temporal_weight": s.temporal_weight, "temporal_form": s.temporal_form,
-        "content_layers": list(s.content_layers), "style_layers": list(s.style_layers),
-        "weights": vgg.weights_info.label, "pretrained": bool(vgg.weights_info.pretrained),
-        "size": s.size, "batch": s.batch, "lr": float(s.lr), "seed": s.seed,
-        "data": described, "photos": len(getattr(dataset, "photos", dataset)), **net.config,
-    }  # fmt: skip
+        "style": style_name,
+        **prints,
+        "alpha": s.alpha,
+        "beta": s.beta,
+        "tv_weight": s.tv_weight,
+        "temporal_weight": s.temporal_weight,
+        "temporal_form": s.temporal_form,
+        "content_layers": list(s.content_layers),
+        "style_layers": list(s.style_layers),
+        "weights": vgg.weights_info.label,
+        "pretrained": bool(vgg.weights_info.pretrained),
+        "size": s.size,
+        "batch": s.batch,
+        "lr": float(s.lr),
+        "seed": s.seed,
+        "data": described,
+        "photos": len(getattr(dataset, "photos", dataset)),
+        **net.config,
+    }

@@ -10,4 +10,13 @@
 from .frames import VideoError, VideoResult, read_video, transform_video, write_video
 from .temporal import Motion, TemporalTerm, temporal_loss
 
-__all__ = ["VideoError", "VideoResult", "read_video", "write_video", "transform_video", "Motion", "TemporalTerm", "temporal_loss"]
+__all__ = [
+    "VideoError",
+    "VideoResult",
+    "read_video",
+    "write_video",
+    "transform_video",
+    "Motion",
+    "TemporalTerm",
+    "temporal_loss",
+]

@@ -31,7 +31,8 @@ __all__ = ["Clip", "CLIPS", "HELD_OUT_CLIP", "make_clip"]
 @dataclass(frozen=True)
 class Clip:
     """A camera move over one bundled photo: ``pan`` pixels a frame (x, y) at the clip's size, ``zoom`` a factor a
-    frame, ``turn`` degrees a frame; ``noise`` (std of [0, 1] pixels) and ``jpeg`` (quality, None: no JPEG) per frame."""
+    frame, ``turn`` degrees a frame; ``noise`` (std of [0, 1] pixels) and ``jpeg`` (quality, None: no JPEG) per
+    frame."""
 
     photo: str
     pan: tuple[float, float] = (0.0, 0.0)
@@ -61,7 +62,9 @@ def make_clip(name: str | Clip, *, frames: int = 16, size: int = 128, seed: int 
     else:
         raise ValueError(f"no clip {name!r}; the clips are {', '.join(CLIPS)}")
     if not (isinstance(frames, int) and frames >= 1 and isinstance(size, int) and size >= 8):
-        raise ValueError(f"make_clip needs frames >= 1 and size >= 8 (whole numbers), got frames={frames!r}, size={size!r}")
+        raise ValueError(
+            f"make_clip needs frames >= 1 and size >= 8 (whole numbers), got frames={frames!r}, size={size!r}"
+        )
     # The photo at twice the clip's size, so that the window moves over real picture for the whole clip.
     photo = load_image(clip.photo, size=2 * size)
     h, w = photo.shape[-2:]
@@ -73,8 +76,12 @@ def make_clip(name: str | Clip, *, frames: int = 16, size: int = 128, seed: int 
         # Where output pixel (u, v) (in [-1, 1]) looks in the photo: the window's half side size / 2 px, turned and
         # scaled about the photo's centre, moved by the pan; in the photo's normalised coordinates (x / (w / 2), ...).
         cos, sin = math.cos(angle) / scale, math.sin(angle) / scale
-        theta = torch.tensor([[cos * size / w, -sin * size / w, 2 * clip.pan[0] * t / w],
-                              [sin * size / h, cos * size / h, 2 * clip.pan[1] * t / h]])  # fmt: skip
+        theta = torch.tensor(
+            [
+                [cos * size / w, -sin * size / w, 2 * clip.pan[0] * t / w],
+                [sin * size / h, cos * size / h, 2 * clip.pan[1] * t / h],
+            ]
+        )
         grid = F.affine_grid(theta[None], (1, 3, size, size), align_corners=False)
         frame = F.grid_sample(photo, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
         if clip.noise:

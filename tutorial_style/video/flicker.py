@@ -34,9 +34,19 @@ import torch
 from ..optional import require
 
 __all__ = [
-    "FLOW_METHODS", "FlowPair", "WarpingError", "as_frames", "check_flow_method", "optical_flow", "warp", "occlusion_mask",
-    "flow_pair", "frame_flows", "flicker_map", "warping_error",
-]  # fmt: skip
+    "FLOW_METHODS",
+    "FlowPair",
+    "WarpingError",
+    "as_frames",
+    "check_flow_method",
+    "optical_flow",
+    "warp",
+    "occlusion_mask",
+    "flow_pair",
+    "frame_flows",
+    "flicker_map",
+    "warping_error",
+]
 
 FLOW_METHODS = ("dis", "farneback")
 """The optical-flow estimators: OpenCV's DIS (default: fast, accurate on small motions) and Farneback."""
@@ -80,8 +90,10 @@ def optical_flow(source: np.ndarray, target: np.ndarray, method: str = "dis") ->
             return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
         return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 4, 15, 3, 5, 1.2, 0)
     except cv2.error:  # DIS needs about 10 px a side
-        raise ValueError(f"optical flow ({method}) cannot follow frames of {a.shape[1]}x{a.shape[0]} px: "
-                         "give a larger video (at least 16 px a side)") from None  # fmt: skip
+        raise ValueError(
+            f"optical flow ({method}) cannot follow frames of {a.shape[1]}x{a.shape[0]} px: "
+            "give a larger video (at least 16 px a side)"
+        ) from None
 
 
 def check_flow_method(method: str) -> str:
@@ -92,12 +104,15 @@ def check_flow_method(method: str) -> str:
 
 
 def warp(image: np.ndarray, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``image`` (H, W, C) sampled at p + flow(p), bilinearly, and where that point lies inside the frame (H, W) bool."""
+    """``image`` (H, W, C) sampled at p + flow(p), bilinearly, and where that point lies inside the frame (H, W)
+    bool."""
     cv2 = _cv2()
     h, w = flow.shape[:2]
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     mx, my = xs + flow[..., 0], ys + flow[..., 1]
-    warped = cv2.remap(np.ascontiguousarray(image, dtype=np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    warped = cv2.remap(
+        np.ascontiguousarray(image, dtype=np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
     return warped.reshape(image.shape), inside
 
@@ -143,7 +158,9 @@ def flicker_map(previous, current, pair: FlowPair) -> np.ndarray:
     """|O_t(x) - O_t-1(x + F_t(x))|^2 (H, W), summed over RGB, 0 where occluded: where frame t's output differs from
     the previous output moved along the input's motion. Its mean over the unoccluded pixels is the pair's warping
     error. Frames: (H, W, 3) float arrays in [0, 1], or (3, H, W) tensors."""
-    previous, current = (as_frames(f[None], "frame")[0] if isinstance(f, torch.Tensor) else f for f in (previous, current))
+    previous, current = (
+        as_frames(f[None], "frame")[0] if isinstance(f, torch.Tensor) else f for f in (previous, current)
+    )
     warped, _ = warp(previous, pair.flow)
     return ((current - warped) ** 2).sum(-1) * pair.mask
 
@@ -158,10 +175,14 @@ class WarpingError:
     visible: float
 
     def __str__(self) -> str:
-        return f"{self.mean:.3e} (mean over {len(self.per_pair)} frame pairs; {self.visible:.0%} of the pixels unoccluded)"
+        return (
+            f"{self.mean:.3e} (mean over {len(self.per_pair)} frame pairs; {self.visible:.0%} of the pixels unoccluded)"
+        )
 
 
-def warping_error(inputs, outputs=None, *, flows: Sequence[FlowPair] | None = None, method: str = "dis") -> WarpingError:
+def warping_error(
+    inputs, outputs=None, *, flows: Sequence[FlowPair] | None = None, method: str = "dis"
+) -> WarpingError:
     """The warping error of ``outputs`` (a styling of ``inputs``, frame by frame) as Lai et al. define it; with
     ``outputs`` None, of the input video against itself. Videos: (T, 3, H, W) tensors in [0, 1] or (T, H, W, 3)
     uint8 arrays, of equal length and size, at least 2 frames. ``flows``: :func:`frame_flows` of ``inputs``,
@@ -176,13 +197,19 @@ def warping_error(inputs, outputs=None, *, flows: Sequence[FlowPair] | None = No
     if len(frames_in) < 2:
         raise ValueError(f"the video has {len(frames_in)} frame(s); the warping error needs at least 2")
     if len(frames_out) != len(frames_in):
-        raise ValueError(f"the videos have different lengths: {len(frames_in)} input frames, {len(frames_out)} output frames")
+        raise ValueError(
+            f"the videos have different lengths: {len(frames_in)} input frames, {len(frames_out)} output frames"
+        )
     if frames_out.shape[1:3] != frames_in.shape[1:3]:
-        raise ValueError(f"the videos have different sizes: input {frames_in.shape[2]}x{frames_in.shape[1]}, "
-                         f"output {frames_out.shape[2]}x{frames_out.shape[1]} (width x height)")  # fmt: skip
+        raise ValueError(
+            f"the videos have different sizes: input {frames_in.shape[2]}x{frames_in.shape[1]}, "
+            f"output {frames_out.shape[2]}x{frames_out.shape[1]} (width x height)"
+        )
     flows = frame_flows(frames_in, method) if flows is None else list(flows)
     if len(flows) != len(frames_in) - 1:
-        raise ValueError(f"flows: {len(flows)} pairs given for a video of {len(frames_in)} frames (need {len(frames_in) - 1})")
+        raise ValueError(
+            f"flows: {len(flows)} pairs given for a video of {len(frames_in)} frames (need {len(frames_in) - 1})"
+        )
     errors, visible = [], []
     for t, pair in enumerate(flows, start=1):
         squared = flicker_map(frames_out[t - 1], frames_out[t], pair)

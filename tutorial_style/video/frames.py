@@ -1,7 +1,8 @@
 """Video files as frames: read, written, and passed through a network frame by frame at the same rate and size.
 
 What the paper's method cannot do (hundreds of VGG19 passes per frame) a trained network does with one pass per
-frame (``realtime.stylize.stylize_video`` gives :func:`transform_video` the network's pass). Video is read and written with PyAV (``av``, FFmpeg's libraries; ``pip install av``), imported only here.
+frame (``realtime.stylize.stylize_video`` gives :func:`transform_video` the network's pass). Video is read and
+written with PyAV (``av``, FFmpeg's libraries; ``pip install av``), imported only here.
 
 The result is H.264 in the container that its suffix names (.mp4, .mov, .mkv; .webm gets VP9, .avi MPEG-4 part 2).
 The sound track is not copied (the result is silent; :class:`VideoResult` says whether there was one), and frames
@@ -32,9 +33,16 @@ from .flicker import frame_flows, warping_error
 from .smoothing import TemporalBlend
 
 __all__ = [
-    "VIDEO_SUFFIXES", "VideoError", "VideoResult", "is_video", "check_video_path", "transform_video", "read_video", "write_video",
+    "VIDEO_SUFFIXES",
+    "VideoError",
+    "VideoResult",
+    "is_video",
+    "check_video_path",
+    "transform_video",
+    "read_video",
+    "write_video",
     "video_stats",
-]  # fmt: skip
+]
 
 # suffix -> (FFmpeg's container format, the encoders to try in turn)
 _CONTAINERS = {
@@ -84,9 +92,14 @@ def check_video_path(path: str | os.PathLike) -> Path:
 
 
 def transform_video(
-    source: str | os.PathLike, target: str | os.PathLike, transform: Callable[[torch.Tensor], torch.Tensor], *,
-    batch_size: int = 4, progress: bool = True, temporal_blend: float = 0.0,
-) -> VideoResult:  # fmt: skip
+    source: str | os.PathLike,
+    target: str | os.PathLike,
+    transform: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    batch_size: int = 4,
+    progress: bool = True,
+    temporal_blend: float = 0.0,
+) -> VideoResult:
     """The video ``source`` with every frame through ``transform`` (frames (B, 3, H, W) in [0, 1] to frames of the same
     shape, ``batch_size`` at a time), written to ``target`` at the same frame rate and size (without its sound).
     ``temporal_blend`` > 0 blends each transformed frame with the previous one along the input's motion
@@ -121,7 +134,9 @@ def transform_video(
             if bar is not None:
                 bar.close()
     out_stream = writer_state["stream"]
-    return VideoResult(target, frames, out_stream.width, out_stream.height, Fraction(fps), out_stream.codec_context.name, audio)
+    return VideoResult(
+        target, frames, out_stream.width, out_stream.height, Fraction(fps), out_stream.codec_context.name, audio
+    )
 
 
 def read_video(source: str | os.PathLike, *, max_frames: int | None = None) -> tuple[torch.Tensor, Fraction]:
@@ -149,7 +164,10 @@ def write_video(frames: torch.Tensor, target: str | os.PathLike, fps: float | Fr
     av = require("av", "writing video", pip="av")
     target = check_video_path(target)
     if not (isinstance(frames, torch.Tensor) and frames.dim() == 4 and frames.shape[1] == 3 and len(frames)):
-        raise VideoError(f"{str(target)!r}: frames must be a tensor (T, 3, H, W) with at least one frame, got {getattr(frames, 'shape', type(frames).__name__)}")
+        raise VideoError(
+            f"{str(target)!r}: frames must be a tensor (T, 3, H, W) with at least one frame, "
+            f"got {getattr(frames, 'shape', type(frames).__name__)}"
+        )
     fmt, encoders = _CONTAINERS[target.suffix.lower()]
     state: dict = {}
     with atomic_write(target) as f, av.open(f, mode="w", format=fmt) as writer:
@@ -160,8 +178,9 @@ def write_video(frames: torch.Tensor, target: str | os.PathLike, fps: float | Fr
     return target
 
 
-def video_stats(input_path: str | os.PathLike, output_path: str | os.PathLike, *, max_frames: int | None = None,
-                method: str = "dis") -> dict:  # fmt: skip
+def video_stats(
+    input_path: str | os.PathLike, output_path: str | os.PathLike, *, max_frames: int | None = None, method: str = "dis"
+) -> dict:
     """The warping errors of the video file ``output_path`` (a styling of ``input_path``) and of the input itself:
     ``{"frames", "width", "height", "input": WarpingError, "output": WarpingError}``. Videos of different lengths or
     sizes, a one-frame video or an unreadable file are one-line errors naming the file."""
@@ -169,17 +188,30 @@ def video_stats(input_path: str | os.PathLike, output_path: str | os.PathLike, *
     for path in (input_path, output_path):
         frames, _ = read_video(path, max_frames=max_frames)
         if len(frames) < 2:
-            raise VideoError(f"{str(path)!r}: has {len(frames)} frame; the warping error compares consecutive frames, give a video of at least 2")
+            raise VideoError(
+                f"{str(path)!r}: has {len(frames)} frame; "
+                "the warping error compares consecutive frames, give a video of at least 2"
+            )
         videos.append(frames)
     (a, b), (pa, pb) = videos, (str(input_path), str(output_path))
     if len(a) != len(b):
-        raise VideoError(f"{pb!r} has {len(b)} frames and {pa!r} has {len(a)}: give the styling of that very video (or --max-frames N)")
+        raise VideoError(
+            f"{pb!r} has {len(b)} frames and {pa!r} has {len(a)}: "
+            "give the styling of that very video (or --max-frames N)"
+        )
     if a.shape[-2:] != b.shape[-2:]:
-        raise VideoError(f"{pb!r} is {b.shape[-1]}x{b.shape[-2]} px and {pa!r} is {a.shape[-1]}x{a.shape[-2]}: "
-                         "give a styling of that video at its size")  # fmt: skip
+        raise VideoError(
+            f"{pb!r} is {b.shape[-1]}x{b.shape[-2]} px and {pa!r} is {a.shape[-1]}x{a.shape[-2]}: "
+            "give a styling of that video at its size"
+        )
     flows = frame_flows(a, method)
-    return {"frames": len(a), "width": a.shape[-1], "height": a.shape[-2],
-            "input": warping_error(a, flows=flows), "output": warping_error(a, b, flows=flows)}  # fmt: skip
+    return {
+        "frames": len(a),
+        "width": a.shape[-1],
+        "height": a.shape[-2],
+        "input": warping_error(a, flows=flows),
+        "output": warping_error(a, b, flows=flows),
+    }
 
 
 def _open(av, source: Path):
@@ -188,7 +220,9 @@ def _open(av, source: Path):
     try:
         reader = av.open(str(source), mode="r")
     except (av.FFmpegError, OSError, ValueError) as e:
-        raise VideoError(f"{name}: cannot be read as a video ({_reason(e)}). It may be damaged, or not a video file.") from None
+        raise VideoError(
+            f"{name}: cannot be read as a video ({_reason(e)}). It may be damaged, or not a video file."
+        ) from None
     if not reader.streams.video:
         reader.close()
         raise VideoError(f"{name}: has no video stream (only sound or data)")
@@ -210,7 +244,8 @@ def _batches(av, reader, stream, source: Path, batch_size: int):
         if isinstance(e, VideoError):
             raise
         raise VideoError(
-            f"{str(source)!r}: decoding failed after {decoded} frame(s) ({_reason(e)}); the file may be truncated or damaged"
+            f"{str(source)!r}: decoding failed after {decoded} frame(s) ({_reason(e)}); "
+            "the file may be truncated or damaged"
         ) from None
     if batch:
         yield _to_tensor(batch)
@@ -238,7 +273,8 @@ def _add_stream(av, writer, encoders: tuple[str, ...], fps: Fraction, height: in
     available = [name for name in encoders if name in av.codecs_available]
     if not available:
         raise VideoError(
-            f"this FFmpeg build (PyAV {av.__version__}) has none of the encoders {', '.join(encoders)}; try .mp4 or .avi"
+            f"this FFmpeg build (PyAV {av.__version__}) has none of the encoders {', '.join(encoders)}; "
+            "try .mp4 or .avi"
         )
     name = available[0]
     stream = writer.add_stream(name, rate=fps)

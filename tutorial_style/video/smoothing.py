@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .flicker import FlowPair, as_frames, check_flow_method, flow_pair, warp
 from ..optional import require
+from .flicker import FlowPair, as_frames, check_flow_method, flow_pair, warp
 
 __all__ = ["BLEND_FOR_VIDEO", "TemporalBlend", "blend_video", "check_strength"]
 
@@ -46,7 +46,9 @@ def check_strength(strength: float, name: str = "strength") -> float:
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number in [0, 1), got {strength!r}") from None
     if not 0 <= s < 1:
-        raise ValueError(f"{name} must be in [0, 1) (0: off; {BLEND_FOR_VIDEO:g} is the measured choice), got {strength!r}")
+        raise ValueError(
+            f"{name} must be in [0, 1) (0: off; {BLEND_FOR_VIDEO:g} is the measured choice), got {strength!r}"
+        )
     return s
 
 
@@ -67,7 +69,12 @@ class TemporalBlend:
         self.strength = check_strength(strength, name)
         self.method = check_flow_method(method)
         if self.strength:  # OpenCV now, before any frame is styled
-            require("cv2", "blending video frames along the motion (optical flow)", pip="opencv-python-headless", extra="video")
+            require(
+                "cv2",
+                "blending video frames along the motion (optical flow)",
+                pip="opencv-python-headless",
+                extra="video",
+            )
         self.reset()
 
     def reset(self) -> None:
@@ -76,8 +83,10 @@ class TemporalBlend:
 
     def __call__(self, frame: torch.Tensor, styled: torch.Tensor) -> torch.Tensor:
         if frame.shape != styled.shape:
-            raise ValueError(f"the input frame {tuple(frame.shape)} and its styling {tuple(styled.shape)} differ in size: "
-                             "blend a styling at the input's size")  # fmt: skip
+            raise ValueError(
+                f"the input frame {tuple(frame.shape)} and its styling {tuple(styled.shape)} differ in size: "
+                "blend a styling at the input's size"
+            )
         if not self.strength:
             return styled
         current, out = (as_frames(t[None], name)[0] for t, name in ((frame, "frame"), (styled, "styled")))

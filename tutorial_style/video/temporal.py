@@ -53,8 +53,15 @@ class Motion:
         return cls(torch.tensor([shift], dtype=torch.float32).expand(batch, 2), torch.zeros(batch), torch.ones(batch))
 
     @classmethod
-    def random(cls, batch: int, *, shift: float = 3.0, turn: float = 1.0, zoom: float = 0.02,
-               generator: torch.Generator | None = None) -> Motion:  # fmt: skip
+    def random(
+        cls,
+        batch: int,
+        *,
+        shift: float = 3.0,
+        turn: float = 1.0,
+        zoom: float = 0.02,
+        generator: torch.Generator | None = None,
+    ) -> Motion:
         """A random motion per image: shifts uniform in [-shift, shift] px, turns in [-turn, turn] degrees, zooms
         in [1 - zoom, 1 + zoom]: what a hand-held camera does between two frames."""
         u = torch.rand(batch, 4, generator=generator) * 2 - 1
@@ -68,18 +75,30 @@ class Motion:
         # normalised coordinates ([-1, 1] over the frame, align_corners=False), with square pixels.
         angle = torch.deg2rad(self.turn.float()) * -1
         cos, sin = torch.cos(angle) / self.zoom, torch.sin(angle) / self.zoom
-        theta = torch.stack([
-            torch.stack([cos, -sin * h / w, -2 * self.shift[:, 0] / w], 1),
-            torch.stack([sin * w / h, cos, -2 * self.shift[:, 1] / h], 1),
-        ], 1).to(images.device, torch.float32)  # fmt: skip
+        theta = torch.stack(
+            [
+                torch.stack([cos, -sin * h / w, -2 * self.shift[:, 0] / w], 1),
+                torch.stack([sin * w / h, cos, -2 * self.shift[:, 1] / h], 1),
+            ],
+            1,
+        ).to(images.device, torch.float32)
         grid = F.affine_grid(theta, (b, 1, h, w), align_corners=False)
-        moved = F.grid_sample(images, grid.to(images.dtype), mode="bilinear", padding_mode="reflection", align_corners=False)
+        moved = F.grid_sample(
+            images, grid.to(images.dtype), mode="bilinear", padding_mode="reflection", align_corners=False
+        )
         inside = (grid.abs() <= 1 + 1e-6).all(-1, keepdim=True).permute(0, 3, 1, 2)
         return moved, inside.to(images.dtype)
 
 
-def temporal_loss(output: torch.Tensor, moved_output: torch.Tensor, motion: Motion, *, form: str = "warp",
-                  photos: torch.Tensor | None = None, moved_photos: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+def temporal_loss(
+    output: torch.Tensor,
+    moved_output: torch.Tensor,
+    motion: Motion,
+    *,
+    form: str = "warp",
+    photos: torch.Tensor | None = None,
+    moved_photos: torch.Tensor | None = None,
+) -> torch.Tensor:
     """L_temporal per image (B,) of outputs f(x) and f(x') for inputs x and x' = ``motion``(x) + noise.
 
     ``form="warp"``: the masked mean of |motion(f(x)) - f(x')|^2; ``"difference"``: the mean of
@@ -114,8 +133,15 @@ class TemporalTerm:
 
     layers: tuple[str, ...] = ()
 
-    def __init__(self, moved_output: torch.Tensor, motion: Motion, *, form: str = "warp",
-                 photos: torch.Tensor | None = None, moved_photos: torch.Tensor | None = None):  # fmt: skip
+    def __init__(
+        self,
+        moved_output: torch.Tensor,
+        motion: Motion,
+        *,
+        form: str = "warp",
+        photos: torch.Tensor | None = None,
+        moved_photos: torch.Tensor | None = None,
+    ):
         if form not in TEMPORAL_FORMS:
             raise ValueError(f"the temporal term's form must be one of {', '.join(TEMPORAL_FORMS)}, got {form!r}")
         self.moved_output, self.motion, self.form = moved_output, motion, form

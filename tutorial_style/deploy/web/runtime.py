@@ -40,9 +40,13 @@ VERSION = "1.31.1"
 INTEGRITY = "sha512-5GeH+bWQ+HxM10z7erGlsWqryrwMbSvm/1tkIsKTT48g0fI19VXVVC435t4t7VsPdSQeS7NmuZPXrQ73k82URw=="
 """The npm registry's SHA-512 of ``onnxruntime-web-1.31.1.tgz`` (``npm view onnxruntime-web@1.31.1 dist.integrity``)."""
 FILES = (
-    "ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm",  # WebAssembly on the CPU
-    "ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm",  # WebGPU
-)  # fmt: skip
+    "ort.wasm.min.mjs",
+    "ort-wasm-simd-threaded.mjs",
+    "ort-wasm-simd-threaded.wasm",  # WebAssembly on the CPU
+    "ort.webgpu.min.mjs",
+    "ort-wasm-simd-threaded.asyncify.mjs",
+    "ort-wasm-simd-threaded.asyncify.wasm",  # WebGPU
+)
 """The files of the package's ``dist/`` folder that the page loads (the other 500 are other builds and source maps)."""
 ENVIRONMENT = "TUTORIAL_STYLE_ORT_WEB"
 DOWNLOAD_MB = 35
@@ -50,7 +54,8 @@ _MARKER = ".complete"  # written last into a cache folder: a folder without it i
 
 _FIX = (
     f"on a machine with internet run `python -m tutorial_style web --fetch-runtime` and copy the folder it prints, or "
-    f"`npm pack onnxruntime-web@{VERSION}`; then pass the folder or the .tgz with --runtime PATH (or {ENVIRONMENT}=PATH)"
+    f"`npm pack onnxruntime-web@{VERSION}`; then pass the folder or the .tgz with --runtime PATH "
+    f"(or {ENVIRONMENT}=PATH)"
 )
 
 
@@ -58,7 +63,9 @@ class RuntimeMissing(ValueError):
     """ONNX Runtime Web's files are not here and cannot be fetched, or a given copy is not the right one."""
 
 
-def runtime_dir(source: str | os.PathLike | None = None, *, fetch: bool = True, log: Callable[[str], None] | None = None) -> Path:
+def runtime_dir(
+    source: str | os.PathLike | None = None, *, fetch: bool = True, log: Callable[[str], None] | None = None
+) -> Path:
     """The folder holding :data:`FILES` of onnxruntime-web :data:`VERSION`.
 
     ``source`` (default ``$TUTORIAL_STYLE_ORT_WEB``): a copy to use (see the module's docstring; a .tgz is unpacked
@@ -90,7 +97,9 @@ def find_runtime(source: str | os.PathLike) -> Path:
     if path.is_file():
         return unpack(path, cache_dir("onnxruntime-web", VERSION))
     if not path.is_dir():
-        raise RuntimeMissing(f"ONNX Runtime Web: {str(source)!r} does not exist; give a folder or the .tgz of onnxruntime-web {VERSION}")
+        raise RuntimeMissing(
+            f"ONNX Runtime Web: {str(source)!r} does not exist; give a folder or the .tgz of onnxruntime-web {VERSION}"
+        )
     for folder in (path, path / "dist", path / "package" / "dist"):
         if all((folder / name).is_file() for name in FILES):
             _check_version(folder, str(source))
@@ -100,14 +109,15 @@ def find_runtime(source: str | os.PathLike) -> Path:
 
 
 def unpack(tarball: str | os.PathLike, target: str | os.PathLike) -> Path:
-    """:data:`FILES` from the npm package ``tarball`` (checked against :data:`INTEGRITY`) into ``target``, whole or not at
-    all (a temporary folder renamed into place, then the completion marker)."""
+    """:data:`FILES` from the npm package ``tarball`` (checked against :data:`INTEGRITY`) into ``target``, whole or
+    not at all (a temporary folder renamed into place, then the completion marker)."""
     tarball, target = Path(tarball), Path(target)
     data = tarball.read_bytes()
     digest = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
     if digest != INTEGRITY:
         raise RuntimeMissing(
-            f"{str(tarball)!r} is not onnxruntime-web {VERSION} as the npm registry publishes it (its SHA-512 differs); {_FIX}"
+            f"{str(tarball)!r} is not onnxruntime-web {VERSION} as the npm registry publishes it "
+            f"(its SHA-512 differs); {_FIX}"
         )
     staging = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=target.parent))
     try:
@@ -131,9 +141,13 @@ def _check_version(folder: Path, source: str) -> None:
     with open(folder / FILES[0], "rb") as f:
         head = f.read(200)
     if f"v{VERSION}".encode() not in head:
-        named = head.split(b"ONNX Runtime Web ", 1)[-1].split(b"\n", 1)[0] if b"ONNX Runtime Web " in head else b"unknown"
+        named = (
+            head.split(b"ONNX Runtime Web ", 1)[-1].split(b"\n", 1)[0] if b"ONNX Runtime Web " in head else b"unknown"
+        )
         found = named.decode(errors="replace").strip().removeprefix("v")
-        raise RuntimeMissing(f"ONNX Runtime Web: {source!r} holds version {found}, but the page needs {VERSION}; {_FIX}")
+        raise RuntimeMissing(
+            f"ONNX Runtime Web: {source!r} holds version {found}, but the page needs {VERSION}; {_FIX}"
+        )
 
 
 def _download(folder: Path) -> Path:
@@ -145,17 +159,27 @@ def _download(folder: Path) -> Path:
         if npm:
             subprocess.run(
                 [npm, "pack", f"onnxruntime-web@{VERSION}", "--pack-destination", str(folder), "--silent"],
-                check=True, capture_output=True, text=True, timeout=600,
-            )  # fmt: skip
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
         else:
             registry = os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org").rstrip("/")
-            with urllib.request.urlopen(f"{registry}/onnxruntime-web/-/{name}", timeout=60) as response, open(folder / name, "wb") as f:
+            with (
+                urllib.request.urlopen(f"{registry}/onnxruntime-web/-/{name}", timeout=60) as response,
+                open(folder / name, "wb") as f,
+            ):
                 shutil.copyfileobj(response, f)
     except subprocess.CalledProcessError as e:
         lines = (e.stderr or e.stdout or "").strip().splitlines()
-        raise RuntimeMissing(f"could not fetch ONNX Runtime Web {VERSION} with npm ({lines[-1] if lines else e}); {_FIX}") from None
+        raise RuntimeMissing(
+            f"could not fetch ONNX Runtime Web {VERSION} with npm ({lines[-1] if lines else e}); {_FIX}"
+        ) from None
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise RuntimeMissing(f"could not fetch ONNX Runtime Web {VERSION} from the npm registry ({e}); {_FIX}") from None
+        raise RuntimeMissing(
+            f"could not fetch ONNX Runtime Web {VERSION} from the npm registry ({e}); {_FIX}"
+        ) from None
     if not (folder / name).is_file():
         raise RuntimeMissing(f"npm did not write {name}; {_FIX}")
     return folder / name

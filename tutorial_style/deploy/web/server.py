@@ -23,9 +23,13 @@ ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-
 
 class _Handler(SimpleHTTPRequestHandler):
     extensions_map = {
-        **SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript", ".js": "text/javascript",
-        ".wasm": "application/wasm", ".onnx": "application/octet-stream", ".json": "application/json",
-    }  # fmt: skip
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".wasm": "application/wasm",
+        ".onnx": "application/octet-stream",
+        ".json": "application/json",
+    }
 
     def end_headers(self) -> None:
         if self.server.isolated:
@@ -46,8 +50,14 @@ class _Server(ThreadingHTTPServer):
     verbose = False
 
 
-def make_server(folder: str | os.PathLike, host: str = "127.0.0.1", port: int = 8000, *, isolated: bool = True,
-                verbose: bool = False) -> ThreadingHTTPServer:  # fmt: skip
+def make_server(
+    folder: str | os.PathLike,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    isolated: bool = True,
+    verbose: bool = False,
+) -> ThreadingHTTPServer:
     """A server for ``folder`` on ``host``:``port`` (0: any free port; ``server.server_address`` says which), not yet
     serving (call ``serve_forever()``). A port in use or a host that is not this machine's is a one-line OSError."""
     handler = functools.partial(_Handler, directory=str(Path(folder)))
@@ -55,9 +65,15 @@ def make_server(folder: str | os.PathLike, host: str = "127.0.0.1", port: int = 
         server = _Server((host, port), handler)
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
-            raise OSError(f"port {port} on {host} is in use (another program, or another `web`); choose another with --port, or --port 0 for any free port") from None
+            raise OSError(
+                f"port {port} on {host} is in use (another program, or another `web`); "
+                "choose another with --port, or --port 0 for any free port"
+            ) from None
         if e.errno in (errno.EADDRNOTAVAIL, errno.EACCES) or isinstance(e, socket.gaierror):
-            raise OSError(f"cannot serve on {host}:{port} ({e.strerror or e}); use --host 127.0.0.1 (this machine) or 0.0.0.0 (every network)") from None
+            raise OSError(
+                f"cannot serve on {host}:{port} ({e.strerror or e}); "
+                "use --host 127.0.0.1 (this machine) or 0.0.0.0 (every network)"
+            ) from None
         raise OSError(f"cannot serve on {host}:{port} ({e.strerror or e})") from None
     server.isolated, server.verbose = isolated, verbose
     return server

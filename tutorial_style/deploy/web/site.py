@@ -22,8 +22,8 @@ from typing import Callable, Sequence
 
 from ...files import atomic_write, cache_dir
 from ...realtime.checkpoint import load_network
-from ..export import INPUT, OUTPUT, ExportError, export_onnx, onnx_session
 from ...realtime.stylize import trained_with
+from ..export import INPUT, OUTPUT, ExportError, export_onnx, onnx_session
 from .runtime import FILES, runtime_dir
 
 __all__ = ["PAGE", "WebNetwork", "web_networks", "build_site"]
@@ -48,8 +48,15 @@ class WebNetwork:
     extra: dict = field(default_factory=dict)
 
     def entry(self, file: str) -> dict:
-        return {"name": self.name, "file": file, "network": self.network, "trained": self.trained,
-                "pretrained": self.pretrained, "precision": self.precision, "bytes": self.model.stat().st_size}  # fmt: skip
+        return {
+            "name": self.name,
+            "file": file,
+            "network": self.network,
+            "trained": self.trained,
+            "pretrained": self.pretrained,
+            "precision": self.precision,
+            "bytes": self.model.stat().st_size,
+        }
 
 
 def web_networks(paths: Sequence[str | os.PathLike], *, int8: bool = False, log: Log | None = None) -> list[WebNetwork]:
@@ -57,7 +64,9 @@ def web_networks(paths: Sequence[str | os.PathLike], *, int8: bool = False, log:
     Runtime); ``int8`` adds an int8 copy of each (:mod:`~tutorial_style.deploy.quantize`). One-line errors."""
     log = log or _stderr
     if not paths:
-        raise ValueError("give at least one network: a checkpoint NET.pt (`train` writes one) or an ONNX model NET.onnx")
+        raise ValueError(
+            "give at least one network: a checkpoint NET.pt (`train` writes one) or an ONNX model NET.onnx"
+        )
     networks, names = [], set()
     for path in map(Path, paths):
         name = _unique(path.stem, names)
@@ -73,13 +82,22 @@ def web_networks(paths: Sequence[str | os.PathLike], *, int8: bool = False, log:
             if not target.is_file():
                 log(f"quantising {net.name} to int8 (calibrated on the bundled photos) ...")
                 quantize_int8(net.model, target)
-            networks.append(WebNetwork(_unique(f"{net.name}-int8", names), target, net.network, net.trained, net.pretrained, "int8"))
+            networks.append(
+                WebNetwork(_unique(f"{net.name}-int8", names), target, net.network, net.trained, net.pretrained, "int8")
+            )
     return networks
 
 
-def build_site(networks: Sequence[WebNetwork], folder: str | os.PathLike, *, runtime: str | os.PathLike | None = None,
-               link: bool = False, log: Log | None = None) -> Path:  # fmt: skip
-    """Write the page, ``networks`` and ONNX Runtime Web's files (from ``runtime``, see ``runtime_dir``) into ``folder``.
+def build_site(
+    networks: Sequence[WebNetwork],
+    folder: str | os.PathLike,
+    *,
+    runtime: str | os.PathLike | None = None,
+    link: bool = False,
+    log: Log | None = None,
+) -> Path:
+    """Write the page, ``networks`` and ONNX Runtime Web's files (from ``runtime``, see ``runtime_dir``) into
+    ``folder``.
 
     ``link``: symbolic links to the models and the runtime instead of copies (for the local server: nothing big is
     copied). The folder may exist; the files the page needs are replaced, others are left alone.
@@ -118,15 +136,26 @@ def _exported(path: Path, name: str, log: Log) -> WebNetwork:
 def _onnx_network(path: Path, name: str) -> WebNetwork:
     """An ONNX model as a WebNetwork, after checking that ONNX Runtime loads it and that it takes and gives images."""
     if not path.is_file():
-        raise ExportError(f"ONNX model {str(path)!r} does not exist; give a network's .onnx (`export NET.pt --onnx NET.onnx`) or its .pt")
+        raise ExportError(
+            f"ONNX model {str(path)!r} does not exist; "
+            "give a network's .onnx (`export NET.pt --onnx NET.onnx`) or its .pt"
+        )
     session = onnx_session(path)
     inputs, outputs = session.get_inputs(), session.get_outputs()
     if [i.name for i in inputs] != [INPUT] or len(inputs[0].shape) != 4 or not outputs:
         found = ", ".join(f"{i.name} {i.shape}" for i in inputs)
-        raise ExportError(f"{str(path)!r} is not a style network exported by this tutorial (inputs: {found}; expected {INPUT!r} (batch, 3, height, width))")
+        raise ExportError(
+            f"{str(path)!r} is not a style network exported by this tutorial "
+            f"(inputs: {found}; expected {INPUT!r} (batch, 3, height, width))"
+        )
     if outputs[0].name != OUTPUT:
-        raise ExportError(f"{str(path)!r} is not a style network exported by this tutorial (output {outputs[0].name!r}, expected {OUTPUT!r})")
-    return WebNetwork(name, path, "an ONNX model", "not recorded (an ONNX file; give the checkpoint .pt to show what trained it)")
+        raise ExportError(
+            f"{str(path)!r} is not a style network exported by this tutorial "
+            f"(output {outputs[0].name!r}, expected {OUTPUT!r})"
+        )
+    return WebNetwork(
+        name, path, "an ONNX model", "not recorded (an ONNX file; give the checkpoint .pt to show what trained it)"
+    )
 
 
 def _place(source: Path, target: Path, link: bool) -> None:
