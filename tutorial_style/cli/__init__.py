@@ -1,4 +1,5 @@
-"""The command line: ``python -m tutorial_style COMMAND``, one module per kind of command, each parser beside its handler.
+"""The command line: ``python -m tutorial_style COMMAND``, one module per kind of command, each parser beside its
+handler.
 
 ``paper.py``: ``stylize`` and ``precompute``, the paper's optimisation. ``network.py``: ``train``, ``apply``, ``export``
 and ``web``, a trained style network. ``video.py``: ``video-stats``. ``machine.py``: ``fetch-weights``, ``images`` and
@@ -44,12 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one line, like errors (no source line); random weights are already announced by weights.py."""
     if category.__name__ != "RandomWeightsWarning":
         print(f"warning: {message}", file=sys.stderr)
-
 
 
 if __name__ == "__main__":

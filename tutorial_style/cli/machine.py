@@ -18,7 +18,6 @@ def _fetch_weights_command(commands) -> None:
     p.set_defaults(run=_fetch_weights)
 
 
-
 def _fetch_weights(args) -> int:
     from ..weights import fetch_imagenet_weights, save_slim_weights
 
@@ -27,15 +26,16 @@ def _fetch_weights(args) -> int:
     if args.slim:
         out = save_slim_weights("imagenet", args.slim)
         size = Path(out).stat().st_size / 1e6
-        print(f"wrote the features-only copy {out} ({size:.0f} MB); use it with --weights {out} or TUTORIAL_STYLE_WEIGHTS={out}")
+        print(
+            f"wrote the features-only copy {out} ({size:.0f} MB); use it with --weights {out} or "
+            f"TUTORIAL_STYLE_WEIGHTS={out}"
+        )
     return 0
-
 
 
 def _images_command(commands) -> None:
     p = commands.add_parser("images", help="list the bundled images with their credits")
     p.set_defaults(run=_images)
-
 
 
 def _images(args) -> int:
@@ -44,7 +44,6 @@ def _images(args) -> int:
     for image in bundled_images().values():
         print(f"{image.name:<10} {image.kind:<8} {image.title} - {image.author}, {image.licence} ({image.source})")
     return 0
-
 
 
 def _doctor_command(commands) -> None:
@@ -58,11 +57,9 @@ def _doctor_command(commands) -> None:
     p.set_defaults(run=_doctor)
 
 
-
 def _doctor(args) -> int:
     from ..doctor import report, run_checks
 
     checks = run_checks()
     print(report(checks))
     return 0 if all(c.ok for c in checks if c.essential) else 1
-

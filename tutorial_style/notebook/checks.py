@@ -95,18 +95,32 @@ def check_function(
     """
     name = getattr(fn, "__name__", type(fn).__name__)
     if not callable(fn):
-        return CheckResult(name, WRONG, f"❌ not quite: pass the function itself, e.g. check(my_function), not its result ({type(fn).__name__}).")
+        return CheckResult(
+            name,
+            WRONG,
+            f"❌ not quite: pass the function itself, e.g. check(my_function), not its result ({type(fn).__name__}).",
+        )
     for number, args in enumerate(cases):
         shapes = ", ".join(str(tuple(a.shape)) if isinstance(a, torch.Tensor) else repr(a) for a in args)
         where = f"(input shapes {shapes})"
-        mine = tuple(a.detach().clone().requires_grad_(needs_grad and a.is_floating_point()) if isinstance(a, torch.Tensor) else a for a in args)
+        mine = tuple(
+            a.detach().clone().requires_grad_(needs_grad and a.is_floating_point())
+            if isinstance(a, torch.Tensor)
+            else a
+            for a in args
+        )
         try:
             got = fn(*mine)
         except NotImplementedError:
             got = None
         except Exception as e:  # the learner's code: any error is an answer to explain
             hint = _exception_hint(e)
-            return CheckResult(name, WRONG, f"❌ not quite: {name} raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} {where}.{hint}")
+            return CheckResult(
+                name,
+                WRONG,
+                f"❌ not quite: {name} raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+                f"{where}.{hint}",
+            )
         if got is None:
             if number == 0:
                 return CheckResult(
@@ -115,14 +129,34 @@ def check_function(
                     f"⏳ {name} is not written yet (it returns None). No problem: the notebook goes on with "
                     f"{reference_name}. Fill in the ✏️ EXERCISE cell above and run this check again.",
                 )
-            return CheckResult(name, WRONG, f"❌ not quite: {name} returned None {where}; it should return a tensor ({expected}).")
-        changed = [i for i, (a, m) in enumerate(zip(args, mine)) if isinstance(a, torch.Tensor) and not torch.equal(a, m.detach())]
+            return CheckResult(
+                name, WRONG, f"❌ not quite: {name} returned None {where}; it should return a tensor ({expected})."
+            )
+        changed = [
+            i
+            for i, (a, m) in enumerate(zip(args, mine))
+            if isinstance(a, torch.Tensor) and not torch.equal(a, m.detach())
+        ]
         if changed:
-            return CheckResult(name, WRONG, f"❌ not quite: {name} changed its input (argument {changed[0] + 1}) in place; compute a new tensor instead (no x.sub_(), x -= ...).")
+            return CheckResult(
+                name,
+                WRONG,
+                f"❌ not quite: {name} changed its input (argument {changed[0] + 1}) in place; compute a new tensor "
+                "instead (no x.sub_(), x -= ...).",
+            )
         if isinstance(got, (int, float)):
-            return CheckResult(name, WRONG, f"❌ not quite: {name} returned a Python number ({type(got).__name__}); return a torch.Tensor ({expected}). Did you call .item()?")
+            return CheckResult(
+                name,
+                WRONG,
+                f"❌ not quite: {name} returned a Python number ({type(got).__name__}); return a torch.Tensor "
+                f"({expected}). Did you call .item()?",
+            )
         if not isinstance(got, torch.Tensor):
-            return CheckResult(name, WRONG, f"❌ not quite: {name} returned a {type(got).__name__}; return a torch.Tensor ({expected}).")
+            return CheckResult(
+                name,
+                WRONG,
+                f"❌ not quite: {name} returned a {type(got).__name__}; return a torch.Tensor ({expected}).",
+            )
         with torch.no_grad():
             want = reference(*args)
         verdict = _compare(got.detach().float(), want.float(), args, mistakes, expected, rtol, atol)
@@ -130,9 +164,11 @@ def check_function(
             return CheckResult(name, WRONG, f"❌ not quite: {name}: {verdict} {where}")
         if needs_grad and not got.requires_grad:
             return CheckResult(
-                name, WRONG, f"❌ not quite: {name} gives the right numbers, but they carry no gradient: avoid .detach(), .item(), "
-                "numpy and torch.no_grad() inside, so the optimiser can differentiate it."
-            )  # fmt: skip
+                name,
+                WRONG,
+                f"❌ not quite: {name} gives the right numbers, but they carry no gradient: avoid .detach(), .item(), "
+                "numpy and torch.no_grad() inside, so the optimiser can differentiate it.",
+            )
     return CheckResult(name, CORRECT, f"✅ correct: {name} matches {reference_name} on {len(cases)} test inputs.")
 
 
@@ -158,7 +194,10 @@ def _compare(got, want, args, mistakes, expected, rtol, atol) -> str:
         r = float(ratio[mask].flatten()[0])
         return f"right shape, but every value is {r:.4g} times the right one: a scale factor is off."
     diff = (got - want).abs().max()
-    return f"right shape, but the values differ (largest difference {float(diff):.3g}, largest right value {float(want.abs().max()):.3g})."
+    return (
+        f"right shape, but the values differ (largest difference {float(diff):.3g}, "
+        f"largest right value {float(want.abs().max()):.3g})."
+    )
 
 
 def _exception_hint(e: Exception) -> str:
@@ -180,21 +219,37 @@ def check_imagenet_normalize(fn) -> CheckResult:
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     mean_t, std_t = torch.tensor(IMAGENET_MEAN), torch.tensor(IMAGENET_STD)
-    cases = [(torch.rand(2, 3, 4, 5, generator=torch.Generator().manual_seed(1)),), (torch.rand(1, 3, 7, 6, generator=torch.Generator().manual_seed(2)),)]
+    cases = [
+        (torch.rand(2, 3, 4, 5, generator=torch.Generator().manual_seed(1)),),
+        (torch.rand(1, 3, 7, 6, generator=torch.Generator().manual_seed(2)),),
+    ]
     mistakes = [
         ("you only subtracted the mean; also divide by the standard deviation.", lambda x: x - mean),
         ("you only divided by the standard deviation; subtract the mean first.", lambda x: x / std),
         ("you divided first and subtracted after; it is (image - mean) / std.", lambda x: x / std - mean),
         ("mean and std are swapped: it is (image - mean) / std.", lambda x: (x - std) / mean),
-        ("the image is already in [0, 1]: do not multiply by 255 (the mean and std are for [0, 1] values).", lambda x: (x * 255 - mean) / std),
+        (
+            "the image is already in [0, 1]: do not multiply by 255 (the mean and std are for [0, 1] values).",
+            lambda x: (x * 255 - mean) / std,
+        ),
         ("the image is already in [0, 1]: do not divide by 255 again.", lambda x: (x / 255 - mean) / std),
-        ("the mean and std are per colour channel, not one number for all channels.", lambda x: (x - mean_t.mean()) / std_t.mean()),
-        ("the channels are mixed up: mean[0] and std[0] belong to red, channel 0.", lambda x: (x - mean.flip(1)) / std.flip(1)),
+        (
+            "the mean and std are per colour channel, not one number for all channels.",
+            lambda x: (x - mean_t.mean()) / std_t.mean(),
+        ),
+        (
+            "the channels are mixed up: mean[0] and std[0] belong to red, channel 0.",
+            lambda x: (x - mean.flip(1)) / std.flip(1),
+        ),
     ]
     return check_function(
-        fn, reference=lambda x: (x - mean) / std, reference_name="the normalisation inside ts.VGG19Features",
-        cases=cases, mistakes=mistakes, expected="the same shape as the image, (B, 3, H, W)",
-    )  # fmt: skip
+        fn,
+        reference=lambda x: (x - mean) / std,
+        reference_name="the normalisation inside ts.VGG19Features",
+        cases=cases,
+        mistakes=mistakes,
+        expected="the same shape as the image, (B, 3, H, W)",
+    )
 
 
 # --- Notebook 02: the feature matrix F^l ---------------------------------------------------------
@@ -204,21 +259,39 @@ def check_feature_matrix(fn) -> CheckResult:
     """Exercise: ``fn(features)`` turns one image's features (1, N, H, W) into the paper's F^l, (N, M) with M = H W."""
     cases = [(seeded(3, 1, 3, 4, 5, positive=True),), (seeded(4, 1, 6, 2, 3, positive=True),)]
     mistakes = [
-        ("the result is transposed: the paper's F^l has one ROW per feature map, (N, M), not (M, N).", lambda f: f[0].reshape(f.shape[1], -1).T),
         (
-            "right shape, but the values are scrambled: reshape(-1, N) (or view) followed by .T reads the memory in the "
-            "wrong order and mixes feature maps. Keep the channel axis first: reshape(N, -1).",
+            "the result is transposed: the paper's F^l has one ROW per feature map, (N, M), not (M, N).",
+            lambda f: f[0].reshape(f.shape[1], -1).T,
+        ),
+        (
+            "right shape, but the values are scrambled: reshape(-1, N) (or view) followed by .T reads the memory in "
+            "the wrong order and mixes feature maps. Keep the channel axis first: reshape(N, -1).",
             lambda f: f[0].reshape(-1, f.shape[1]).T,
         ),
-        ("that is (M, N) with the values scrambled: reshape(-1, N) mixes feature maps. Use reshape(N, -1), one row per map.", lambda f: f[0].reshape(-1, f.shape[1])),
-        ("you kept the batch axis: F^l of one image is (N, M); take features[0] first.", lambda f: f.reshape(f.shape[0], f.shape[1], -1)),
+        (
+            "that is (M, N) with the values scrambled: reshape(-1, N) mixes feature maps. Use reshape(N, -1), one row "
+            "per map.",
+            lambda f: f[0].reshape(-1, f.shape[1]),
+        ),
+        (
+            "you kept the batch axis: F^l of one image is (N, M); take features[0] first.",
+            lambda f: f.reshape(f.shape[0], f.shape[1], -1),
+        ),
         ("everything was flattened into one vector; keep one row per feature map: (N, M).", lambda f: f.flatten()),
-        ("moving the channels last (permute) before flattening scrambles the rows; reshape the (N, H, W) block directly.", lambda f: f[0].permute(1, 2, 0).reshape(f.shape[1], -1)),
+        (
+            "moving the channels last (permute) before flattening scrambles the rows; reshape the (N, H, W) block "
+            "directly.",
+            lambda f: f[0].permute(1, 2, 0).reshape(f.shape[1], -1),
+        ),
     ]
     return check_function(
-        fn, reference=lambda f: f[0].reshape(f.shape[1], -1), reference_name="features[0].flatten(1)",
-        cases=cases, mistakes=mistakes, expected="shape (N, M) with M = H * W",
-    )  # fmt: skip
+        fn,
+        reference=lambda f: f[0].reshape(f.shape[1], -1),
+        reference_name="features[0].flatten(1)",
+        cases=cases,
+        mistakes=mistakes,
+        expected="shape (N, M) with M = H * W",
+    )
 
 
 # --- Notebook 03: the content loss (paper eq. 1) -------------------------------------------------
@@ -237,7 +310,10 @@ def check_content_loss(fn) -> CheckResult:
         return F[0].numel()
 
     mistakes = [
-        ("every value is twice the right one: the paper's eq. 1 has a factor 1/2 in front of the sum.", lambda F, P: sq(F, P).sum(1)),
+        (
+            "every value is twice the right one: the paper's eq. 1 has a factor 1/2 in front of the sum.",
+            lambda F, P: sq(F, P).sum(1),
+        ),
         (
             "you took a mean (mean-squared error) with the 1/2, like many re-implementations; the paper SUMS over all "
             "N x M entries, and its alpha/beta ratios assume the sum.",
@@ -249,25 +325,45 @@ def check_content_loss(fn) -> CheckResult:
             lambda F, P: sq(F, P).mean(1),
         ),
         ("you returned the distance |F - P|, not 1/2 times its square.", lambda F, P: sq(F, P).sum(1).sqrt()),
-        ("you used absolute differences |F - P|; the paper squares them.", lambda F, P: 0.5 * (F - P).abs().flatten(1).sum(1)),
-        ("you divided by the number of entries N x M; the paper does not normalise the content loss.", lambda F, P: 0.5 * sq(F, P).sum(1) / n_entries(F)),
+        (
+            "you used absolute differences |F - P|; the paper squares them.",
+            lambda F, P: 0.5 * (F - P).abs().flatten(1).sum(1),
+        ),
+        (
+            "you divided by the number of entries N x M; the paper does not normalise the content loss.",
+            lambda F, P: 0.5 * sq(F, P).sum(1) / n_entries(F),
+        ),
         (
             "you summed over the batch too: return one loss per image, shape (B,), e.g. with .flatten(1).sum(dim=1).",
             lambda F, P: 0.5 * sq(F, P).sum(),
         ),
-        ("you averaged over the batch: return one loss per image, shape (B,).", lambda F, P: 0.5 * sq(F, P).sum(1).mean()),
+        (
+            "you averaged over the batch: return one loss per image, shape (B,).",
+            lambda F, P: 0.5 * sq(F, P).sum(1).mean(),
+        ),
         (
             "you took one mean-squared error over everything (like F.mse_loss): the paper's eq. 1 is 1/2 times the "
             "SUM of squares, one value per image, shape (B,).",
             lambda F, P: sq(F, P).mean(),
         ),
-        ("you took one mean over everything: the paper's eq. 1 is a SUM, one value per image, shape (B,).", lambda F, P: 0.5 * sq(F, P).mean()),
-        ("you summed over one axis only; sum over all of N, H and W for each image, giving shape (B,).", lambda F, P: 0.5 * ((F - P) ** 2).sum(dim=1)),
+        (
+            "you took one mean over everything: the paper's eq. 1 is a SUM, one value per image, shape (B,).",
+            lambda F, P: 0.5 * sq(F, P).mean(),
+        ),
+        (
+            "you summed over one axis only; sum over all of N, H and W for each image, giving shape (B,).",
+            lambda F, P: 0.5 * ((F - P) ** 2).sum(dim=1),
+        ),
     ]
     return check_function(
-        fn, reference=content_loss, reference_name="ts.content_loss", cases=cases, mistakes=mistakes,
-        expected="one value per image, shape (B,)", needs_grad=True,
-    )  # fmt: skip
+        fn,
+        reference=content_loss,
+        reference_name="ts.content_loss",
+        cases=cases,
+        mistakes=mistakes,
+        expected="one value per image, shape (B,)",
+        needs_grad=True,
+    )
 
 
 # --- Notebook 04: the Gram matrix (eq. 3) and the style loss of one layer (eq. 4) ----------------
@@ -290,26 +386,43 @@ def check_gram_matrix(fn) -> CheckResult:
             "F F^T, shape (B, N, N).",
             lambda F: _flat(F).transpose(1, 2) @ _flat(F),
         ),
-        ("you divided by M (the number of positions); the paper's G is an unnormalised sum (eq. 3). The 1/M^2 comes in E_l (eq. 4).", lambda F: gram_matrix(F) / n_m(F)[1]),
+        (
+            "you divided by M (the number of positions); the paper's G is an unnormalised sum (eq. 3). The 1/M^2 comes "
+            "in E_l (eq. 4).",
+            lambda F: gram_matrix(F) / n_m(F)[1],
+        ),
         (
             "you divided by N x M (as the PyTorch tutorial does); the paper's G is an unnormalised sum (eq. 3). "
             "The normalisation 1/(4 N^2 M^2) belongs to E_l (eq. 4).",
             lambda F: gram_matrix(F) / (n_m(F)[0] * n_m(F)[1]),
         ),
-        ("you divided by B x N x M (as the PyTorch tutorial does); the paper's G is unnormalised.", lambda F: gram_matrix(F) / (F.shape[0] * n_m(F)[0] * n_m(F)[1])),
+        (
+            "you divided by B x N x M (as the PyTorch tutorial does); the paper's G is unnormalised.",
+            lambda F: gram_matrix(F) / (F.shape[0] * n_m(F)[0] * n_m(F)[1]),
+        ),
         ("you dropped the batch axis: return one Gram matrix per image, shape (B, N, N).", lambda F: gram_matrix(F)[0]),
         (
             "the batch images were mixed into one matrix: flatten each image separately, (B, N, M), and use "
             "torch.bmm or @ on that.",
             lambda F: (lambda X: X @ X.T)(F.transpose(0, 1).reshape(F.shape[1], -1)),
         ),
-        ("you multiplied elementwise (F * F); the Gram matrix needs a matrix product, F @ F^T.", lambda F: (_flat(F) * _flat(F)).sum(-1)),
-        ("you subtracted the mean of each map first (a covariance); the paper's G uses the raw features.", lambda F: gram_matrix(F - F.mean(dim=(2, 3), keepdim=True))),
+        (
+            "you multiplied elementwise (F * F); the Gram matrix needs a matrix product, F @ F^T.",
+            lambda F: (_flat(F) * _flat(F)).sum(-1),
+        ),
+        (
+            "you subtracted the mean of each map first (a covariance); the paper's G uses the raw features.",
+            lambda F: gram_matrix(F - F.mean(dim=(2, 3), keepdim=True)),
+        ),
     ]
     return check_function(
-        fn, reference=gram_matrix, reference_name="ts.gram_matrix", cases=cases, mistakes=mistakes,
+        fn,
+        reference=gram_matrix,
+        reference_name="ts.gram_matrix",
+        cases=cases,
+        mistakes=mistakes,
         expected="shape (B, N, N): one N x N matrix per image",
-    )  # fmt: skip
+    )
 
 
 def check_style_layer_loss(fn) -> CheckResult:
@@ -328,18 +441,44 @@ def check_style_layer_loss(fn) -> CheckResult:
 
     mistakes = [
         ("you left out the normalisation: E_l divides the sum by 4 N^2 M^2.", lambda F, A: sq(F, A)),
-        ("the factor 4 is missing: E_l = sum / (4 N^2 M^2).", lambda F, A: sq(F, A) / (n_m(F)[0] ** 2 * n_m(F)[1] ** 2)),
-        ("you divided by 4 N M; both N and M are squared: 4 N^2 M^2.", lambda F, A: sq(F, A) / (4 * n_m(F)[0] * n_m(F)[1])),
-        ("you divided by 4 N^2 M (M not squared): G is a sum over M positions, so (G - A)^2 grows like M^2.", lambda F, A: sq(F, A) / (4 * n_m(F)[0] ** 2 * n_m(F)[1])),
-        ("you divided by 4 N M^2 (N not squared): there are N^2 entries in G, so divide by N^2.", lambda F, A: sq(F, A) / (4 * n_m(F)[0] * n_m(F)[1] ** 2)),
-        ("you used M = H + W or the wrong M: M is the number of positions, H x W.", lambda F, A: sq(F, A) / (4 * n_m(F)[0] ** 2 * (F.shape[2] + F.shape[3]) ** 2)),
-        ("you took the mean over the N^2 entries and also divided by 4 N^2 M^2: divide once.", lambda F, A: sq(F, A) / n_m(F)[0] ** 2 / (4 * n_m(F)[0] ** 2 * n_m(F)[1] ** 2)),
-        ("you summed over the batch: return one value per image, shape (B,).", lambda F, A: (sq(F, A) / (4 * n_m(F)[0] ** 2 * n_m(F)[1] ** 2)).sum()),
+        (
+            "the factor 4 is missing: E_l = sum / (4 N^2 M^2).",
+            lambda F, A: sq(F, A) / (n_m(F)[0] ** 2 * n_m(F)[1] ** 2),
+        ),
+        (
+            "you divided by 4 N M; both N and M are squared: 4 N^2 M^2.",
+            lambda F, A: sq(F, A) / (4 * n_m(F)[0] * n_m(F)[1]),
+        ),
+        (
+            "you divided by 4 N^2 M (M not squared): G is a sum over M positions, so (G - A)^2 grows like M^2.",
+            lambda F, A: sq(F, A) / (4 * n_m(F)[0] ** 2 * n_m(F)[1]),
+        ),
+        (
+            "you divided by 4 N M^2 (N not squared): there are N^2 entries in G, so divide by N^2.",
+            lambda F, A: sq(F, A) / (4 * n_m(F)[0] * n_m(F)[1] ** 2),
+        ),
+        (
+            "you used M = H + W or the wrong M: M is the number of positions, H x W.",
+            lambda F, A: sq(F, A) / (4 * n_m(F)[0] ** 2 * (F.shape[2] + F.shape[3]) ** 2),
+        ),
+        (
+            "you took the mean over the N^2 entries and also divided by 4 N^2 M^2: divide once.",
+            lambda F, A: sq(F, A) / n_m(F)[0] ** 2 / (4 * n_m(F)[0] ** 2 * n_m(F)[1] ** 2),
+        ),
+        (
+            "you summed over the batch: return one value per image, shape (B,).",
+            lambda F, A: (sq(F, A) / (4 * n_m(F)[0] ** 2 * n_m(F)[1] ** 2)).sum(),
+        ),
     ]
     return check_function(
-        fn, reference=style_layer_loss, reference_name="ts.style_layer_loss", cases=cases, mistakes=mistakes,
-        expected="one value per image, shape (B,)", needs_grad=True,
-    )  # fmt: skip
+        fn,
+        reference=style_layer_loss,
+        reference_name="ts.style_layer_loss",
+        cases=cases,
+        mistakes=mistakes,
+        expected="one value per image, shape (B,)",
+        needs_grad=True,
+    )
 
 
 # --- Notebooks 05-06 ---
@@ -389,7 +528,9 @@ def check_total_loss(fn) -> CheckResult:
 
     def reference(Fc, P, F1, A1, F2, A2, alpha, beta):  # what stylize minimises: the package's Objective
         targets = {_STYLE_LAYERS[0]: A1, _STYLE_LAYERS[1]: A2}
-        objective = Objective(None, {"content": (alpha, ContentTerm({_CONTENT_LAYER: P})), "style": (beta, StyleTerm(targets))})
+        objective = Objective(
+            None, {"content": (alpha, ContentTerm({_CONTENT_LAYER: P})), "style": (beta, StyleTerm(targets))}
+        )
         features = {_CONTENT_LAYER: Fc, _STYLE_LAYERS[0]: F1, _STYLE_LAYERS[1]: F2}
         return objective.from_features(features, image=Fc)["total"]  # (of the image, only its batch size is read)
 
@@ -401,25 +542,55 @@ def check_total_loss(fn) -> CheckResult:
         Fc, P = seeded(40 + seed, b, 4, 3, 3, positive=True), seeded(50 + seed, 1, 4, 3, 3, positive=True)
         cases.append((Fc, P, *_style_case(60 + 10 * seed, b), alpha, beta))
     mistakes = [
-        ("alpha and beta are swapped: alpha weighs the CONTENT loss, beta the STYLE loss.", mistake(lambda a, b, lc, e1, e2: b * lc + a * (e1 + e2) / 2)),
+        (
+            "alpha and beta are swapped: alpha weighs the CONTENT loss, beta the STYLE loss.",
+            mistake(lambda a, b, lc, e1, e2: b * lc + a * (e1 + e2) / 2),
+        ),
         (
             "the style layers are summed without their weights: L_style = sum_l w_l E_l with w_l = 1 / (number of "
             "style layers), here 1/2 (paper eq. 5).",
             mistake(lambda a, b, lc, e1, e2: a * lc + b * (e1 + e2)),
         ),
-        ("beta is missing: the style loss must be multiplied by beta.", mistake(lambda a, b, lc, e1, e2: a * lc + (e1 + e2) / 2)),
-        ("alpha is missing: the content loss must be multiplied by alpha.", mistake(lambda a, b, lc, e1, e2: lc + b * (e1 + e2) / 2)),
-        ("you used the ratio alpha/beta on the content loss only; the paper's eq. 7 is alpha L_content + beta L_style.", mistake(lambda a, b, lc, e1, e2: a / b * lc + (e1 + e2) / 2)),
-        ("only the first style layer counts: L_style sums over ALL the layers in targets_a.", mistake(lambda a, b, lc, e1, e2: a * lc + b * e1 / 2)),
+        (
+            "beta is missing: the style loss must be multiplied by beta.",
+            mistake(lambda a, b, lc, e1, e2: a * lc + (e1 + e2) / 2),
+        ),
+        (
+            "alpha is missing: the content loss must be multiplied by alpha.",
+            mistake(lambda a, b, lc, e1, e2: lc + b * (e1 + e2) / 2),
+        ),
+        (
+            "you used the ratio alpha/beta on the content loss only; the paper's eq. 7 is alpha L_content + beta "
+            "L_style.",
+            mistake(lambda a, b, lc, e1, e2: a / b * lc + (e1 + e2) / 2),
+        ),
+        (
+            "only the first style layer counts: L_style sums over ALL the layers in targets_a.",
+            mistake(lambda a, b, lc, e1, e2: a * lc + b * e1 / 2),
+        ),
         ("only the content loss is there: add beta times the style loss.", mistake(lambda a, b, lc, e1, e2: a * lc)),
-        ("only the style loss is there: add alpha times the content loss.", mistake(lambda a, b, lc, e1, e2: b * (e1 + e2) / 2)),
-        ("you summed over the batch: return one total per image, shape (B,).", mistake(lambda a, b, lc, e1, e2: (a * lc + b * (e1 + e2) / 2).sum())),
-        ("you averaged over the batch: return one total per image, shape (B,).", mistake(lambda a, b, lc, e1, e2: (a * lc + b * (e1 + e2) / 2).mean())),
+        (
+            "only the style loss is there: add alpha times the content loss.",
+            mistake(lambda a, b, lc, e1, e2: b * (e1 + e2) / 2),
+        ),
+        (
+            "you summed over the batch: return one total per image, shape (B,).",
+            mistake(lambda a, b, lc, e1, e2: (a * lc + b * (e1 + e2) / 2).sum()),
+        ),
+        (
+            "you averaged over the batch: return one total per image, shape (B,).",
+            mistake(lambda a, b, lc, e1, e2: (a * lc + b * (e1 + e2) / 2).mean()),
+        ),
     ]
     return check_function(
-        _adapt(fn, call), reference=reference, reference_name="the total loss inside ts.stylize", cases=cases,
-        mistakes=mistakes, expected="one value per image, shape (B,)", needs_grad=True,
-    )  # fmt: skip
+        _adapt(fn, call),
+        reference=reference,
+        reference_name="the total loss inside ts.stylize",
+        cases=cases,
+        mistakes=mistakes,
+        expected="one value per image, shape (B,)",
+        needs_grad=True,
+    )
 
 
 def check_style_breakdown(fn) -> CheckResult:
@@ -437,24 +608,48 @@ def check_style_breakdown(fn) -> CheckResult:
         return style_layer_loss(F1, A1), style_layer_loss(F2, A2)
 
     def reference(F1, A1, F2, A2):  # the package's breakdown (tradeoff.style_breakdown asks the same StyleTerm)
-        return StyleTerm({_STYLE_LAYERS[0]: A1, _STYLE_LAYERS[1]: A2}).per_layer({_STYLE_LAYERS[0]: F1, _STYLE_LAYERS[1]: F2})
+        return StyleTerm({_STYLE_LAYERS[0]: A1, _STYLE_LAYERS[1]: A2}).per_layer(
+            {_STYLE_LAYERS[0]: F1, _STYLE_LAYERS[1]: F2}
+        )
 
     def mistake(formula):
         return lambda F1, A1, F2, A2: formula(*columns(F1, A1, F2, A2))
 
     cases = [_style_case(70, 2), _style_case(80, 3)]
     mistakes = [
-        ("the result is transposed: one ROW per image and one column per layer, (B, L). Stack with dim=1.", mistake(lambda e1, e2: torch.stack([e1, e2]))),
-        ("the columns are in the wrong order: keep the order of targets_a (relu1_1 first).", mistake(lambda e1, e2: torch.stack([e2, e1], dim=1))),
-        ("you multiplied by w_l: the breakdown shows E_l itself; L_style = sum_l w_l E_l comes after.", mistake(lambda e1, e2: torch.stack([e1, e2], dim=1) / 2)),
-        ("you added the layers up (that is L_style without weights); keep one column per layer, (B, L).", mistake(lambda e1, e2: e1 + e2)),
-        ("that is L_style (eq. 5); the breakdown keeps one column per layer, (B, L).", mistake(lambda e1, e2: (e1 + e2) / 2)),
-        ("you concatenated the layers into one long vector; stack them as columns: torch.stack([...], dim=1).", mistake(lambda e1, e2: torch.cat([e1, e2]))),
+        (
+            "the result is transposed: one ROW per image and one column per layer, (B, L). Stack with dim=1.",
+            mistake(lambda e1, e2: torch.stack([e1, e2])),
+        ),
+        (
+            "the columns are in the wrong order: keep the order of targets_a (relu1_1 first).",
+            mistake(lambda e1, e2: torch.stack([e2, e1], dim=1)),
+        ),
+        (
+            "you multiplied by w_l: the breakdown shows E_l itself; L_style = sum_l w_l E_l comes after.",
+            mistake(lambda e1, e2: torch.stack([e1, e2], dim=1) / 2),
+        ),
+        (
+            "you added the layers up (that is L_style without weights); keep one column per layer, (B, L).",
+            mistake(lambda e1, e2: e1 + e2),
+        ),
+        (
+            "that is L_style (eq. 5); the breakdown keeps one column per layer, (B, L).",
+            mistake(lambda e1, e2: (e1 + e2) / 2),
+        ),
+        (
+            "you concatenated the layers into one long vector; stack them as columns: torch.stack([...], dim=1).",
+            mistake(lambda e1, e2: torch.cat([e1, e2])),
+        ),
     ]
     return check_function(
-        _adapt(fn, call), reference=reference, reference_name="tradeoff.style_breakdown", cases=cases,
-        mistakes=mistakes, expected="shape (B, L): one row per image, one column per style layer",
-    )  # fmt: skip
+        _adapt(fn, call),
+        reference=reference,
+        reference_name="tradeoff.style_breakdown",
+        cases=cases,
+        mistakes=mistakes,
+        expected="shape (B, L): one row per image, one column per style layer",
+    )
 
 
 # --- Notebook 07: the luminance (colour control) and the guided Gram matrix (spatial control) -----------------
@@ -463,22 +658,44 @@ __all__ += ["check_luminance", "check_guided_gram_matrix"]
 
 
 def check_luminance(fn) -> CheckResult:
-    """Exercise: ``fn(x)``: the luminance Y = 0.299 R + 0.587 G + 0.114 B of RGB images, (B, 3, H, W) -> (B, 1, H, W)."""
+    """Exercise: ``fn(x)``: the luminance Y = 0.299 R + 0.587 G + 0.114 B of RGB images,
+    (B, 3, H, W) -> (B, 1, H, W)."""
     from ..controls.colour import luminance
 
-    cases = [(torch.rand(2, 3, 4, 5, generator=torch.Generator().manual_seed(20)),), (torch.rand(1, 3, 3, 3, generator=torch.Generator().manual_seed(21)),)]
+    cases = [
+        (torch.rand(2, 3, 4, 5, generator=torch.Generator().manual_seed(20)),),
+        (torch.rand(1, 3, 3, 3, generator=torch.Generator().manual_seed(21)),),
+    ]
     weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
     mistakes = [
-        ("you took the plain mean of R, G and B; the eye is most sensitive to green: Y = 0.299 R + 0.587 G + 0.114 B.", lambda x: x.mean(1, keepdim=True)),
-        ("the weights are in the wrong order (B, G, R?): channel 0 is red and gets 0.299.", lambda x: (x * weights.flip(1)).sum(1, keepdim=True)),
-        ("keep the channel axis: the result is (B, 1, H, W), e.g. with .sum(dim=1, keepdim=True).", lambda x: (x * weights).sum(1)),
+        (
+            "you took the plain mean of R, G and B; the eye is most sensitive to green: Y = 0.299 R + 0.587 G + 0.114 "
+            "B.",
+            lambda x: x.mean(1, keepdim=True),
+        ),
+        (
+            "the weights are in the wrong order (B, G, R?): channel 0 is red and gets 0.299.",
+            lambda x: (x * weights.flip(1)).sum(1, keepdim=True),
+        ),
+        (
+            "keep the channel axis: the result is (B, 1, H, W), e.g. with .sum(dim=1, keepdim=True).",
+            lambda x: (x * weights).sum(1),
+        ),
         ("you kept three channels: sum the weighted channels into one, (B, 1, H, W).", lambda x: x * weights),
-        ("you summed over the wrong axis: the colour channels are axis 1.", lambda x: (x * weights).sum(0, keepdim=True)),
+        (
+            "you summed over the wrong axis: the colour channels are axis 1.",
+            lambda x: (x * weights).sum(0, keepdim=True),
+        ),
     ]
     return check_function(
-        fn, reference=luminance, reference_name="ts.luminance", cases=cases, mistakes=mistakes,
-        expected="shape (B, 1, H, W)", atol=1e-5,
-    )  # fmt: skip
+        fn,
+        reference=luminance,
+        reference_name="ts.luminance",
+        cases=cases,
+        mistakes=mistakes,
+        expected="shape (B, 1, H, W)",
+        atol=1e-5,
+    )
 
 
 def check_guided_gram_matrix(fn) -> CheckResult:
@@ -491,16 +708,36 @@ def check_guided_gram_matrix(fn) -> CheckResult:
     ]
     mistakes = [
         ("the mask is missing: multiply every feature map by T before the Gram matrix.", lambda F, T: gram_matrix(F)),
-        ("you applied the mask to one side only, (F o T) F^T: it multiplies both factors, so T enters squared.", lambda F, T: _flat(F * T) @ _flat(F).transpose(1, 2)),
-        ("you multiplied the Gram matrix by the mask's mean; the mask weights each POSITION: (F o T)(F o T)^T.", lambda F, T: gram_matrix(F) * T.mean()),
-        ("you divided by the number of positions M; the guided Gram matrix is an unnormalised sum, like eq. 3.", lambda F, T: gram_matrix(F * T) / (F.shape[2] * F.shape[3])),
-        ("you used T^2 inside: (F o T^2)(F o T^2)^T; the mask multiplies the features once, on each side.", lambda F, T: gram_matrix(F * T * T)),
-        ("that is F^T F between positions (M x M); compare feature maps: (F o T)(F o T)^T, (B, N, N).", lambda F, T: _flat(F * T).transpose(1, 2) @ _flat(F * T)),
+        (
+            "you applied the mask to one side only, (F o T) F^T: it multiplies both factors, so T enters squared.",
+            lambda F, T: _flat(F * T) @ _flat(F).transpose(1, 2),
+        ),
+        (
+            "you multiplied the Gram matrix by the mask's mean; the mask weights each POSITION: (F o T)(F o T)^T.",
+            lambda F, T: gram_matrix(F) * T.mean(),
+        ),
+        (
+            "you divided by the number of positions M; the guided Gram matrix is an unnormalised sum, like eq. 3.",
+            lambda F, T: gram_matrix(F * T) / (F.shape[2] * F.shape[3]),
+        ),
+        (
+            "you used T^2 inside: (F o T^2)(F o T^2)^T; the mask multiplies the features once, on each side.",
+            lambda F, T: gram_matrix(F * T * T),
+        ),
+        (
+            "that is F^T F between positions (M x M); compare feature maps: (F o T)(F o T)^T, (B, N, N).",
+            lambda F, T: _flat(F * T).transpose(1, 2) @ _flat(F * T),
+        ),
     ]
     return check_function(
-        fn, reference=guided_gram_matrix, reference_name="ts.guided_gram_matrix", cases=cases, mistakes=mistakes,
-        expected="shape (B, N, N)", needs_grad=True,
-    )  # fmt: skip
+        fn,
+        reference=guided_gram_matrix,
+        reference_name="ts.guided_gram_matrix",
+        cases=cases,
+        mistakes=mistakes,
+        expected="shape (B, N, N)",
+        needs_grad=True,
+    )
 
 
 # --- Notebook 08: instance normalisation (Ulyanov et al. 2016), the layer of the real-time network -------------
@@ -526,28 +763,51 @@ def check_instance_norm(fn) -> CheckResult:
         (seeded(31, 3, 3, 3, 4) * scale * torch.tensor([1.0, 0.2, 4.0]).view(3, 1, 1, 1),),
     ]
     mistakes = [
-        ("that is BATCH normalisation: the statistics were taken over the whole batch (dims 0, 2, 3). Instance "
-         "normalisation takes them for each image on its own: dims (2, 3) only.", lambda x: over(x, (0, 2, 3))),
-        ("that is LAYER normalisation: the statistics mix all channels of an image (dims 1, 2, 3). Take them for "
-         "each channel on its own: dims (2, 3).", lambda x: over(x, (1, 2, 3))),
-        ("the statistics were taken over one image axis only; take the mean and variance over H and W together, "
-         "dims (2, 3).", lambda x: over(x, (3,))),
+        (
+            "that is BATCH normalisation: the statistics were taken over the whole batch (dims 0, 2, 3). Instance "
+            "normalisation takes them for each image on its own: dims (2, 3) only.",
+            lambda x: over(x, (0, 2, 3)),
+        ),
+        (
+            "that is LAYER normalisation: the statistics mix all channels of an image (dims 1, 2, 3). Take them for "
+            "each channel on its own: dims (2, 3).",
+            lambda x: over(x, (1, 2, 3)),
+        ),
+        (
+            "the statistics were taken over one image axis only; take the mean and variance over H and W together, "
+            "dims (2, 3).",
+            lambda x: over(x, (3,)),
+        ),
         ("you only subtracted the mean: also divide by sqrt(var + eps).", lambda x: x - x.mean((2, 3), keepdim=True)),
-        ("you only divided by the standard deviation: subtract each channel's mean first.",
-         lambda x: x / torch.sqrt(x.var((2, 3), unbiased=False, keepdim=True) + IN_EPS)),
-        ("you divided by the variance; divide by its square root, sqrt(var + eps).",
-         lambda x: (x - x.mean((2, 3), keepdim=True)) / (x.var((2, 3), unbiased=False, keepdim=True) + IN_EPS)),
-        ("the epsilon is missing: divide by sqrt(var + 1e-5), not by the standard deviation alone. It keeps a flat "
-         "channel (variance 0) from dividing by zero, and changes the result of low-variance channels.",
-         lambda x: (x - x.mean((2, 3), keepdim=True)) / x.var((2, 3), unbiased=False, keepdim=True).sqrt()),
-        ("you used the unbiased variance (dividing by H W - 1, torch.var's default); the norm layers divide by H W: "
-         "x.var(dim=(2, 3), unbiased=False, keepdim=True).",
-         lambda x: (x - x.mean((2, 3), keepdim=True)) / torch.sqrt(x.var((2, 3), keepdim=True) + IN_EPS)),
-    ]  # fmt: skip
+        (
+            "you only divided by the standard deviation: subtract each channel's mean first.",
+            lambda x: x / torch.sqrt(x.var((2, 3), unbiased=False, keepdim=True) + IN_EPS),
+        ),
+        (
+            "you divided by the variance; divide by its square root, sqrt(var + eps).",
+            lambda x: (x - x.mean((2, 3), keepdim=True)) / (x.var((2, 3), unbiased=False, keepdim=True) + IN_EPS),
+        ),
+        (
+            "the epsilon is missing: divide by sqrt(var + 1e-5), not by the standard deviation alone. It keeps a flat "
+            "channel (variance 0) from dividing by zero, and changes the result of low-variance channels.",
+            lambda x: (x - x.mean((2, 3), keepdim=True)) / x.var((2, 3), unbiased=False, keepdim=True).sqrt(),
+        ),
+        (
+            "you used the unbiased variance (dividing by H W - 1, torch.var's default); the norm layers divide by H W: "
+            "x.var(dim=(2, 3), unbiased=False, keepdim=True).",
+            lambda x: (x - x.mean((2, 3), keepdim=True)) / torch.sqrt(x.var((2, 3), keepdim=True) + IN_EPS),
+        ),
+    ]
     return check_function(
-        fn, reference=lambda x: F.instance_norm(x, eps=IN_EPS), reference_name="torch.nn.InstanceNorm2d",
-        cases=cases, mistakes=mistakes, expected="the same shape as the input, (B, C, H, W)", rtol=1e-4, atol=1e-4,
-    )  # fmt: skip
+        fn,
+        reference=lambda x: F.instance_norm(x, eps=IN_EPS),
+        reference_name="torch.nn.InstanceNorm2d",
+        cases=cases,
+        mistakes=mistakes,
+        expected="the same shape as the input, (B, C, H, W)",
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 def check_contrast_prediction(prediction, measured_difference: float, tolerance: float = 1e-2) -> CheckResult:
@@ -556,13 +816,27 @@ def check_contrast_prediction(prediction, measured_difference: float, tolerance:
     measured (the largest pixel difference between the two outputs). Same means a difference below ``tolerance``."""
     same = measured_difference < tolerance
     if prediction is None:
-        return CheckResult("PREDICTION", NOT_ATTEMPTED, "⏳ PREDICTION is still None: write True or False in the cell above "
-                           "and run it again; the measurement below tells you either way.")  # fmt: skip
+        return CheckResult(
+            "PREDICTION",
+            NOT_ATTEMPTED,
+            "⏳ PREDICTION is still None: write True or False in the cell above "
+            "and run it again; the measurement below tells you either way.",
+        )
     if not isinstance(prediction, bool):
         return CheckResult("PREDICTION", WRONG, f"❌ write True or False, not {prediction!r}.")
     if prediction == same:
-        why = ("Instance normalisation removes each channel's mean and scale, and a contrast change only shifts and "
-               "scales what the first convolution computes." if same else "")  # fmt: skip
-        return CheckResult("PREDICTION", CORRECT, f"✅ right: the outputs {'are the same' if same else 'differ'}. {why}".strip())
-    return CheckResult("PREDICTION", WRONG, f"❌ not quite: measured, the outputs {'are the same' if same else 'differ'} "
-                       f"(largest difference {measured_difference:.2g}). Read the explanation below.")  # fmt: skip
+        why = (
+            "Instance normalisation removes each channel's mean and scale, and a contrast change only shifts and "
+            "scales what the first convolution computes."
+            if same
+            else ""
+        )
+        return CheckResult(
+            "PREDICTION", CORRECT, f"✅ right: the outputs {'are the same' if same else 'differ'}. {why}".strip()
+        )
+    return CheckResult(
+        "PREDICTION",
+        WRONG,
+        f"❌ not quite: measured, the outputs {'are the same' if same else 'differ'} "
+        f"(largest difference {measured_difference:.2g}). Read the explanation below.",
+    )

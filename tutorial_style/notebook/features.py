@@ -34,7 +34,13 @@ def receptive_field_viewer(images, size: int | None = None, layer: str = "relu3_
         "y": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="y", readout_format=".2f"),
     }
     view = image_view("520px")
-    panel = Panel("Receptive field: what one position of a layer sees", widgets_by_name, [view], None, rows=[["image", "layer"], ["x", "y"]])
+    panel = Panel(
+        "Receptive field: what one position of a layer sees",
+        widgets_by_name,
+        [view],
+        None,
+        rows=[["image", "layer"], ["x", "y"]],
+    )
     panel.view = view
 
     def redraw():
@@ -44,7 +50,8 @@ def receptive_field_viewer(images, size: int | None = None, layer: str = "relu3_
         view.value = figure_png(fig)
         h, wd = image.shape[-2] // info.stride, image.shape[-1] // info.stride
         panel.set_status(
-            f"layer {info.name} · {info.channels} channels · {h}x{wd} positions · receptive field {info.receptive_field} px"
+            f"layer {info.name} · {info.channels} channels · {h}x{wd} positions · receptive field "
+            f"{info.receptive_field} px"
         )
 
     for c in widgets_by_name.values():
@@ -56,7 +63,9 @@ def receptive_field_viewer(images, size: int | None = None, layer: str = "relu3_
 # --- Notebook 02: feature maps ------------------------------------------------------------------------
 
 
-def feature_map_browser(images, vgg: VGG19Features, size: int | None = None, layer: str = "relu2_1", count: int = 8) -> Panel:
+def feature_map_browser(
+    images, vgg: VGG19Features, size: int | None = None, layer: str = "relu2_1", count: int = 8
+) -> Panel:
     """Browse the feature maps of ``images`` through ``vgg``: image, layer, the strongest maps or chosen ones.
 
     Each image's features at every relu and pool layer are computed once, on first view, and cached
@@ -70,10 +79,18 @@ def feature_map_browser(images, vgg: VGG19Features, size: int | None = None, lay
         "layer": layer_dropdown(FEATURE_LAYERS, layer),
         "mode": w.ToggleButtons(options=["strongest", "chosen"], value="strongest", description="maps"),
         "count": w.IntSlider(value=count, min=1, max=16, description="how many", continuous_update=False),
-        "channels": w.Text(value="0, 1, 2, 3", description="channels", continuous_update=False, placeholder="e.g. 0, 5, 17"),
+        "channels": w.Text(
+            value="0, 1, 2, 3", description="channels", continuous_update=False, placeholder="e.g. 0, 5, 17"
+        ),
     }
     view = image_view("100%")
-    panel = Panel("Feature maps", widgets_by_name, [view], vgg.weights_info, rows=[["image", "layer"], ["mode", "count", "channels"]])
+    panel = Panel(
+        "Feature maps",
+        widgets_by_name,
+        [view],
+        vgg.weights_info,
+        rows=[["image", "layer"], ["mode", "count", "channels"]],
+    )
     panel.view = view
     panel.cache = {}
 
@@ -96,8 +113,8 @@ def feature_map_browser(images, vgg: VGG19Features, size: int | None = None, lay
         fig = plots.show_feature_maps(F, chosen, panel.layer.value, vgg.weights_info, image=images[panel.image.value])
         view.value = figure_png(fig)
         panel.set_status(
-            f"image {panel.image.value} · layer {panel.layer.value} · {n} channels · {F.shape[2]}x{F.shape[3]} positions"
-            f" · showing {what} · {panel.weights_text()}"
+            f"image {panel.image.value} · layer {panel.layer.value} · {n} channels · {F.shape[2]}x{F.shape[3]} "
+            f"positions · showing {what} · {panel.weights_text()}"
         )
 
     for c in widgets_by_name.values():

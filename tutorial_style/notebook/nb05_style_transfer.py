@@ -39,8 +39,8 @@ def studio(
     ``use_relu1_1`` ... (style-layer checkboxes) with ``weight_relu1_1`` ... (their w_l, renormalised over the
     ticked layers so that they sum to 1, as the paper's w_l do), ``size``, ``preset`` (``PRESETS``: choosing one
     sets ``steps`` and ``init``), ``steps``, ``init``, ``optimizer``; buttons ``run``, ``stop``, ``save`` and the
-    file name ``filename`` (a bare name is saved in ``outputs/``, never over an existing file). It opens on the ``fast`` preset (start from the content image); ``steps`` given here
-    overrides the preset's.
+    file name ``filename`` (a bare name is saved in ``outputs/``, never over an existing file). It opens on the
+    ``fast`` preset (start from the content image); ``steps`` given here overrides the preset's.
 
     The optimisation runs in a background thread, so the notebook stays responsive and Stop can be
     clicked: it ends the run and keeps the best image so far. ``panel.wait()`` waits for the run and
@@ -59,9 +59,15 @@ def _widgets(content, style, size, preset, opening, max_size, max_steps) -> dict
     for name in STUDIO_STYLE_LAYERS:
         per_layer[f"use_{name}"] = w.Checkbox(value=True, description=name, indent=False, layout=w.Layout(width="90px"))
         per_layer[f"weight_{name}"] = w.FloatSlider(
-            value=round(1 / len(STUDIO_STYLE_LAYERS), 3), min=0.0, max=1.0, step=0.05, description="w_l",
-            readout_format=".2f", continuous_update=False, layout=w.Layout(width="250px"),
-        )  # fmt: skip
+            value=round(1 / len(STUDIO_STYLE_LAYERS), 3),
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description="w_l",
+            readout_format=".2f",
+            continuous_update=False,
+            layout=w.Layout(width="250px"),
+        )
     return {
         "content": w.Dropdown(options=choices, value=content, description="content", layout=w.Layout(width="220px")),
         "content_upload": w.FileUpload(accept="image/*", multiple=False, description="upload content"),
@@ -70,17 +76,31 @@ def _widgets(content, style, size, preset, opening, max_size, max_steps) -> dict
         "ratio": ratio_slider(),
         "content_layer": layer_dropdown(RELU_LAYERS, PAPER_CONTENT_LAYERS[0], "content at"),
         **per_layer,
-        "size": w.IntSlider(value=size, min=32, max=max(max_size, size), step=16, description="size (px)", continuous_update=False),
-        "preset": w.ToggleButtons(options=list(PRESETS), value=preset, description="preset",
-                                  tooltips=[f"{p['steps']} steps from {p['init']}" for p in PRESETS.values()]),
-        "steps": w.IntSlider(value=opening["steps"], min=1, max=max(max_steps, opening["steps"]), description="steps", continuous_update=False),
-        "init": w.Dropdown(options=list(INITS), value=opening["init"], description="start from", layout=w.Layout(width="200px")),
+        "size": w.IntSlider(
+            value=size, min=32, max=max(max_size, size), step=16, description="size (px)", continuous_update=False
+        ),
+        "preset": w.ToggleButtons(
+            options=list(PRESETS),
+            value=preset,
+            description="preset",
+            tooltips=[f"{p['steps']} steps from {p['init']}" for p in PRESETS.values()],
+        ),
+        "steps": w.IntSlider(
+            value=opening["steps"],
+            min=1,
+            max=max(max_steps, opening["steps"]),
+            description="steps",
+            continuous_update=False,
+        ),
+        "init": w.Dropdown(
+            options=list(INITS), value=opening["init"], description="start from", layout=w.Layout(width="200px")
+        ),
         "optimizer": w.ToggleButtons(options=list(OPTIMIZERS), value=default("optimizer"), description="optimizer"),
         "run": w.Button(description="Run", button_style="primary", icon="play"),
         "stop": w.Button(description="Stop", button_style="warning", icon="stop", disabled=True),
         "filename": w.Text(value="stylized.png", description="file", layout=w.Layout(width="260px")),
         "save": w.Button(description="Save", icon="save"),
-    }  # fmt: skip
+    }
 
 
 _ROWS = [
@@ -125,11 +145,15 @@ class Studio(Panel):
         self.content_view, self.style_view = image_view("160px"), image_view("160px")
         self.stop_event = threading.Event()
         self.live = LiveView(vgg.weights_info, opening["steps"], panel=None, stop=self.stop_event)
-        inputs = w.HBox([
-            w.VBox([w.HTML("<b>content</b>"), self.content_view]),
-            w.VBox([w.HTML("<b>style</b>"), self.style_view]),
-        ])  # fmt: skip
-        super().__init__("Style-transfer studio", widgets_by_name, [inputs, self.live.widget], vgg.weights_info, rows=_ROWS)
+        inputs = w.HBox(
+            [
+                w.VBox([w.HTML("<b>content</b>"), self.content_view]),
+                w.VBox([w.HTML("<b>style</b>"), self.style_view]),
+            ]
+        )
+        super().__init__(
+            "Style-transfer studio", widgets_by_name, [inputs, self.live.widget], vgg.weights_info, rows=_ROWS
+        )
         self.vgg, self.result, self.uploads, self.thread = vgg, None, {}, None
         self.preview = self.live.preview_view
         self.style_layer_boxes = {n: widgets_by_name[f"use_{n}"] for n in STUDIO_STYLE_LAYERS}
@@ -138,7 +162,9 @@ class Studio(Panel):
         self.preset.observe(self.handler(self.use_preset), names="value")
         self.content.observe(self.handler(self.show_inputs), names="value")
         self.style.observe(self.handler(self.show_inputs), names="value")
-        self.content_upload.observe(self.handler(lambda: self.add_upload("content", self.content_upload)), names="value")
+        self.content_upload.observe(
+            self.handler(lambda: self.add_upload("content", self.content_upload)), names="value"
+        )
         self.style_upload.observe(self.handler(lambda: self.add_upload("style", self.style_upload)), names="value")
         self.run.on_click(self.handler(self.start))
         self.stop.on_click(self.handler(self.stop_event.set))
@@ -171,17 +197,23 @@ class Studio(Panel):
         content = load_image(self.source(self.content.value), size=self.size.value)
         ratio = float(self.ratio.value) * default_alpha(*content.shape[-2:])
         return dict(
-            content=content, style=load_image(self.source(self.style.value), size=self.size.value),
-            alpha=ratio * default("beta"), beta=default("beta"), content_layers=(self.content_layer.value,),
-            style_layers=layers, style_weights={n: v / total for n, v in weights.items()} if layers else None,
-            steps=int(self.steps.value), init=self.init.value, optimizer=self.optimizer.value,
-        )  # fmt: skip
+            content=content,
+            style=load_image(self.source(self.style.value), size=self.size.value),
+            alpha=ratio * default("beta"),
+            beta=default("beta"),
+            content_layers=(self.content_layer.value,),
+            style_layers=layers,
+            style_weights={n: v / total for n, v in weights.items()} if layers else None,
+            steps=int(self.steps.value),
+            init=self.init.value,
+            optimizer=self.optimizer.value,
+        )
 
     def describe(self, s: dict) -> str:
         layers = ", ".join(s["style_layers"]) or "none"
         return (
-            f"{self.content.value} in the style of {self.style.value} · α/β {s['alpha'] / s['beta']:.0e} · content {s['content_layers'][0]}"
-            f" · style {layers} · {s['optimizer']} from {s['init']}"
+            f"{self.content.value} in the style of {self.style.value} · α/β {s['alpha'] / s['beta']:.0e} · content "
+            f"{s['content_layers'][0]} · style {layers} · {s['optimizer']} from {s['init']}"
         )
 
     def set_running(self, running: bool) -> None:
@@ -211,7 +243,11 @@ class Studio(Panel):
             self.live.finish(result)
             state = "interrupted" if result.interrupted else "done"
             first, best = result.history[0]["total"], min(h["total"] for h in result.history)
-            self.set_status(f"{label} · {len(result.history)} of {s['steps']} steps · loss {first:.3g} → {best:.3g} · {self.weights_text()}", state)
+            self.set_status(
+                f"{label} · {len(result.history)} of {s['steps']} steps · loss {first:.3g} → {best:.3g} · "
+                f"{self.weights_text()}",
+                state,
+            )
         except Exception as e:  # shown in the status line: the thread has no one else to tell
             self.set_status(f"{type(e).__name__}: {e}", "error")
         finally:
@@ -238,4 +274,7 @@ class Studio(Panel):
     def use_preset(self) -> None:
         chosen = PRESETS[self.preset.value]
         self.steps.value, self.init.value = chosen["steps"], chosen["init"]
-        self.set_status(f"preset {self.preset.value}: {self.steps.value} steps from {self.init.value} · press Run · {self.weights_text()}")
+        self.set_status(
+            f"preset {self.preset.value}: {self.steps.value} steps from {self.init.value} · press Run · "
+            f"{self.weights_text()}"
+        )

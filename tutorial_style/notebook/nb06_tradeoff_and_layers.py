@@ -10,7 +10,7 @@ import ipywidgets as w
 from .. import optimize  # optimize.stylize is looked up at each run (tests replace it)
 from ..images import resize_to
 from ..layers import LAYERS, PAPER_CONTENT_LAYERS, PAPER_STYLE_LAYERS
-from ..settings import Settings, default, default_alpha
+from ..settings import Settings, default_alpha
 from ..vgg import VGG19Features
 from .panels import LivePreview, Panel, image_view, png_bytes, ratio_slider
 
@@ -34,7 +34,8 @@ def _breakdown_html(grid, row: int, col: int) -> str:
     low, high = min(logs.values()), max(logs.values())
     lines = [
         "<table style='font-family:monospace;font-size:12px;white-space:nowrap'>",  # one line a layer, never wrapped
-        "<tr><th style='text-align:left'>layer</th><th>in this row's L_style</th><th style='text-align:right'>E_l</th><th>(log scale)</th></tr>",
+        "<tr><th style='text-align:left'>layer</th><th>in this row's L_style</th><th "
+        "style='text-align:right'>E_l</th><th>(log scale)</th></tr>",
     ]
     for name, e in values.items():
         bar = 8 + round(150 * (logs[name] - low) / (high - low)) if high > low else 80  # log scale
@@ -58,8 +59,18 @@ def tradeoff_explorer(grid) -> Panel:
     """
     rows, cols = grid.shape
     widgets_by_name = {
-        "row": w.SelectionSlider(options=[(grid.row_label(r), r) for r in range(rows)], value=rows - 1, description="style layers", layout=w.Layout(width="420px")),
-        "col": w.SelectionSlider(options=[(_ratio_label(x), c) for c, x in enumerate(grid.ratios)], value=cols // 2, description="α/β", layout=w.Layout(width="420px")),
+        "row": w.SelectionSlider(
+            options=[(grid.row_label(r), r) for r in range(rows)],
+            value=rows - 1,
+            description="style layers",
+            layout=w.Layout(width="420px"),
+        ),
+        "col": w.SelectionSlider(
+            options=[(_ratio_label(x), c) for c, x in enumerate(grid.ratios)],
+            value=cols // 2,
+            description="α/β",
+            layout=w.Layout(width="420px"),
+        ),
     }
     panel_views = [image_view("200px"), image_view("200px"), image_view("300px")]
     content_view, style_view, cell_view = panel_views
@@ -67,13 +78,19 @@ def tradeoff_explorer(grid) -> Panel:
     content_view.value = png_bytes(grid.content_image, min_side=200)
     style_view.value = png_bytes(resize_to(grid.style_image, hw), min_side=200)
     breakdown = w.HTML()
-    images = w.HBox([
-        w.VBox([w.HTML("<b>content</b>"), content_view]),
-        w.VBox([w.HTML("<b>style</b>"), style_view]),
-        w.VBox([w.HTML("<b>result</b>"), cell_view]),
-    ])  # fmt: skip
-    table = w.VBox([w.HTML("<b>style loss per layer (E_l, eq. 4)</b>"), breakdown])  # below: beside, it would wrap at 1280 px
-    panel = Panel("The α/β trade-off, cell by cell", widgets_by_name, [images, table], grid.weights, rows=[["row"], ["col"]])
+    images = w.HBox(
+        [
+            w.VBox([w.HTML("<b>content</b>"), content_view]),
+            w.VBox([w.HTML("<b>style</b>"), style_view]),
+            w.VBox([w.HTML("<b>result</b>"), cell_view]),
+        ]
+    )
+    table = w.VBox(
+        [w.HTML("<b>style loss per layer (E_l, eq. 4)</b>"), breakdown]
+    )  # below: beside, it would wrap at 1280 px
+    panel = Panel(
+        "The α/β trade-off, cell by cell", widgets_by_name, [images, table], grid.weights, rows=[["row"], ["col"]]
+    )
     panel.cell_view, panel.breakdown = cell_view, breakdown
     panel.pngs = {(r, c): png_bytes(grid.cell(r, c), min_side=300) for r in range(rows) for c in range(cols)}
     panel.grid = grid
@@ -85,7 +102,8 @@ def tradeoff_explorer(grid) -> Panel:
         e = grid.breakdown(r, c)
         l_style = sum(e[n] for n in grid.layer_sets[r]) / len(grid.layer_sets[r])  # eq. 5, w_l = 1/|row|
         panel.set_status(
-            f"style layers {grid.row_label(r)} · α/β {_ratio_label(grid.ratios[c])} · L_content {float(grid.content_loss[r, c]):.3g}"
+            f"style layers {grid.row_label(r)} · α/β {_ratio_label(grid.ratios[c])} · L_content "
+            f"{float(grid.content_loss[r, c]):.3g}"
             f" · L_style {l_style:.3g} · {panel.weights_text()}"
         )
 
@@ -108,18 +126,28 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
     steps = int(steps if steps is not None else grid.settings["steps"])
     widgets_by_name = {
         "content_layers": w.SelectMultiple(options=LAYERS, value=("relu2_2",), description="content", rows=8),
-        "style_layers": w.SelectMultiple(options=LAYERS, value=("relu1_1", "relu2_1", "relu3_1"), description="style", rows=8),
+        "style_layers": w.SelectMultiple(
+            options=LAYERS, value=("relu1_1", "relu2_1", "relu3_1"), description="style", rows=8
+        ),
         "ratio": ratio_slider(),
         "steps": w.IntSlider(value=steps, min=1, max=max(1000, steps), description="steps", continuous_update=False),
         "run": w.Button(description="Run", button_style="primary", icon="play"),
     }
     paper_view, mine_view = image_view("280px"), image_view("280px")
     paper_caption = w.HTML()
-    views = w.HBox([
-        w.VBox([w.HTML("<b>the paper's choice</b>"), paper_view, paper_caption]),
-        w.VBox([w.HTML("<b>your choice (live while it runs)</b>"), mine_view]),
-    ])  # fmt: skip
-    panel = Panel("Choose the layers", widgets_by_name, [views], vgg.weights_info, rows=[["content_layers", "style_layers"], ["ratio", "steps", "run"]])
+    views = w.HBox(
+        [
+            w.VBox([w.HTML("<b>the paper's choice</b>"), paper_view, paper_caption]),
+            w.VBox([w.HTML("<b>your choice (live while it runs)</b>"), mine_view]),
+        ]
+    )
+    panel = Panel(
+        "Choose the layers",
+        widgets_by_name,
+        [views],
+        vgg.weights_info,
+        rows=[["content_layers", "style_layers"], ["ratio", "steps", "run"]],
+    )
     panel.paper_view, panel.preview, panel.results, panel.result = paper_view, mine_view, {}, None
     cell_settings = Settings.of(None, **{k: v for k, v in grid.settings.items() if k in Settings.__dataclass_fields__})
     beta = cell_settings.beta  # the grid's: alpha = (alpha/beta) beta, as in its cells
@@ -128,18 +156,28 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
 
     def show_paper(image, where: str) -> None:
         paper_view.value = png_bytes(image, min_side=280)
-        paper_caption.value = (f"content {', '.join(paper[0])} · style {paper[1][0]} … {paper[1][-1]} · α/β {_ratio_label(paper[2])}"
-                               f" · {html.escape(where)}")  # fmt: skip
+        paper_caption.value = (
+            f"content {', '.join(paper[0])} · style {paper[1][0]} … {paper[1][-1]} · α/β {_ratio_label(paper[2])}"
+            f" · {html.escape(where)}"
+        )
 
     def compute(content_layers, style_layers, ratio, n_steps, label, view):
         """A result from ``panel.results``, or a new run with a live preview in ``view`` (kept unless interrupted)."""
         key = (tuple(content_layers), tuple(style_layers), ratio, n_steps)
         if key not in panel.results:
             result = optimize.stylize(
-                grid.content_image, grid.style_image, cell_settings, alpha=ratio * beta, beta=beta, content_layers=content_layers,
-                style_layers=style_layers, steps=n_steps, weights=vgg, callback=LivePreview(view, panel, n_steps, label),
+                grid.content_image,
+                grid.style_image,
+                cell_settings,
+                alpha=ratio * beta,
+                beta=beta,
+                content_layers=content_layers,
+                style_layers=style_layers,
+                steps=n_steps,
+                weights=vgg,
+                callback=LivePreview(view, panel, n_steps, label),
                 progress=False,
-            )  # fmt: skip
+            )
             if result.interrupted:
                 return result
             panel.results[key] = result
@@ -150,7 +188,10 @@ def layer_explorer(grid, vgg: VGG19Features, *, steps: int | None = None) -> Pan
         if not content_layers and not style_layers:
             raise ValueError("choose at least one content or style layer")
         ratio, n_steps = float(panel.ratio.value) * default_ratio, int(panel.steps.value)
-        label = f"content {', '.join(content_layers) or 'none'} · style {', '.join(style_layers) or 'none'} · α/β {ratio:.0e}"
+        label = (
+            f"content {', '.join(content_layers) or 'none'} · style {', '.join(style_layers) or 'none'} "
+            f"· α/β {ratio:.0e}"
+        )
         with panel.busy():
             cell = _paper_cell(grid, n_steps)
             if cell is not None:
@@ -179,9 +220,9 @@ def _check_same_network(grid, vgg: VGG19Features) -> None:
     s = grid.settings
     if (vgg.weights_info.digest, vgg.pooling, vgg.normalize) != (grid.weights.digest, s["pooling"], s["normalize"]):
         raise ValueError(
-            f"the grid was made with other weights or settings ({grid.weights.label}, pooling {s['pooling']}, normalize "
-            f"{s['normalize']}) than vgg ({vgg.weights_info.label}, pooling {vgg.pooling}, normalize {vgg.normalize}); "
-            "pass the network the grid was computed with"
+            f"the grid was made with other weights or settings ({grid.weights.label}, pooling {s['pooling']}, "
+            f"normalize {s['normalize']}) than vgg ({vgg.weights_info.label}, pooling {vgg.pooling}, normalize "
+            f"{vgg.normalize}); pass the network the grid was computed with"
         )
 
 

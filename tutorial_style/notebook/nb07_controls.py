@@ -58,14 +58,24 @@ def _finish(panel: Panel, result, label: str, started: float) -> None:
     first, best = result.history[0]["total"], min(h["total"] for h in result.history)
     state = "interrupted" if result.interrupted else "done"
     seconds = time.perf_counter() - started
-    panel.set_status(f"{label} · {len(result.history)} steps in {seconds:.1f} s · loss {first:.3g} → {best:.3g} · {panel.weights_text()}", state)
+    panel.set_status(
+        f"{label} · {len(result.history)} steps in {seconds:.1f} s · loss {first:.3g} → {best:.3g} · "
+        f"{panel.weights_text()}",
+        state,
+    )
 
 
 # --- Colour -------------------------------------------------------------------------------------------------
 
 
-def colour_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "mosaic", size: int = 128, steps: int = 50,
-                 max_steps: int = 500) -> Panel:  # fmt: skip
+def colour_panel(
+    vgg: VGG19Features,
+    content: str = "astronaut",
+    style: str = "mosaic",
+    size: int = 128,
+    steps: int = 50,
+    max_steps: int = 500,
+) -> Panel:
     """Original, luminance-only and histogram-matched transfers side by side (paper section 5, Fig. 2-3).
 
     Widgets: ``content``, ``style`` (bundled images), ``steps``, ``run``. The three runs start from the photo
@@ -79,7 +89,13 @@ def colour_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "m
         "run": w.Button(description="Run the three", button_style="primary", icon="play"),
     }
     view = image_view("100%", "the three results appear here when you press Run the three")
-    panel = Panel("Colour: keep the photo's colours", widgets_by_name, [view], vgg.weights_info, rows=[["content", "style"], ["steps", "run"]])
+    panel = Panel(
+        "Colour: keep the photo's colours",
+        widgets_by_name,
+        [view],
+        vgg.weights_info,
+        rows=[["content", "style"], ["steps", "run"]],
+    )
     panel.view, panel.results = view, {}
 
     def run():
@@ -90,8 +106,9 @@ def colour_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "m
             for mode in (None, "luminance", "histogram"):
                 label = f"preserve_colors={mode}"
                 preview = LivePreview(w.Image(), panel, n, label)
-                panel.results[mode] = result = optimize.stylize(c, s, weights=vgg, init="content", steps=n, preserve_colors=mode,
-                                                                callback=preview, progress=False)  # fmt: skip
+                panel.results[mode] = result = optimize.stylize(
+                    c, s, weights=vgg, init="content", steps=n, preserve_colors=mode, callback=preview, progress=False
+                )
                 if result.interrupted:
                     break
         fig = plots.colour_figure(c, s, {m: r.image for m, r in panel.results.items()}, vgg.weights_info, steps=n)
@@ -106,8 +123,15 @@ def colour_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "m
 # --- Regions: paint a mask, see it at each layer, two styles in two regions -----------------------------------
 
 
-def region_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[str, str] = ("mosaic", "swirls"), size: int = 128,
-                 steps: int = 50, max_steps: int = 500, canvas_size: int = 320) -> Panel:  # fmt: skip
+def region_panel(
+    vgg: VGG19Features,
+    content: str = "astronaut",
+    styles: tuple[str, str] = ("mosaic", "swirls"),
+    size: int = 128,
+    steps: int = 50,
+    max_steps: int = 500,
+    canvas_size: int = 320,
+) -> Panel:
     """Paint region 1 on the photo (region 2 is the rest), see the mask at each layer for the three propagation
     methods, and run the transfer with one style per region (paper section 4, guided Gram matrices).
 
@@ -123,16 +147,23 @@ def region_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[s
     scale = canvas_size / max(h, wd)
     width, height = round(wd * scale), round(h * scale)
     canvas = Canvas(width=width, height=height, layout=w.Layout(width=f"{width}px", height=f"{height}px"))
-    layers_view, result_view = image_view("100%"), image_view("320px", "the result appears here when you press Run two regions")
+    layers_view, result_view = (
+        image_view("100%"),
+        image_view("320px", "the result appears here when you press Run two regions"),
+    )
     views = [
-        w.HBox([
-            w.VBox([w.HTML("<b>paint region 1 (red) with the mouse</b>"), canvas]),
-            w.VBox([w.HTML("<b>result (live while it runs)</b>"), result_view]),
-        ]),
+        w.HBox(
+            [
+                w.VBox([w.HTML("<b>paint region 1 (red) with the mouse</b>"), canvas]),
+                w.VBox([w.HTML("<b>result (live while it runs)</b>"), result_view]),
+            ]
+        ),
         layers_view,
-    ]  # fmt: skip
+    ]
     rows = [["ready", "brush"], ["layer", "propagation"], ["style_1", "style_2"], ["steps", "run"]]
-    panel = Panel("Two styles, two regions", _region_widgets(h, wd, styles, steps, max_steps), views, vgg.weights_info, rows=rows)
+    panel = Panel(
+        "Two styles, two regions", _region_widgets(h, wd, styles, steps, max_steps), views, vgg.weights_info, rows=rows
+    )
     panel.canvas, panel.photo, panel.result = canvas, photo, None
     regions = _Regions(panel, vgg, size, scale, layers_view, result_view)
     panel.paint = regions.paint
@@ -150,15 +181,26 @@ def _region_widgets(h: int, wd: int, styles: tuple[str, str], steps: int, max_st
     """The region panel's widgets, by name (see :func:`region_panel`); the brush is sized to the photo."""
     choices = _style_choices()
     return {
-        "ready": w.Dropdown(options=[*READY_MASKS, "paint"], value=READY_MASKS[0], description="mask", layout=w.Layout(width="220px")),
-        "brush": w.IntSlider(value=max(2, round(min(h, wd) / 10)), min=1, max=max(4, min(h, wd) // 3), description="brush (px)"),
-        "layer": w.Dropdown(options=list(PAPER_STYLE_LAYERS), value="relu3_1", description="layer", layout=w.Layout(width="200px")),
-        "propagation": w.Dropdown(options=list(MASK_METHODS), value=default("mask_propagation"), description="propagation", layout=w.Layout(width="220px")),
+        "ready": w.Dropdown(
+            options=[*READY_MASKS, "paint"], value=READY_MASKS[0], description="mask", layout=w.Layout(width="220px")
+        ),
+        "brush": w.IntSlider(
+            value=max(2, round(min(h, wd) / 10)), min=1, max=max(4, min(h, wd) // 3), description="brush (px)"
+        ),
+        "layer": w.Dropdown(
+            options=list(PAPER_STYLE_LAYERS), value="relu3_1", description="layer", layout=w.Layout(width="200px")
+        ),
+        "propagation": w.Dropdown(
+            options=list(MASK_METHODS),
+            value=default("mask_propagation"),
+            description="propagation",
+            layout=w.Layout(width="220px"),
+        ),
         "style_1": w.Dropdown(options=choices, value=styles[0], description="style 1", layout=w.Layout(width="220px")),
         "style_2": w.Dropdown(options=choices, value=styles[1], description="style 2", layout=w.Layout(width="220px")),
         "steps": _steps_slider(steps, max_steps),
         "run": w.Button(description="Run two regions", button_style="primary", icon="play"),
-    }  # fmt: skip
+    }
 
 
 class _Regions:
@@ -167,12 +209,18 @@ class _Regions:
 
     OVERLAY = np.array([230, 30, 30])  # region 1 is shown in red, at 45 % over the photo
 
-    def __init__(self, panel: Panel, vgg: VGG19Features, size: int, scale: float, layers_view: w.Image, result_view: w.Image):
+    def __init__(
+        self, panel: Panel, vgg: VGG19Features, size: int, scale: float, layers_view: w.Image, result_view: w.Image
+    ):
         self.panel, self.vgg, self.size, self.scale = panel, vgg, size, scale
         self.layers_view, self.result_view = layers_view, result_view
         self.h, self.wd = panel.photo.shape[-2:]
         canvas = panel.canvas
-        self.pixels = (resize_to(panel.photo, (canvas.height, canvas.width))[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        self.pixels = (
+            (resize_to(panel.photo, (canvas.height, canvas.width))[0].permute(1, 2, 0).numpy() * 255)
+            .round()
+            .astype(np.uint8)
+        )
         self.down = False  # the mouse button, while painting
         panel.mask = ready_mask(READY_MASKS[0], self.h, self.wd)
 
@@ -244,8 +292,17 @@ class _Regions:
         label = f"{panel.style_1.value} in region 1, {panel.style_2.value} in region 2 · {panel.propagation.value}"
         preview = LivePreview(self.result_view, panel, n, label)
         with panel.busy():
-            panel.result = optimize.stylize(panel.photo, [s1, s2], content_masks=[mask, 1 - mask], weights=self.vgg, init="content",
-                                            steps=n, mask_propagation=panel.propagation.value, callback=preview, progress=False)  # fmt: skip
+            panel.result = optimize.stylize(
+                panel.photo,
+                [s1, s2],
+                content_masks=[mask, 1 - mask],
+                weights=self.vgg,
+                init="content",
+                steps=n,
+                mask_propagation=panel.propagation.value,
+                callback=preview,
+                progress=False,
+            )
         self.result_view.value = png_bytes(panel.result.image)
         _finish(panel, panel.result, label, started)
 
@@ -265,8 +322,14 @@ def _xy(panel: Panel, fn):
 # --- Two styles blended ---------------------------------------------------------------------------------------
 
 
-def blend_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[str, str] = ("mosaic", "swirls"), size: int = 128,
-                steps: int = 50, max_steps: int = 500) -> Panel:  # fmt: skip
+def blend_panel(
+    vgg: VGG19Features,
+    content: str = "astronaut",
+    styles: tuple[str, str] = ("mosaic", "swirls"),
+    size: int = 128,
+    steps: int = 50,
+    max_steps: int = 500,
+) -> Panel:
     """Two artworks mixed by their Gram matrices: the target is w A_1 + (1 - w) A_2 (``style_blend=[w, 1 - w]``).
 
     Widgets: ``style_1``, ``style_2``, ``blend`` (w, the weight of style 1), ``steps``, ``run``.
@@ -275,12 +338,26 @@ def blend_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[st
     widgets_by_name = {
         "style_1": w.Dropdown(options=choices, value=styles[0], description="style 1", layout=w.Layout(width="220px")),
         "style_2": w.Dropdown(options=choices, value=styles[1], description="style 2", layout=w.Layout(width="220px")),
-        "blend": w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.1, description="w (style 1)", readout_format=".1f", continuous_update=False),
+        "blend": w.FloatSlider(
+            value=0.5,
+            min=0.0,
+            max=1.0,
+            step=0.1,
+            description="w (style 1)",
+            readout_format=".1f",
+            continuous_update=False,
+        ),
         "steps": _steps_slider(steps, max_steps),
         "run": w.Button(description="Run the blend", button_style="primary", icon="play"),
     }
     result_view = image_view("100%", "the blend appears here when you press Run the blend")
-    panel = Panel("Two styles, one blend", widgets_by_name, [result_view], vgg.weights_info, rows=[["style_1", "style_2"], ["blend", "steps", "run"]])
+    panel = Panel(
+        "Two styles, one blend",
+        widgets_by_name,
+        [result_view],
+        vgg.weights_info,
+        rows=[["style_1", "style_2"], ["blend", "steps", "run"]],
+    )
     photo = load_image(content, size=size)
     panel.result = None
 
@@ -291,10 +368,22 @@ def blend_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[st
         label = f"w = {wt:.1f} {panel.style_1.value} + {1 - wt:.1f} {panel.style_2.value}"
         live = w.Image()
         with panel.busy():
-            panel.result = optimize.stylize(photo, [s1, s2], style_blend=[wt, 1 - wt], weights=vgg, init="content", steps=n,
-                                            callback=LivePreview(live, panel, n, label), progress=False)  # fmt: skip
-        fig = plots.show_images([s1, panel.result.image, s2], [f"style 1: {panel.style_1.value}", f"blend, {label}", f"style 2: {panel.style_2.value}"],
-                                vgg.weights_info, suptitle=f"style_blend = [{wt:.1f}, {1 - wt:.1f}], {n} steps from the photo")  # fmt: skip
+            panel.result = optimize.stylize(
+                photo,
+                [s1, s2],
+                style_blend=[wt, 1 - wt],
+                weights=vgg,
+                init="content",
+                steps=n,
+                callback=LivePreview(live, panel, n, label),
+                progress=False,
+            )
+        fig = plots.show_images(
+            [s1, panel.result.image, s2],
+            [f"style 1: {panel.style_1.value}", f"blend, {label}", f"style 2: {panel.style_2.value}"],
+            vgg.weights_info,
+            suptitle=f"style_blend = [{wt:.1f}, {1 - wt:.1f}], {n} steps from the photo",
+        )
         result_view.value = figure_png(fig)
         _finish(panel, panel.result, label, started)
 
@@ -306,8 +395,13 @@ def blend_panel(vgg: VGG19Features, content: str = "astronaut", styles: tuple[st
 # --- Coarse-to-fine --------------------------------------------------------------------------------------------
 
 
-def coarse_to_fine_panel(vgg: VGG19Features, content: str = "astronaut", style: str = "mosaic", sizes: tuple[int, int] = (64, 128),
-                         steps: tuple[int, int] = (40, 10)) -> Panel:  # fmt: skip
+def coarse_to_fine_panel(
+    vgg: VGG19Features,
+    content: str = "astronaut",
+    style: str = "mosaic",
+    sizes: tuple[int, int] = (64, 128),
+    steps: tuple[int, int] = (40, 10),
+) -> Panel:
     """The pyramid (``sizes``, ``steps`` per size) against one run at the last size with the same number of steps,
     both from white noise: their times and their losses at the last size (paper section 6). Widgets: ``run``.
     ``panel.table`` holds ``{"pyramid": (seconds, loss), "single": (seconds, loss)}``.
@@ -331,13 +425,20 @@ def coarse_to_fine_panel(vgg: VGG19Features, content: str = "astronaut", style: 
         numbers.value = (
             f"<pre>coarse-to-fine {' → '.join(map(str, sizes))} px, {' + '.join(map(str, steps))} steps: "
             f"{t1 - t0:5.1f} s, loss at {sizes[-1]} px {panel.table['pyramid'][1]:.4g}\n"
-            f"one run at {sizes[-1]} px, {total} steps from noise:      {t2 - t1:5.1f} s, loss {panel.table['single'][1]:.4g}</pre>"
+            f"one run at {sizes[-1]} px, {total} steps from noise:      {t2 - t1:5.1f} s, loss "
+            f"{panel.table['single'][1]:.4g}</pre>"
         )
-        fig = plots.show_images([pyramid.image, single.image], [f"coarse-to-fine {sizes}", f"one run at {sizes[-1]} px"], vgg.weights_info,
-                                suptitle=f"Same number of steps ({total}); each from white noise")  # fmt: skip
+        fig = plots.show_images(
+            [pyramid.image, single.image],
+            [f"coarse-to-fine {sizes}", f"one run at {sizes[-1]} px"],
+            vgg.weights_info,
+            suptitle=f"Same number of steps ({total}); each from white noise",
+        )
         view.value = figure_png(fig)
         _finish(panel, pyramid, f"pyramid {t1 - t0:.1f} s, single {t2 - t1:.1f} s", t0)
 
     panel.run.on_click(panel.handler(run))
-    panel.set_status(f"press Run: {sizes} px with {steps} steps, then one run at {sizes[-1]} px · {panel.weights_text()}")
+    panel.set_status(
+        f"press Run: {sizes} px with {steps} steps, then one run at {sizes[-1]} px · {panel.weights_text()}"
+    )
     return panel

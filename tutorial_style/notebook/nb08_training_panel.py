@@ -155,7 +155,10 @@ class TrainingPanel(Panel):
         from ..realtime import train
 
         size = self.train_args.get("size", train.PRESETS["cpu"]["size"])
-        a, b = self.train_args.get("alpha", train.TrainingSettings().alpha_for(size)), self.train_args.get("beta", train.BETA)
+        a, b = (
+            self.train_args.get("alpha", train.TrainingSettings().alpha_for(size)),
+            self.train_args.get("beta", train.BETA),
+        )
         fig = plots.loss_curves_figure(
             {"training": self.history},
             self.vgg.weights_info,

@@ -182,7 +182,11 @@ LOSS_PLOT_IN = (4.2, 3.6)  # the live loss plot's size in inches: shown at 100 d
 def image_view(width: str = "auto", placeholder: str = PLACEHOLDER) -> w.Image:
     """An image widget ``width`` wide that shows ``placeholder`` (what will appear) until its first picture: an
     empty image widget would show the browser's broken-image icon."""
-    return w.Image(value=placeholder_png(placeholder), format="png", layout=w.Layout(width=width, max_width="100%", object_fit="contain"))
+    return w.Image(
+        value=placeholder_png(placeholder),
+        format="png",
+        layout=w.Layout(width=width, max_width="100%", object_fit="contain"),
+    )
 
 
 def placeholder_png(text: str, width: int = 360, height: int = 90) -> bytes:
@@ -204,7 +208,9 @@ def placeholder_png(text: str, width: int = 360, height: int = 90) -> bytes:
             trial = word
         line = trial
     lines.append(line)
-    draw.multiline_text((width / 2, height / 2), "\n".join(lines), fill=(90, 90, 90), font=font, anchor="mm", align="center", spacing=5)
+    draw.multiline_text(
+        (width / 2, height / 2), "\n".join(lines), fill=(90, 90, 90), font=font, anchor="mm", align="center", spacing=5
+    )
     buffer = io.BytesIO()
     pil.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -267,7 +273,10 @@ class Panel(w.VBox):
         """Show ``"<state> · <text>"``; state is ready, running, done, interrupted or error."""
         self._status_text = f"{state} · {text}"
         colour = {"error": "crimson", "interrupted": "darkorange", "running": "steelblue"}.get(state, "inherit")
-        self.status.value = f'<span class="ts-status" data-state="{state}" style="color:{colour}">{html.escape(self._status_text)}</span>'
+        self.status.value = (
+            f'<span class="ts-status" data-state="{state}" style="color:{colour}">'
+            f"{html.escape(self._status_text)}</span>"
+        )
 
     def weights_text(self) -> str:
         return f"weights: {weights_tag(self.weights)}" if self.weights is not None else ""
@@ -324,7 +333,9 @@ class LivePreview:
 
 
 def image_dropdown(images: Mapping[str, torch.Tensor], description: str = "image") -> w.Dropdown:
-    return w.Dropdown(options=list(images), value=next(iter(images)), description=description, layout=w.Layout(width="220px"))
+    return w.Dropdown(
+        options=list(images), value=next(iter(images)), description=description, layout=w.Layout(width="220px")
+    )
 
 
 def take_upload(upload: w.FileUpload, dropdown: w.Dropdown, uploads: dict[str, bytes]) -> str | None:
@@ -347,8 +358,9 @@ def take_upload(upload: w.FileUpload, dropdown: w.Dropdown, uploads: dict[str, b
 def ratio_slider() -> w.FloatLogSlider:
     """α/β as a multiple of ``default_alpha`` for the image's size (1: the default; ``settings.py`` says why the default
     depends on the size), from 1/100 (texture-like) to 100 (little style): the studio's and the layer chooser's."""
-    return w.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.25, description="α/β ×", readout_format=".2g",
-                            continuous_update=False)  # fmt: skip
+    return w.FloatLogSlider(
+        value=1.0, base=10, min=-2, max=2, step=0.25, description="α/β ×", readout_format=".2g", continuous_update=False
+    )
 
 
 def layer_dropdown(options: Sequence[str], value: str, description: str = "layer") -> w.Dropdown:
@@ -364,8 +376,16 @@ class LiveLossPlot:
     size); None draws L_content unweighted until :meth:`LiveView.finish` reads it from the result.
     """
 
-    def __init__(self, view: w.Image, weights: WeightsInfo, steps: int, alpha: float | None = None, beta: float = default("beta"),
-                 min_interval: float = 1.0, title: str = ""):  # fmt: skip
+    def __init__(
+        self,
+        view: w.Image,
+        weights: WeightsInfo,
+        steps: int,
+        alpha: float | None = None,
+        beta: float = default("beta"),
+        min_interval: float = 1.0,
+        title: str = "",
+    ):
         self.view, self.weights, self.steps = view, weights, steps
         self.alpha, self.beta, self.min_interval, self.title = alpha, beta, min_interval, title
         self.losses: list[dict] = []
@@ -384,7 +404,9 @@ class LiveLossPlot:
         """Draw ``history`` (e.g. the finished run's) now."""
         if not history:
             return
-        fig = plots.loss_curves_figure({"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title, size=LOSS_PLOT_IN)
+        fig = plots.loss_curves_figure(
+            {"run": history}, self.weights, alpha=self.alpha, beta=self.beta, title=self.title, size=LOSS_PLOT_IN
+        )
         self.view.value = figure_png(fig)  # LOSS_PLOT_IN at 100 dpi: the view's width, so the text is not shrunk
         self.redraws += 1
 
@@ -397,22 +419,38 @@ class LiveView:
     returns True and ``stylize`` stops, keeping the best image so far.
     """
 
-    def __init__(self, weights: WeightsInfo, steps: int, alpha: float | None = None, beta: float = default("beta"), *,
-                 panel: Panel | None = None, label: str = "", stop=None, min_interval: float = 0.3):  # fmt: skip
+    def __init__(
+        self,
+        weights: WeightsInfo,
+        steps: int,
+        alpha: float | None = None,
+        beta: float = default("beta"),
+        *,
+        panel: Panel | None = None,
+        label: str = "",
+        stop=None,
+        min_interval: float = 0.3,
+    ):
         self.preview_view = image_view("300px", "the current image appears here while the run goes")
-        self.plot_view = image_view(f"{round(100 * LOSS_PLOT_IN[0])}px", "the loss curves appear here while the run goes")
+        self.plot_view = image_view(
+            f"{round(100 * LOSS_PLOT_IN[0])}px", "the loss curves appear here while the run goes"
+        )
         self.preview = LivePreview(self.preview_view, panel, steps, label, min_interval=min_interval)
         self.plot = LiveLossPlot(self.plot_view, weights, steps, alpha, beta, min_interval=max(1.0, 3 * min_interval))
         self.stop = stop
         caption = html.escape(plots.weights_caption(weights))
         colour = "inherit" if weights.pretrained else "crimson"
-        self.widget = w.VBox([
-            w.HBox([
-                w.VBox([w.HTML("<b>current image (live)</b>"), self.preview_view]),
-                w.VBox([w.HTML("<b>losses (live)</b>"), self.plot_view]),
-            ]),
-            w.HTML(f'<span style="color:{colour}">{caption}</span>'),
-        ])  # fmt: skip
+        self.widget = w.VBox(
+            [
+                w.HBox(
+                    [
+                        w.VBox([w.HTML("<b>current image (live)</b>"), self.preview_view]),
+                        w.VBox([w.HTML("<b>losses (live)</b>"), self.plot_view]),
+                    ]
+                ),
+                w.HTML(f'<span style="color:{colour}">{caption}</span>'),
+            ]
+        )
 
     def __call__(self, step: int, image: torch.Tensor, losses) -> bool:
         self.preview(step, image, losses)

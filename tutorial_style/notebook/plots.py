@@ -82,8 +82,16 @@ def to_numpy_image(image: torch.Tensor):
     return image.detach().float().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
 
 
-def show_images(images: Sequence[torch.Tensor], titles: Sequence[str], weights: WeightsInfo | None, *, size: float = 2.8, suptitle: str = ""):
-    """Images with titles, at most :data:`PER_ROW` a row; ``weights`` (or None for plain photos) is named under the title."""
+def show_images(
+    images: Sequence[torch.Tensor],
+    titles: Sequence[str],
+    weights: WeightsInfo | None,
+    *,
+    size: float = 2.8,
+    suptitle: str = "",
+):
+    """Images with titles, at most :data:`PER_ROW` a row; ``weights`` (or None for plain photos) is named under the
+    title."""
     ncols = min(len(images), PER_ROW)
     nrows = -(-len(images) // ncols)
     fig, axes = subplots(nrows, ncols, figsize=(size * ncols, (size * 1.1 + 0.2) * nrows), squeeze=False)
@@ -130,20 +138,32 @@ def show_receptive_field(image: torch.Tensor, layer: str, x: float = 0.5, y: flo
     x0, y0 = max(cx - rf / 2, -0.5), max(cy - rf / 2, -0.5)
     x1, y1 = min(cx + rf / 2, w - 0.5), min(cy + rf / 2, h - 0.5)
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="yellow", linewidth=3))
-    ax.add_patch(Rectangle((j * info.stride - 0.5, i * info.stride - 0.5), info.stride, info.stride, color="red", alpha=0.6))
+    ax.add_patch(
+        Rectangle((j * info.stride - 0.5, i * info.stride - 0.5), info.stride, info.stride, color="red", alpha=0.6)
+    )
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)
     ax.axis("off")
     ax.set_title(
         f"{layer}: position ({i}, {j}) of {rows}x{cols} (red, one position = {info.stride}x{info.stride} px)\n"
-        f"sees a {rf}x{rf} px square of the input (yellow)" + (f", more than the whole {h}x{w} image" if rf >= max(h, w) else ""),
+        f"sees a {rf}x{rf} px square of the input (yellow)"
+        + (f", more than the whole {h}x{w} image" if rf >= max(h, w) else ""),
         fontsize=TEXT_PT,
     )
     _suptitle(fig, "Geometry only (no weights involved)", None)
     return fig
 
 
-def show_feature_maps(features: torch.Tensor, channels: Sequence[int], layer: str, weights: WeightsInfo, *, image: torch.Tensor | None = None, ncols: int = 4, size: float = 2.0):
+def show_feature_maps(
+    features: torch.Tensor,
+    channels: Sequence[int],
+    layer: str,
+    weights: WeightsInfo,
+    *,
+    image: torch.Tensor | None = None,
+    ncols: int = 4,
+    size: float = 2.0,
+):
     """A grid of feature maps of one image, (1, N, H, W), at ``channels``, on one colour scale.
 
     One colour scale (0 to the largest value shown) makes strong and weak maps comparable. ``image``,
@@ -169,11 +189,21 @@ def show_feature_maps(features: torch.Tensor, channels: Sequence[int], layer: st
     for ax in axes.flat:
         ax.axis("off")
     n, h, w = F.shape
-    _suptitle(fig, f"{layer}: {len(maps)} of its N = {n} feature maps, each {h}x{w} positions (one colour scale)", weights)
+    _suptitle(
+        fig, f"{layer}: {len(maps)} of its N = {n} feature maps, each {h}x{w} positions (one colour scale)", weights
+    )
     return fig
 
 
-def show_gram_matrices(grams: Sequence[torch.Tensor], titles: Sequence[str], weights: WeightsInfo, *, images: Sequence[torch.Tensor] | None = None, suptitle: str = "", size: float = 3.2):
+def show_gram_matrices(
+    grams: Sequence[torch.Tensor],
+    titles: Sequence[str],
+    weights: WeightsInfo,
+    *,
+    images: Sequence[torch.Tensor] | None = None,
+    suptitle: str = "",
+    size: float = 3.2,
+):
     """Heatmaps of Gram matrices (N x N each) side by side, on one colour scale; ``images`` above them.
 
     The colour scale is logarithmic, over four decades below the largest value (a Gram matrix's few large
@@ -212,7 +242,7 @@ def plot_layer_statistics(layers: Sequence[str], statistics: dict, weights: Weig
         ax.set_xticks(range(len(layers)), layers, rotation=90, fontsize=TEXT_PT)
         ax.tick_params(labelsize=TEXT_PT)
         ax.set_title(name, fontsize=TEXT_PT)
-    for ax in axes.flat[len(statistics):]:
+    for ax in axes.flat[len(statistics) :]:
         ax.axis("off")
     _suptitle(fig, suptitle, weights)
     return fig
@@ -293,7 +323,9 @@ def grid_figure(grid, *, cell: float = 1.3):
     return fig
 
 
-def colour_figure(content: torch.Tensor, style: torch.Tensor, results: Mapping, weights: WeightsInfo, *, steps: int | None = None):
+def colour_figure(
+    content: torch.Tensor, style: torch.Tensor, results: Mapping, weights: WeightsInfo, *, steps: int | None = None
+):
     """Notebook 07: the photo, the artwork and the transfers for each ``preserve_colors`` mode (``results`` maps a
     mode, None for the 2016 algorithm, to its image), side by side."""
     names = {None: "2016: the artwork's colours", "luminance": "luminance only", "histogram": "histogram matched"}
@@ -319,7 +351,12 @@ def mask_propagation_figure(mask: torch.Tensor, layer: str):
         ax.set_title(f"{method}: {m.shape[1]}x{m.shape[0]}\nmean {float(m.mean()):.2f}", fontsize=TEXT_PT)
     for ax in axes.flat:
         ax.axis("off")
-    _suptitle(fig, f"The mask at {layer} (stride {info.stride}, receptive field {info.receptive_field} px). Geometry only (no weights involved)", None)
+    _suptitle(
+        fig,
+        f"The mask at {layer} (stride {info.stride}, receptive field {info.receptive_field} px). Geometry only (no "
+        "weights involved)",
+        None,
+    )
     return fig
 
 
@@ -342,8 +379,12 @@ def speed_figure(speed: Speed):
         ax.text(seconds, i, f" {duration(seconds)}", va="center", fontsize=9)
     ax.set_xlim(right=max(r[1] for r in rows) * 20)
     h, wd = speed.size
-    fig.suptitle(f"Time per {wd}x{h} px image on this machine ({speed.device}), measured: {speed.evaluations} evaluations timed\n"
-                 "Timing only: any weights take the same time", fontsize=10)  # fmt: skip
+    fig.suptitle(
+        f"Time per {wd}x{h} px image on this machine ({speed.device}), measured: {speed.evaluations} evaluations "
+        "timed\n"
+        "Timing only: any weights take the same time",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -355,8 +396,11 @@ def comparison_figure(comparison: Comparison, names: Sequence[str], caption: str
     fig, axes = subplots(n, 4, figsize=(13, 3.1 * n), squeeze=False)
     for i in range(n):
         a, b = comparison.network_loss[i], comparison.optimisation_loss[i]
-        images = [(comparison.photos[i], f"held-out photo: {names[i]}"), (comparison.network_images[i], f"network (one pass), loss {a:.3g}"),
-                  (comparison.optimisation_images[i], f"optimisation, {comparison.steps} evaluations, loss {b:.3g}")]  # fmt: skip
+        images = [
+            (comparison.photos[i], f"held-out photo: {names[i]}"),
+            (comparison.network_images[i], f"network (one pass), loss {a:.3g}"),
+            (comparison.optimisation_images[i], f"optimisation, {comparison.steps} evaluations, loss {b:.3g}"),
+        ]
         for ax, (image, title) in zip(axes[i], images):
             ax.imshow(to_numpy_image(image))
             ax.set_title(title, fontsize=9)
@@ -375,7 +419,9 @@ def comparison_figure(comparison: Comparison, names: Sequence[str], caption: str
     return fig
 
 
-def flicker_figure(clip: torch.Tensor, stylings: Mapping[str, torch.Tensor], flows, weights: WeightsInfo, *, frame: int = 1):
+def flicker_figure(
+    clip: torch.Tensor, stylings: Mapping[str, torch.Tensor], flows, weights: WeightsInfo, *, frame: int = 1
+):
     """Frames ``frame - 1`` and ``frame`` of the input clip and of each styling (``{label: frames}``), side by side,
     and for each its **flicker map**: |O_t - O_t-1 moved along the input's motion|^2 (bright: the frames disagree;
     occluded pixels black), with the video's warping error in the title."""
@@ -391,7 +437,10 @@ def flicker_figure(clip: torch.Tensor, stylings: Mapping[str, torch.Tensor], flo
     top = float(np.percentile(np.concatenate([m.ravel() for m in maps.values()]), 99)) or 1.0
     for ax_row, (label, frames) in zip(axes, rows.items()):
         error = warping_error(clip, frames, flows=flows).mean
-        for ax, image, title in ((ax_row[0], frames[frame - 1], f"{label}: frame {frame - 1}"), (ax_row[1], frames[frame], f"frame {frame}")):
+        for ax, image, title in (
+            (ax_row[0], frames[frame - 1], f"{label}: frame {frame - 1}"),
+            (ax_row[1], frames[frame], f"frame {frame}"),
+        ):
             ax.imshow(to_numpy_image(image))
             ax.set_title(title, fontsize=TEXT_PT)
         ax_row[2].imshow(maps[label], cmap="magma", vmin=0, vmax=top)  # the same scale in every row

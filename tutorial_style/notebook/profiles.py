@@ -42,8 +42,17 @@ from tutorial_style.machine import PROFILE_VAR, PROFILES, QUICK_VAR, choose_prof
 from tutorial_style.tradeoff import COLUMNS, layer_sets
 
 __all__ = [
-    "PROFILES", "SETTINGS", "Interrupted", "LongWork", "Profile", "Work", "choose", "on_interrupt", "say_if_interrupted", "work",
-]  # fmt: skip
+    "PROFILES",
+    "SETTINGS",
+    "Interrupted",
+    "LongWork",
+    "Profile",
+    "Work",
+    "choose",
+    "on_interrupt",
+    "say_if_interrupted",
+    "work",
+]
 
 
 # The laptop profile's budget, on a CPU laptop with LAPTOP_CORES cores: Run All of one notebook, and one cell.
@@ -81,29 +90,78 @@ SETTINGS: dict[str, dict[str, dict]] = {
     ),
     # 06: the alpha/beta x style-layers grid (tradeoff.default_grid's keywords), and a small batching demo.
     "06": _by_profile(
-        dict(GRID=dict(size=64, steps=20, init="noise", columns=COLUMNS[::2], layer_sets=[_GRID_ROWS[0], _GRID_ROWS[-1]]),
-             DEMO_SIZE=64),
-        dict(GRID=dict(size=112, steps=_FAST["steps"], init=_FAST["init"], columns=COLUMNS, layer_sets=_GRID_ROWS),
-             DEMO_SIZE=128),
-        dict(GRID=dict(size=512, steps=_PAPER["steps"], init=_PAPER["init"], columns=COLUMNS, layer_sets=_GRID_ROWS),
-             DEMO_SIZE=128),
+        dict(
+            GRID=dict(
+                size=64, steps=20, init="noise", columns=COLUMNS[::2], layer_sets=[_GRID_ROWS[0], _GRID_ROWS[-1]]
+            ),
+            DEMO_SIZE=64,
+        ),
+        dict(
+            GRID=dict(size=112, steps=_FAST["steps"], init=_FAST["init"], columns=COLUMNS, layer_sets=_GRID_ROWS),
+            DEMO_SIZE=128,
+        ),
+        dict(
+            GRID=dict(size=512, steps=_PAPER["steps"], init=_PAPER["init"], columns=COLUMNS, layer_sets=_GRID_ROWS),
+            DEMO_SIZE=128,
+        ),
         DEMO_STEPS=3,
-    ),  # fmt: skip
+    ),
     # 07: the 2017 controls; most runs start from the photo with the fast preset's 70 steps, the panels run on buttons.
-    "07": _by_profile(dict(SIZE=48, STEPS=8), dict(SIZE=160, STEPS=_FAST["steps"]), dict(SIZE=512, STEPS=_PAPER["steps"])),
+    "07": _by_profile(
+        dict(SIZE=48, STEPS=8), dict(SIZE=160, STEPS=_FAST["steps"]), dict(SIZE=512, STEPS=_PAPER["steps"])
+    ),
     # 08: a feed-forward network trained once per style (Johnson et al. 2016). SPEED_*: section 1 times a few
     # evaluations of the optimisation; TRAIN_*: the network's training (MORE_STEPS: the "Train more" button);
     # COMPARE_*: the optimisation from white noise on the held-out photos, against the network (section 4); VIDEO_*: the
     # held-out clip of section 8, TEMPORAL_STEPS: the network trained on with the temporal term there.
     "08": _by_profile(
-        dict(SPEED_SIZE=64, SPEED_EVALUATIONS=2, WIDTH=0.25, BLOCKS=1, TRAIN_SIZE=48, BATCH=2, TRAIN_STEPS=30, MORE_STEPS=20,
-             SIZE=48, COMPARE_STEPS=10, VIDEO_SIZE=48, VIDEO_FRAMES=4, TEMPORAL_STEPS=10),
-        dict(SPEED_SIZE=256, SPEED_EVALUATIONS=3, WIDTH=0.5, BLOCKS=5, TRAIN_SIZE=128, BATCH=2, TRAIN_STEPS=300, MORE_STEPS=600,
-             SIZE=128, COMPARE_STEPS=200, VIDEO_SIZE=128, VIDEO_FRAMES=12, TEMPORAL_STEPS=100),
-        dict(SPEED_SIZE=512, SPEED_EVALUATIONS=10, WIDTH=1.0, BLOCKS=5, TRAIN_SIZE=256, BATCH=4, TRAIN_STEPS=2000, MORE_STEPS=10000,
-             SIZE=512, COMPARE_STEPS=_PAPER["steps"], VIDEO_SIZE=256, VIDEO_FRAMES=48, TEMPORAL_STEPS=1000),
+        dict(
+            SPEED_SIZE=64,
+            SPEED_EVALUATIONS=2,
+            WIDTH=0.25,
+            BLOCKS=1,
+            TRAIN_SIZE=48,
+            BATCH=2,
+            TRAIN_STEPS=30,
+            MORE_STEPS=20,
+            SIZE=48,
+            COMPARE_STEPS=10,
+            VIDEO_SIZE=48,
+            VIDEO_FRAMES=4,
+            TEMPORAL_STEPS=10,
+        ),
+        dict(
+            SPEED_SIZE=256,
+            SPEED_EVALUATIONS=3,
+            WIDTH=0.5,
+            BLOCKS=5,
+            TRAIN_SIZE=128,
+            BATCH=2,
+            TRAIN_STEPS=300,
+            MORE_STEPS=600,
+            SIZE=128,
+            COMPARE_STEPS=200,
+            VIDEO_SIZE=128,
+            VIDEO_FRAMES=12,
+            TEMPORAL_STEPS=100,
+        ),
+        dict(
+            SPEED_SIZE=512,
+            SPEED_EVALUATIONS=10,
+            WIDTH=1.0,
+            BLOCKS=5,
+            TRAIN_SIZE=256,
+            BATCH=4,
+            TRAIN_STEPS=2000,
+            MORE_STEPS=10000,
+            SIZE=512,
+            COMPARE_STEPS=_PAPER["steps"],
+            VIDEO_SIZE=256,
+            VIDEO_FRAMES=48,
+            TEMPORAL_STEPS=1000,
+        ),
         COMPARE_PHOTOS=2,
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -138,14 +196,24 @@ def work(notebook: str, s: Mapping) -> list[Work]:
         return []
     if notebook == "03":
         return [
-            Work(f"Fig. 1 (bottom): reconstructions from {len(s['FIG1_LAYERS'])} layers", s["SIZE"], s["STEPS"], runs=len(s["FIG1_LAYERS"])),
+            Work(
+                f"Fig. 1 (bottom): reconstructions from {len(s['FIG1_LAYERS'])} layers",
+                s["SIZE"],
+                s["STEPS"],
+                runs=len(s["FIG1_LAYERS"]),
+            ),
             Work("the reconstruction panel, each Reconstruct", s["SIZE"], s["STEPS"], on_click=True),
-        ]  # fmt: skip
+        ]
     if notebook == "04":
         return [
-            Work(f"Fig. 1 (top): textures from {len(s['FIG1_LAYERS'])} layer sets", s["SIZE"], s["STEPS"], runs=len(s["FIG1_LAYERS"])),
+            Work(
+                f"Fig. 1 (top): textures from {len(s['FIG1_LAYERS'])} layer sets",
+                s["SIZE"],
+                s["STEPS"],
+                runs=len(s["FIG1_LAYERS"]),
+            ),
             Work("the texture panel, each Synthesise", s["SIZE"], s["STEPS"], on_click=True),
-        ]  # fmt: skip
+        ]
     if notebook == "05":
         size, steps = s["SIZE"], s["STEPS"]
         studio_steps = s["STUDIO_STEPS"] or ts.PRESETS[s["STUDIO_PRESET"]]["steps"]
@@ -184,9 +252,13 @@ def work(notebook: str, s: Mapping) -> list[Work]:
             Work("3. two regions in code", size, steps),
             Work("4. the blend panel, each Run", size, steps, on_click=True),
             Work("4. three blends", size, steps, runs=3),
-            Work("5. the coarse-to-fine panel, each Run (both runs)", size // 2, steps, on_click=True),  # the pyramid ...
+            Work(
+                "5. the coarse-to-fine panel, each Run (both runs)", size // 2, steps, on_click=True
+            ),  # the pyramid ...
             Work("5. the coarse-to-fine panel, each Run (both runs)", size, fine_steps, on_click=True),
-            Work("5. the coarse-to-fine panel, each Run (both runs)", size, steps + fine_steps, on_click=True),  # ... and one run at full size
+            Work(
+                "5. the coarse-to-fine panel, each Run (both runs)", size, steps + fine_steps, on_click=True
+            ),  # ... and one run at full size
             Work("5. coarse-to-fine", size // 2, steps),
             Work("5. coarse-to-fine", size, fine_steps),
             Work("5. mixing scales: the mixed style, then the photo in it", size, steps, runs=2),
@@ -197,9 +269,22 @@ def work(notebook: str, s: Mapping) -> list[Work]:
         return [
             Work("1. the optimisation's evaluations, timed", s["SPEED_SIZE"], s["SPEED_EVALUATIONS"]),
             Work("3. training the network", s["TRAIN_SIZE"], s["TRAIN_STEPS"], batch=s["BATCH"], optimizer="adam"),
-            Work("3. training, each Train more", s["TRAIN_SIZE"], s["MORE_STEPS"], batch=s["BATCH"], optimizer="adam", on_click=True),
+            Work(
+                "3. training, each Train more",
+                s["TRAIN_SIZE"],
+                s["MORE_STEPS"],
+                batch=s["BATCH"],
+                optimizer="adam",
+                on_click=True,
+            ),
             Work("4. the optimisation on the held-out photos", s["SIZE"], s["COMPARE_STEPS"], runs=s["COMPARE_PHOTOS"]),
-            Work("8. training on with the temporal term", s["TRAIN_SIZE"], s["TEMPORAL_STEPS"], batch=s["BATCH"], optimizer="adam"),
+            Work(
+                "8. training on with the temporal term",
+                s["TRAIN_SIZE"],
+                s["TEMPORAL_STEPS"],
+                batch=s["BATCH"],
+                optimizer="adam",
+            ),
         ]
     raise ValueError(f"notebook {notebook!r} is not one of {', '.join(SETTINGS)}")
 
@@ -226,8 +311,10 @@ class Profile:
         settings = self[notebook]
         unknown = set(values) - set(settings)
         if unknown:
-            raise ValueError(f"{', '.join(sorted(unknown))}: not a parameter of notebook {notebook}; "
-                             f"its parameters are {', '.join(settings)}")  # fmt: skip
+            raise ValueError(
+                f"{', '.join(sorted(unknown))}: not a parameter of notebook {notebook}; "
+                f"its parameters are {', '.join(settings)}"
+            )
         cells: dict[str, list] = {}
         for w in work(notebook, {**settings, **values}):
             cells.setdefault(w.cell, [0.0, w.on_click])[0] += w.seconds(self.device)
@@ -241,13 +328,18 @@ class Profile:
         """What the parameters cell prints: the profile, why, how to change it, and the time of the heavy cells."""
         lines = [
             _wrap(f"Profile: {self.name} ({_PURPOSE[self.name]}), because {self.reason}."),
-            _wrap(f'To change it: set {PROFILE_VAR}=quick, laptop or paper before starting Jupyter, or write profiles.choose("paper") '
-                  "in this cell; or edit the values in this cell. Then run the notebook again from the top."),
-        ]  # fmt: skip
+            _wrap(
+                f"To change it: set {PROFILE_VAR}=quick, laptop or paper before starting Jupyter, or write "
+                'profiles.choose("paper") '
+                "in this cell; or edit the values in this cell. Then run the notebook again from the top."
+            ),
+        ]
         estimate = self.estimate(notebook, **values)
         if not estimate:
             return "\n".join(lines + ["Nothing in this notebook optimises: every cell takes seconds."])
-        lines.append(f"Estimated time on this machine ({device_text(self.device)}), a rough estimate from the settings:")
+        lines.append(
+            f"Estimated time on this machine ({device_text(self.device)}), a rough estimate from the settings:"
+        )
         width = max(len(cell) for cell, _, _ in estimate) + 2
         for cell, seconds, on_click in estimate:
             lines.append(f"  {cell:<{width}}{_about(seconds)}{', when you press it' if on_click else ''}")
@@ -276,8 +368,9 @@ class Profile:
             cells = "; ".join(f"{cell}: {_about(seconds)}" for cell, seconds in long)
             raise LongWork(
                 f"Stopped before the long work ({cells}, more than about {_about(self.cell_limit())} here). "
-                "To run it anyway, set LONG_RUNS = True in this cell; or make SIZE or STEPS smaller. Then run the notebook again."
-            )  # fmt: skip
+                "To run it anyway, set LONG_RUNS = True in this cell; or make SIZE or STEPS smaller. Then run the "
+                "notebook again."
+            )
 
 
 class LongWork(Exception):
@@ -313,7 +406,9 @@ def say_if_interrupted(*results) -> bool:
     stopped = [r for r in results if r.interrupted]
     if stopped:
         steps = " and ".join(str(len(r.history)) for r in stopped)
-        print(f"interrupted after {steps} evaluations: kept the best image so far; run the cell again for the whole run.")
+        print(
+            f"interrupted after {steps} evaluations: kept the best image so far; run the cell again for the whole run."
+        )
     return bool(stopped)
 
 
