@@ -175,11 +175,24 @@ def write(folder: Path, name: str, data: bytes) -> Path:
 
 
 BAD_KINDS = (
-    "PNG cut after its signature", "PNG cut in half", "JPEG cut after its header", "JPEG cut in half",
-    "random bytes", "random bytes named .jpg", "empty file", "a folder", "SVG", "text file", "text file named .png",
-    "HTML page saved as .jpg", "decompression bomb (10 gigapixel header)", "missing file", "HEIC photo", "PDF",
+    "PNG cut after its signature",
+    "PNG cut in half",
+    "JPEG cut after its header",
+    "JPEG cut in half",
+    "random bytes",
+    "random bytes named .jpg",
+    "empty file",
+    "a folder",
+    "SVG",
+    "text file",
+    "text file named .png",
+    "HTML page saved as .jpg",
+    "decompression bomb (10 gigapixel header)",
+    "missing file",
+    "HEIC photo",
+    "PDF",
     "EPS (would run Ghostscript)",
-)  # fmt: skip
+)
 
 
 def bad_files(folder: Path) -> dict[str, Path]:

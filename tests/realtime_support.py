@@ -70,7 +70,9 @@ class Photos(torch.utils.data.Dataset):
 
     def __init__(self, n: int = 2):
         names = ["astronaut", "rocket", "camera", "coffee"][:n]
-        self.images = [torch.nn.functional.interpolate(ts.load_image(name, size=32), size=(32, 32))[0] for name in names]
+        self.images = [
+            torch.nn.functional.interpolate(ts.load_image(name, size=32), size=(32, 32))[0] for name in names
+        ]
 
     def __len__(self):
         return len(self.images)

@@ -14,8 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_gpu_script_runs_every_section_and_writes_its_tables(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--device", "cpu", "--smoke", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "gpu.json").read_text())
     sections = [k for k, v in results.items() if isinstance(v, dict)]
@@ -33,18 +35,46 @@ def test_the_gpu_script_runs_every_section_and_writes_its_tables(tmp_path):
 
 def test_the_coarse_to_fine_benchmark_runs_and_prints_its_table():
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "coarse_to_fine.py"), "--size", "48", "--sizes", "24", "48", "--steps", "2", "1",
-         "--single-steps", "3"], capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "coarse_to_fine.py"),
+            "--size",
+            "48",
+            "--sizes",
+            "24",
+            "48",
+            "--steps",
+            "2",
+            "1",
+            "--single-steps",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     assert "| one run at 48 px | 3 |" in done.stdout and "| coarse-to-fine 24 px → 48 px | 2 + 1 |" in done.stdout
 
 
 def test_the_realtime_benchmark_runs_and_prints_its_speed_table(tmp_path):
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "realtime.py"), "--sections", "stylisation", "--size", "32", "--repeats", "1",
-         "--json", str(tmp_path / "realtime.json")], capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "realtime.py"),
+            "--sections",
+            "stylisation",
+            "--size",
+            "32",
+            "--repeats",
+            "1",
+            "--json",
+            str(tmp_path / "realtime.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "realtime.json").read_text())["stylisation"]
     assert [r["name"] for r in results["networks"]] == ["default", "slimmer", "Johnson"]
@@ -57,9 +87,26 @@ def test_the_realtime_benchmark_runs_and_prints_its_speed_table(tmp_path):
 
 def test_the_video_benchmark_trains_both_networks_and_prints_its_table(tmp_path):
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "video.py"), "--steps", "2", "--frames", "3", "--size", "32",
-         "--temporal-weight", "10", "--temporal-blend", "0.5", "--out", str(tmp_path)], capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "video.py"),
+            "--steps",
+            "2",
+            "--frames",
+            "3",
+            "--size",
+            "32",
+            "--temporal-weight",
+            "10",
+            "--temporal-blend",
+            "0.5",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     from tutorial_style.video.clips import HELD_OUT_CLIP
 

@@ -28,7 +28,9 @@ from tutorial_style.video.frames import write_video
 
 
 def cli(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "tutorial_style", *args], capture_output=True, text=True, timeout=300, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "tutorial_style", *args], capture_output=True, text=True, timeout=300, **kwargs
+    )
 
 
 def test_stylize_writes_an_image_with_the_aspect_kept(tmp_path):
@@ -51,7 +53,9 @@ def test_a_missing_input_is_one_line_and_non_zero(tmp_path):
 
 
 def test_bad_values_are_one_line_errors(tmp_path, capsys):
-    assert main(["stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--steps", "0", "--weights", "random"]) == 2
+    assert (
+        main(["stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--steps", "0", "--weights", "random"]) == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("error: steps") and len(err.strip().splitlines()) == 1
 
@@ -84,7 +88,23 @@ def _settings_used(monkeypatch, tmp_path, *flags):
         return optimize.StyleTransferResult(content, [], False, optimize.get_vgg("random").weights_info)
 
     monkeypatch.setattr(optimize, "stylize", record)
-    assert main(["stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--size", "32", "--weights", "random", *flags]) == 0
+    assert (
+        main(
+            [
+                "stylize",
+                "coffee",
+                "mosaic",
+                "-o",
+                str(tmp_path / "o.png"),
+                "--size",
+                "32",
+                "--weights",
+                "random",
+                *flags,
+            ]
+        )
+        == 0
+    )
     return seen
 
 
@@ -120,7 +140,19 @@ def test_lr_sets_adams_learning_rate(tmp_path, monkeypatch):
         return real(content, style, *args, **{**kwargs, "callback": keep})
 
     monkeypatch.setattr(optimize, "stylize", watch)
-    argv = ["stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--size", "32", "--steps", "2", "--weights", "random"]
+    argv = [
+        "stylize",
+        "coffee",
+        "mosaic",
+        "-o",
+        str(tmp_path / "o.png"),
+        "--size",
+        "32",
+        "--steps",
+        "2",
+        "--weights",
+        "random",
+    ]
     assert main([*argv, "--optimizer", "adam", "--lr", "0.3"]) == 0
     assert load_image(tmp_path / "o.png").shape[-1] == 32
     start = frames[0]  # the fast preset starts from the content image
@@ -129,7 +161,19 @@ def test_lr_sets_adams_learning_rate(tmp_path, monkeypatch):
 
 
 def test_lr_with_lbfgs_is_a_one_line_error(tmp_path, capsys):
-    argv = ["stylize", "coffee", "mosaic", "-o", str(tmp_path / "o.png"), "--size", "32", "--steps", "2", "--weights", "random"]
+    argv = [
+        "stylize",
+        "coffee",
+        "mosaic",
+        "-o",
+        str(tmp_path / "o.png"),
+        "--size",
+        "32",
+        "--steps",
+        "2",
+        "--weights",
+        "random",
+    ]
     assert main([*argv, "--lr", "0.3"]) == 2
     err = capsys.readouterr().err
     assert "lr" in err and len(err.strip().splitlines()) == 1, err
@@ -165,7 +209,9 @@ def test_apply_has_none_of_the_optimisations_flags(tmp_path, network_file, capsy
 
 
 def test_the_old_spelling_still_refuses_the_optimisations_flags_in_one_line(tmp_path, network_file, capsys):
-    assert main(["stylize", "coffee", "--network", str(network_file), "-o", str(tmp_path / "o.png"), "--alpha", "1"]) == 2
+    assert (
+        main(["stylize", "coffee", "--network", str(network_file), "-o", str(tmp_path / "o.png"), "--alpha", "1"]) == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--alpha" in err[0] and "--network does not run" in err[0]
 
@@ -199,30 +245,40 @@ def styles_file(tmp_path):
 
 def test_apply_mix_of_one_style_alone_is_that_styles_output(tmp_path, styles_file, capsys):
     outs = {}
-    for name, flags in {"style": ["--style", "mosaic"], "mix": ["--mix", "mosaic=1", "swirls=0"],
-                        "other": ["--style", "swirls"], "half": ["--mix", "mosaic=0.5", "swirls=0.5"]}.items():
+    for name, flags in {
+        "style": ["--style", "mosaic"],
+        "mix": ["--mix", "mosaic=1", "swirls=0"],
+        "other": ["--style", "swirls"],
+        "half": ["--mix", "mosaic=0.5", "swirls=0.5"],
+    }.items():
         outs[name] = tmp_path / f"{name}.png"
         assert main(["apply", str(styles_file), "coffee", "-o", str(outs[name]), "--size", "48", *flags]) == 0
     image = {name: load_image(path) for name, path in outs.items()}
     assert torch.equal(image["mix"], image["style"])
     assert not torch.equal(image["other"], image["style"]) and not torch.equal(image["half"], image["style"])
     old = tmp_path / "old.png"  # the old spelling takes them too
-    assert main(["stylize", "coffee", "--network", str(styles_file), "-o", str(old), "--size", "48", "--style", "mosaic"]) == 0
+    assert (
+        main(["stylize", "coffee", "--network", str(styles_file), "-o", str(old), "--size", "48", "--style", "mosaic"])
+        == 0
+    )
     assert torch.equal(load_image(old), image["style"])
 
 
-@pytest.mark.parametrize("flags, message", [
-    ([], "holds 2 styles (mosaic, swirls); pick one with --style"),
-    (["--mix", "mosaic"], "--mix: 'mosaic' is not NAME=WEIGHT"),
-    (["--mix", "mosaic=lots"], "--mix: 'mosaic=lots' is not NAME=WEIGHT"),
-    (["--mix", "cubism=1"], "--mix: no style 'cubism' in this network (its styles: mosaic, swirls)"),
-    (["--style", "cubism"], "--style: no style 'cubism' in this network (its styles: mosaic, swirls)"),
-    (["--mix", "mosaic=-1", "swirls=1"], "--mix: the weight of 'mosaic' must be at least 0"),
-    (["--mix", "mosaic=0", "swirls=0"], "--mix: the weights are all 0"),
-    (["--mix", "mosaic=nan"], "--mix: the weight of 'mosaic' must be finite"),
-    (["--mix", "mosaic=inf"], "--mix: the weight of 'mosaic' must be finite"),
-    (["--style", "mosaic", "--mix", "mosaic=1"], "not both"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        ([], "holds 2 styles (mosaic, swirls); pick one with --style"),
+        (["--mix", "mosaic"], "--mix: 'mosaic' is not NAME=WEIGHT"),
+        (["--mix", "mosaic=lots"], "--mix: 'mosaic=lots' is not NAME=WEIGHT"),
+        (["--mix", "cubism=1"], "--mix: no style 'cubism' in this network (its styles: mosaic, swirls)"),
+        (["--style", "cubism"], "--style: no style 'cubism' in this network (its styles: mosaic, swirls)"),
+        (["--mix", "mosaic=-1", "swirls=1"], "--mix: the weight of 'mosaic' must be at least 0"),
+        (["--mix", "mosaic=0", "swirls=0"], "--mix: the weights are all 0"),
+        (["--mix", "mosaic=nan"], "--mix: the weight of 'mosaic' must be finite"),
+        (["--mix", "mosaic=inf"], "--mix: the weight of 'mosaic' must be finite"),
+        (["--style", "mosaic", "--mix", "mosaic=1"], "not both"),
+    ],
+)
 def test_bad_style_choices_are_one_line_errors(tmp_path, styles_file, capsys, flags, message):
     out = tmp_path / "o.png"
     assert main(["apply", str(styles_file), "coffee", "-o", str(out), "--size", "32", *flags]) == 2
@@ -254,13 +310,47 @@ def test_train_two_styles_then_add_a_third_with_base(tmp_path, capsys):
     assert main(["train", "mosaic", "swirls", "-o", str(two), *common, *TINY_TRAIN]) == 0
     assert load_network(two).styles == ("mosaic", "swirls")
     capsys.readouterr()
-    assert main(["train", "stripes", "--base", str(two), "-o", str(three), *common, "--width", "0.25",
-                 "--weights", "random"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "stripes",
+                "--base",
+                str(two),
+                "-o",
+                str(three),
+                *common,
+                "--width",
+                "0.25",
+                "--weights",
+                "random",
+            ]
+        )
+        == 2
+    )
     assert "--base: --width cannot change the base network's shape" in capsys.readouterr().err
     assert main(["train", "stripes", "--base", str(two), "-o", str(two), *common, "--weights", "random"]) == 2
     assert "is the base network" in capsys.readouterr().err
-    assert main(["train", "stripes", "--base", str(two), "-o", str(three), *common, "--size", "32", "--batch", "2",
-                 "--weights", "random"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "stripes",
+                "--base",
+                str(two),
+                "-o",
+                str(three),
+                *common,
+                "--size",
+                "32",
+                "--batch",
+                "2",
+                "--weights",
+                "random",
+            ]
+        )
+        == 0
+    )
     assert load_network(three).styles == ("mosaic", "swirls", "stripes")
 
 
@@ -286,19 +376,59 @@ def test_cli_control_flags_reach_stylize(monkeypatch, tmp_path):
     seen = {}
 
     def record(content, style, settings, **kwargs):
-        seen.update(settings=settings.as_dict(), styles=len(style) if isinstance(style, list) else 1, size=content.shape[-2:], **kwargs)
+        seen.update(
+            settings=settings.as_dict(),
+            styles=len(style) if isinstance(style, list) else 1,
+            size=content.shape[-2:],
+            **kwargs,
+        )
         return optimize.StyleTransferResult(content, [], False, optimize.get_vgg("random").weights_info)
 
     monkeypatch.setattr(optimize, "stylize", record)
     left, right = _masks(tmp_path)
-    argv = ["stylize", "chelsea", "mosaic", "swirls", "-o", str(tmp_path / "o.png"), "--weights", "random", "--mask", str(left),
-            "--mask", str(right), "--preserve-colors", "histogram", "--tv-weight", "0.01", "--sizes", "32", "48", "--steps", "5", "3",
-            "--mask-propagation", "all"]  # fmt: skip
+    argv = [
+        "stylize",
+        "chelsea",
+        "mosaic",
+        "swirls",
+        "-o",
+        str(tmp_path / "o.png"),
+        "--weights",
+        "random",
+        "--mask",
+        str(left),
+        "--mask",
+        str(right),
+        "--preserve-colors",
+        "histogram",
+        "--tv-weight",
+        "0.01",
+        "--sizes",
+        "32",
+        "48",
+        "--steps",
+        "5",
+        "3",
+        "--mask-propagation",
+        "all",
+    ]
     assert main(argv) == 0
     s = seen["settings"]
-    assert (s["preserve_colors"], s["tv_weight"], s["sizes"], s["steps"], s["mask_propagation"]) == ("histogram", 0.01, (32, 48), (5, 3), "all")
-    assert seen["styles"] == 2 and [str(m) for m in seen["content_masks"]] == [str(left), str(right)] and max(seen["size"]) == 48
-    assert main(["stylize", "chelsea", "mosaic", "swirls", "-o", str(tmp_path / "o.png"), "--style-blend", "1", "3"]) == 0
+    assert (s["preserve_colors"], s["tv_weight"], s["sizes"], s["steps"], s["mask_propagation"]) == (
+        "histogram",
+        0.01,
+        (32, 48),
+        (5, 3),
+        "all",
+    )
+    assert (
+        seen["styles"] == 2
+        and [str(m) for m in seen["content_masks"]] == [str(left), str(right)]
+        and max(seen["size"]) == 48
+    )
+    assert (
+        main(["stylize", "chelsea", "mosaic", "swirls", "-o", str(tmp_path / "o.png"), "--style-blend", "1", "3"]) == 0
+    )
     assert seen["settings"]["style_blend"] == (0.25, 0.75)
 
 
@@ -307,8 +437,27 @@ def test_cli_two_regions_coarse_to_fine_with_the_photos_colours(tmp_path):
 
     left, right = _masks(tmp_path)
     out = tmp_path / "regions.png"
-    argv = ["stylize", "chelsea", "mosaic", "swirls", "-o", str(out), "--weights", "random", "--mask", str(left), str(right),
-            "--sizes", "32", "48", "--steps", "2", "1", "--preserve-colors", "luminance"]  # fmt: skip
+    argv = [
+        "stylize",
+        "chelsea",
+        "mosaic",
+        "swirls",
+        "-o",
+        str(out),
+        "--weights",
+        "random",
+        "--mask",
+        str(left),
+        str(right),
+        "--sizes",
+        "32",
+        "48",
+        "--steps",
+        "2",
+        "1",
+        "--preserve-colors",
+        "luminance",
+    ]
     assert main(argv) == 0
     assert max(ts.load_image(out).shape[-2:]) == 48
 
@@ -333,7 +482,19 @@ def test_cli_bad_masks_are_one_line_errors_before_any_work(masks, styles, messag
     monkeypatch.setattr(optimize, "get_vgg", no_network)
     _masks(tmp_path)
     out = tmp_path / "o.png"
-    argv = ["stylize", "chelsea", *styles, "-o", str(out), "--size", "32", "--weights", "random", "--mask", *[str(tmp_path / m) for m in masks]]
+    argv = [
+        "stylize",
+        "chelsea",
+        *styles,
+        "-o",
+        str(out),
+        "--size",
+        "32",
+        "--weights",
+        "random",
+        "--mask",
+        *[str(tmp_path / m) for m in masks],
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and message.format(tmp=tmp_path) in err, err
@@ -358,7 +519,21 @@ def test_cli_ctrl_c_in_the_second_size_saves_the_best_image_and_exits_130(tmp_pa
 
     monkeypatch.setattr(optimize, "minimize", minimize_with_ctrl_c)
     out = tmp_path / "o.png"
-    argv = ["stylize", "chelsea", "mosaic", "-o", str(out), "--weights", "random", "--sizes", "32", "48", "--steps", "2", "2"]
+    argv = [
+        "stylize",
+        "chelsea",
+        "mosaic",
+        "-o",
+        str(out),
+        "--weights",
+        "random",
+        "--sizes",
+        "32",
+        "48",
+        "--steps",
+        "2",
+        "2",
+    ]
     assert main(argv) == 130
     assert "interrupted after 2 of 4 steps" in capsys.readouterr().err
     assert max(ts.load_image(out).shape[-2:]) == 48  # the second stage's start: the best image there
@@ -373,7 +548,10 @@ def test_an_unreadable_video_is_a_one_line_error_and_writes_nothing(tmp_path, ch
     (tmp_path / "half.mp4").write_bytes(data[: len(data) // 2])
     (tmp_path / "text.mp4").write_text("not a video at all")
     for name in ("half.mp4", "text.mp4", "missing.mp4"):
-        assert main(["stylize", str(tmp_path / name), "--network", str(checkpoint), "-o", str(tmp_path / "out" / "o.mp4")]) == 2
+        assert (
+            main(["stylize", str(tmp_path / name), "--network", str(checkpoint), "-o", str(tmp_path / "out" / "o.mp4")])
+            == 2
+        )
         assert name in one_line_error(capsys)
     assert not list((tmp_path / "out").iterdir())
     with pytest.raises(VideoError, match="unknown video file type"):
@@ -404,7 +582,9 @@ def test_export_wants_an_onnx_file_name(checkpoint, tmp_path, capsys):
     assert ".onnx" in one_line_error(capsys)
 
 
-def test_stylize_with_a_network_writes_the_image_at_its_own_size_and_says_which_weights_trained_it(tmp_path, checkpoint, capsys):
+def test_stylize_with_a_network_writes_the_image_at_its_own_size_and_says_which_weights_trained_it(
+    tmp_path, checkpoint, capsys
+):
     out = tmp_path / "coffee.png"
     assert main(["stylize", "coffee", "--network", str(checkpoint), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -426,7 +606,19 @@ def test_stylize_with_a_network_does_a_folder_and_a_video(tmp_path, checkpoint, 
     assert [p.name for p in (tmp_path / "styled").iterdir()] == ["one.png"]
     assert "broken.jpg" in captured.err and "skipped 1 file" in captured.out
     write_moving_bar(tmp_path / "clip.mp4", 5, 32, 24, fps=Fraction(25), audio=True)
-    assert main(["stylize", str(tmp_path / "clip.mp4"), "--network", str(checkpoint), "-o", str(tmp_path / "clip-styled.mp4")]) == 0
+    assert (
+        main(
+            [
+                "stylize",
+                str(tmp_path / "clip.mp4"),
+                "--network",
+                str(checkpoint),
+                "-o",
+                str(tmp_path / "clip-styled.mp4"),
+            ]
+        )
+        == 0
+    )
     assert "5 frames" in capsys.readouterr().out
     frames, rate, _ = read_frames(tmp_path / "clip-styled.mp4")
     assert len(frames) == 5 and rate == 25
@@ -465,7 +657,9 @@ def test_style_images_and_the_network_exclude_each_other(tmp_path, checkpoint, c
 
 
 @pytest.mark.parametrize("module, command", [("av", "video"), ("onnxscript", "export"), ("onnxruntime", "export")])
-def test_a_missing_optional_package_says_what_to_pip_install(tmp_path, checkpoint, capsys, monkeypatch, module, command):
+def test_a_missing_optional_package_says_what_to_pip_install(
+    tmp_path, checkpoint, capsys, monkeypatch, module, command
+):
     write_moving_bar(tmp_path / "in.mp4", 2, 16, 16)
     monkeypatch.setitem(__import__("sys").modules, module, None)  # `import module` now fails as if not installed
     if command == "video":
@@ -488,7 +682,20 @@ def run_train(capsys, *args):
 
 def test_the_train_command_writes_a_network_and_resumes_it(photos, tmp_path, capsys):
     path = tmp_path / "net.pt"
-    flags = ["--data", str(photos), "--size", "32", "--batch", "2", "--width", "0.25", "--blocks", "1", "--weights", "random"]
+    flags = [
+        "--data",
+        str(photos),
+        "--size",
+        "32",
+        "--batch",
+        "2",
+        "--width",
+        "0.25",
+        "--blocks",
+        "1",
+        "--weights",
+        "random",
+    ]
     code, out, err = run_train(capsys, "mosaic", "-o", str(path), "--steps", "3", "--checkpoint-every", "2", *flags)
     assert code == 0, err
     assert "saved" in out and "3 steps" in out and "RANDOM" in out and "WARNING" in err
@@ -510,8 +717,26 @@ def test_ctrl_c_in_the_train_command_saves_the_network_and_exits_130(photos, tmp
 
     monkeypatch.setattr(rt_train, "_step", interrupted_step)
     path = tmp_path / "net.pt"
-    code, out, err = run_train(capsys, "mosaic", "-o", str(path), "--data", str(photos), "--size", "32", "--batch", "2",
-                         "--width", "0.25", "--blocks", "1", "--steps", "50", "--weights", "random")  # fmt: skip
+    code, out, err = run_train(
+        capsys,
+        "mosaic",
+        "-o",
+        str(path),
+        "--data",
+        str(photos),
+        "--size",
+        "32",
+        "--batch",
+        "2",
+        "--width",
+        "0.25",
+        "--blocks",
+        "1",
+        "--steps",
+        "50",
+        "--weights",
+        "random",
+    )
     assert code == 130 and "interrupted after 2 of 50 steps" in err and "--resume" in err
     assert load_checkpoint(path)["training"]["step"] == 2
 
@@ -560,7 +785,14 @@ def test_without_opencv_the_blend_is_refused_before_any_work(tmp_path, capsys, m
     clip = shifted_clip(frames=3, size=32)
     write_video(clip, tmp_path / "in.mp4", fps=10)
     monkeypatch.setitem(sys.modules, "cv2", None)  # as if OpenCV were not installed
-    args = ["stylize", str(tmp_path / "in.mp4"), "--network", str(tmp_path / "no-such-net.pt"), "-o", str(tmp_path / "out.mp4")]
+    args = [
+        "stylize",
+        str(tmp_path / "in.mp4"),
+        "--network",
+        str(tmp_path / "no-such-net.pt"),
+        "-o",
+        str(tmp_path / "out.mp4"),
+    ]
     assert main([*args, "--temporal-blend", "0.3"]) == 2
     assert "opencv-python-headless" in one_line_error(capsys)  # said before the network is even looked for
     assert not (tmp_path / "out.mp4").exists()
@@ -608,8 +840,22 @@ def test_export_needs_onnx_or_web_and_keeps_a_folder_of_other_files(tmp_path, sl
 def test_ctrl_c_on_the_command_line_saves_the_best_image_and_exits_130(tmp_path, vgg):
     """As a user would: start a long run, wait until it iterates, press Ctrl-C (SIGINT)."""
     out = tmp_path / "result.png"
-    command = [sys.executable, "-m", "tutorial_style", "stylize", "chelsea", "mosaic", "-o", str(out),
-               "--size", "48", "--steps", "100000", "--weights", "random"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "tutorial_style",
+        "stylize",
+        "chelsea",
+        "mosaic",
+        "-o",
+        str(out),
+        "--size",
+        "48",
+        "--steps",
+        "100000",
+        "--weights",
+        "random",
+    ]
     # The test's environment (conftest.py) holds the caches; `vgg` has filled the normalisation cache.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
     stderr = b""
@@ -643,7 +889,10 @@ def test_the_command_line_checks_the_output_path_before_any_work(tmp_path, monke
     monkeypatch.setattr(optimize, "get_vgg", no_work)
     blocker = tmp_path / "file"
     blocker.write_text("")
-    for output, reason in ((blocker / "out.png", "is a file, not a folder"), (tmp_path / "out.svg", "unknown image file type")):
+    for output, reason in (
+        (blocker / "out.png", "is a file, not a folder"),
+        (tmp_path / "out.svg", "unknown image file type"),
+    ):
         code = main(["stylize", "chelsea", "mosaic", "-o", str(output), "--weights", "random", "--steps", "1"])
         err = capsys.readouterr().err
         assert code == 2 and reason in err and err.count("\n") == 1, err
@@ -684,20 +933,37 @@ def test_train_takes_workers_on_the_command_line(photo_folder, tmp_path, capsys,
         return real(*args, **kwargs)
 
     monkeypatch.setattr(rt_train, "train_network", spy)
-    code = main(["train", "mosaic", "-o", str(tmp_path / "n.pt"), "--data", str(photo_folder), "--steps", "1", "--workers", "2",
-                 *TRAIN_FLAGS])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "mosaic",
+            "-o",
+            str(tmp_path / "n.pt"),
+            "--data",
+            str(photo_folder),
+            "--steps",
+            "1",
+            "--workers",
+            "2",
+            *TRAIN_FLAGS,
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert seen["settings"].workers == 2  # the command line builds one TrainingSettings
 
 
-def test_export_says_what_it_does_and_its_missing_package_advice_works_on_the_command_line(tmp_path, capsys, monkeypatch):
+def test_export_says_what_it_does_and_its_missing_package_advice_works_on_the_command_line(
+    tmp_path, capsys, monkeypatch
+):
     """Found in issue 21's review (a new user's first hour)."""
     pytest.importorskip("onnxscript")
     from tutorial_style.cli import build_parser, main
     from tutorial_style.realtime import save_checkpoint
 
     checkpoint = tmp_path / "net.pt"
-    save_checkpoint(checkpoint, StyleNetwork(width=0.25, blocks=1), {"style": "mosaic", "weights": "RANDOM", "pretrained": False})
+    save_checkpoint(
+        checkpoint, StyleNetwork(width=0.25, blocks=1), {"style": "mosaic", "weights": "RANDOM", "pretrained": False}
+    )
     monkeypatch.setitem(__import__("sys").modules, "onnxruntime", None)  # not installed
     assert main(["export", str(checkpoint), "--onnx", str(tmp_path / "a.onnx")]) == 2
     error = capsys.readouterr().err
@@ -713,6 +979,9 @@ def test_a_random_weights_stylize_says_at_the_end_that_the_photo_is_almost_uncha
     from tutorial_style.cli import main
 
     out = tmp_path / "o.png"
-    assert main(["stylize", "astronaut", "mosaic", "-o", str(out), "--size", "48", "--steps", "3", "--weights", "random"]) == 0
+    assert (
+        main(["stylize", "astronaut", "mosaic", "-o", str(out), "--size", "48", "--steps", "3", "--weights", "random"])
+        == 0
+    )
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert "RANDOM" in last and "almost unchanged" in last and "/255" in last and "fetch-weights" in last, last

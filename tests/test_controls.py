@@ -57,7 +57,9 @@ def test_match_luminance_gives_the_contents_mean_and_spread():
         assert float(out[i].std(unbiased=False)) == pytest.approx(float(content_y[i].std(unbiased=False)), abs=1e-5)
         # an affine map of the style's own values: L' = a L + b, with a = sigma_c / sigma_s
         a = content_y[i].std(unbiased=False) / style_y[i].std(unbiased=False)
-        torch.testing.assert_close(out[i] - a * style_y[i], (out[i] - a * style_y[i]).mean().expand_as(out[i]), atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            out[i] - a * style_y[i], (out[i] - a * style_y[i]).mean().expand_as(out[i]), atol=1e-5, rtol=0
+        )
 
 
 def _mean_cov(x):
@@ -140,13 +142,17 @@ def test_one_style_with_blend_one_is_the_plain_run_exactly(images, vgg):
 def test_the_blended_target_is_the_weighted_sum_of_the_gram_matrices(images, vgg):
     content, s1, s2 = images
     s1, s2 = resize_to(s1, content.shape[-2:]), resize_to(s2, content.shape[-2:])
-    objective = Objective.for_images(vgg, content, [s1, s2], style_layers=LAYERS, style_blend=Settings(style_blend=[1, 3]).style_blend)
+    objective = Objective.for_images(
+        vgg, content, [s1, s2], style_layers=LAYERS, style_blend=Settings(style_blend=[1, 3]).style_blend
+    )
     equal = Objective.for_images(vgg, content, [s1, s2], style_layers=LAYERS)  # no blend: equal weights
     for name in LAYERS:
         with torch.no_grad():
             a1 = ts.gram_matrix(vgg(s1, [name])[name])
             a2 = ts.gram_matrix(vgg(s2, [name])[name])
-        torch.testing.assert_close(objective.terms["style"][1].targets[name], 0.25 * a1 + 0.75 * a2, rtol=1e-5, atol=1e-3)
+        torch.testing.assert_close(
+            objective.terms["style"][1].targets[name], 0.25 * a1 + 0.75 * a2, rtol=1e-5, atol=1e-3
+        )
         torch.testing.assert_close(equal.terms["style"][1].targets[name], 0.5 * a1 + 0.5 * a2, rtol=1e-5, atol=1e-3)
     assert Settings(style_blend=[2, 2]).style_blend == (0.5, 0.5)
 
@@ -182,7 +188,9 @@ def test_propagated_masks_follow_the_receptive_fields_and_nest(layer):
     pad = (rf - s) // 2
     for i, j in [(0, 0), (1, 2), (64 // s - 1, 48 // s - 1), (64 // s // 2, 1)]:
         cell = mask[i * s : i * s + s, j * s : j * s + s]
-        field = mask[max(0, i * s - pad) : i * s + s + pad, max(0, j * s - pad) : j * s + s + pad]  # clipped to the image
+        field = mask[
+            max(0, i * s - pad) : i * s + s + pad, max(0, j * s - pad) : j * s + s + pad
+        ]  # clipped to the image
         assert float(simple[i, j]) == pytest.approx(float(cell.mean()), abs=1e-6)
         assert float(inside[i, j]) == float(field.min()) and float(every[i, j]) == float(field.max())
 
@@ -193,7 +201,13 @@ def test_the_guided_style_loss_averages_the_regions():
     A = torch.stack([ts.gram_matrix(rand(1, 3, 4, 4, seed=15))[0], ts.gram_matrix(rand(1, 3, 4, 4, seed=16))[0]])
     term = GuidedStyleTerm({"relu1_1": A}, {"relu1_1": T})
     n, m = 3, 16
-    want = sum(((ts.guided_gram_matrix(F["relu1_1"], T[r]) - A[r]) ** 2).flatten(1).sum(1) / (4 * n**2 * m**2) for r in range(2)) / 2
+    want = (
+        sum(
+            ((ts.guided_gram_matrix(F["relu1_1"], T[r]) - A[r]) ** 2).flatten(1).sum(1) / (4 * n**2 * m**2)
+            for r in range(2)
+        )
+        / 2
+    )
     torch.testing.assert_close(term(F, torch.zeros(2, 3, 4, 4)), want)
     plain = StyleTerm({"relu1_1": A[:1]})
     ones = GuidedStyleTerm({"relu1_1": A[:1]}, {"relu1_1": torch.ones(1, 4, 4)})
@@ -239,11 +253,23 @@ def test_masks_from_files_and_their_errors(tmp_path, images, vgg):
     cases = [
         (dict(style=[s1, s2], content_masks=[tmp_path / "white.png"]), r"1 content mask\(s\) for 2 style image\(s\)"),
         (dict(style=[s1], content_masks=[tmp_path / "white.png"] * 2), "region 2 has no style"),
-        (dict(style=[s1, s2], content_masks=[tmp_path / "white.png", tmp_path / "black.png"]), "content mask 2 .*black.png.* is all zero"),
-        (dict(style=[s1, s2], content_masks=[tmp_path / "white.png", tmp_path / "broken.png"]), "content mask 2: .*broken.png"),
+        (
+            dict(style=[s1, s2], content_masks=[tmp_path / "white.png", tmp_path / "black.png"]),
+            "content mask 2 .*black.png.* is all zero",
+        ),
+        (
+            dict(style=[s1, s2], content_masks=[tmp_path / "white.png", tmp_path / "broken.png"]),
+            "content mask 2: .*broken.png",
+        ),
         (dict(style=[s1, s2], content_masks=[tmp_path / "white.png", tmp_path / "missing.png"]), "missing.png"),
-        (dict(style=s1, content_masks=[tmp_path / "white.png"] * 2, style_masks=[tmp_path / "white.png", tmp_path / "black.png"]),
-         "style mask 2 .* all zero: region 2 has no style"),
+        (
+            dict(
+                style=s1,
+                content_masks=[tmp_path / "white.png"] * 2,
+                style_masks=[tmp_path / "white.png", tmp_path / "black.png"],
+            ),
+            "style mask 2 .* all zero: region 2 has no style",
+        ),
         (dict(style=[s1, s2], content_masks=[torch.ones(4, 4)] * 2, style_blend=[1, 1]), "use one or the other"),
         (dict(style=[s1, s2], style_blend=[1, 1, 1]), "style_blend has 3 weight"),
         (dict(style=s1, style_masks=[torch.ones(4, 4)]), "without content_masks"),
@@ -258,17 +284,29 @@ def test_masks_from_files_and_their_errors(tmp_path, images, vgg):
 # --- Every option: settings, presets, batches, cache keys -------------------------------------------------------
 
 OPTIONS = [
-    dict(preserve_colors="luminance"), dict(preserve_colors="histogram"), dict(tv_weight=0.1), dict(sizes=(24, 40)),
-    dict(mask_propagation="inside"), dict(style_blend=[0.25, 0.75]),
-]  # fmt: skip
+    dict(preserve_colors="luminance"),
+    dict(preserve_colors="histogram"),
+    dict(tv_weight=0.1),
+    dict(sizes=(24, 40)),
+    dict(mask_propagation="inside"),
+    dict(style_blend=[0.25, 0.75]),
+]
 
 
 @pytest.mark.parametrize("option", OPTIONS, ids=lambda o: next(iter(o)))
 def test_every_option_changes_the_cache_key(option, images):
     content, style, _ = images
     weights = ts.get_vgg("random").weights_info
+
     def key(settings):  # as tradeoff_grid makes it: the row's layers and ratios are named apart
-        return row_key(content, style, weights, LAYERS, (1e-3,), {k: v for k, v in settings.as_dict().items() if k != "style_layers"})
+        return row_key(
+            content,
+            style,
+            weights,
+            LAYERS,
+            (1e-3,),
+            {k: v for k, v in settings.as_dict().items() if k != "style_layers"},
+        )
 
     plain, changed = key(Settings()), key(Settings(**option))
     assert changed != plain
@@ -286,13 +324,31 @@ def test_every_option_works_batched_with_each_preset(option, preset, images, vgg
         half[:, :20] = 1
         style, masks = [s1, s2], {"content_masks": [half, 1 - half]}
     steps = 2 if "sizes" not in option else (2, 1)
-    result = ts.stylize(content, style, weights=vgg, progress=False, **{**ts.PRESETS[preset], "steps": steps},
-                        alpha=[1e-3, 1e-1], style_layers=LAYERS, **option, **masks)  # fmt: skip
+    result = ts.stylize(
+        content,
+        style,
+        weights=vgg,
+        progress=False,
+        **{**ts.PRESETS[preset], "steps": steps},
+        alpha=[1e-3, 1e-1],
+        style_layers=LAYERS,
+        **option,
+        **masks,
+    )
     assert result.image.shape == (2, 3, *content.shape[-2:]) and not result.interrupted
     assert torch.isfinite(result.image).all() and len(result.history[-1]["total"]) == 2
     # image 1 of the batch is what a run with its alpha alone gives (each image is optimised on its own)
-    alone = ts.stylize(content, style, weights=vgg, progress=False, **{**ts.PRESETS[preset], "steps": steps},
-                       alpha=1e-1, style_layers=LAYERS, **option, **masks)  # fmt: skip
+    alone = ts.stylize(
+        content,
+        style,
+        weights=vgg,
+        progress=False,
+        **{**ts.PRESETS[preset], "steps": steps},
+        alpha=1e-1,
+        style_layers=LAYERS,
+        **option,
+        **masks,
+    )
     torch.testing.assert_close(result.image[1:], alone.image, atol=2e-4, rtol=0)
 
 
@@ -325,9 +381,13 @@ def test_guided_style_term_checks_its_layer_weights_as_the_style_term_does():
 
     targets, masks = {"relu1_1": torch.rand(1, 2, 2)}, {"relu1_1": torch.ones(1, 3, 3)}
     with pytest.raises(ValueError, match="non-negative"):
-        StyleTerm({"relu1_1": torch.rand(1, 2, 2)}, weights={"relu1_1": -1.0})({"relu1_1": torch.rand(1, 2, 3, 3)}, torch.zeros(1, 3, 3, 3))
+        StyleTerm({"relu1_1": torch.rand(1, 2, 2)}, weights={"relu1_1": -1.0})(
+            {"relu1_1": torch.rand(1, 2, 3, 3)}, torch.zeros(1, 3, 3, 3)
+        )
     with pytest.raises(ValueError, match="non-negative"):
         GuidedStyleTerm(targets, masks, weights={"relu1_1": -1.0})
     features = {"relu1_1": torch.rand(2, 2, 3, 3)}
     plain = StyleTerm(targets)(features, torch.zeros(2, 3, 3, 3))
-    torch.testing.assert_close(GuidedStyleTerm(targets, masks)(features, torch.zeros(2, 3, 3, 3)), plain)  # a mask of ones
+    torch.testing.assert_close(
+        GuidedStyleTerm(targets, masks)(features, torch.zeros(2, 3, 3, 3)), plain
+    )  # a mask of ones

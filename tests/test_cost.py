@@ -20,7 +20,11 @@ def test_the_estimate_grows_linearly_and_lbfgs_needs_more_memory():
     assert t2 == pytest.approx(4 * t1) and m2 == pytest.approx(4 * m1)
     assert t3 == pytest.approx(6 * t1) and m3 == pytest.approx(3 * estimate_cost(128, 128, steps=200)[1])
     # L-BFGS keeps at most one pair per step (up to 100): a 70-step run needs less than a 500-step one
-    assert estimate_cost(128, 128, steps=70)[1] < estimate_cost(128, 128, steps=500)[1] == estimate_cost(128, 128, steps=101)[1]
+    assert (
+        estimate_cost(128, 128, steps=70)[1]
+        < estimate_cost(128, 128, steps=500)[1]
+        == estimate_cost(128, 128, steps=101)[1]
+    )
     assert estimate_cost(128, 128, optimizer="adam")[1] < estimate_cost(128, 128, optimizer="lbfgs")[1]
     assert estimate_cost(512, 512, device="cuda")[0] < estimate_cost(512, 512, device="cpu")[0]
 

@@ -81,7 +81,9 @@ def test_without_a_cached_runtime_and_without_fetching_the_message_says_how_to_g
 # --- the page's folder and the server --------------------------------------------------------------------------------
 
 
-def test_the_page_folder_holds_the_page_the_networks_and_the_runtime_and_the_server_isolates_it(tmp_path, slim_checkpoint):
+def test_the_page_folder_holds_the_page_the_networks_and_the_runtime_and_the_server_isolates_it(
+    tmp_path, slim_checkpoint
+):
     pytest.importorskip("onnxruntime")
     runtime = fake_runtime(tmp_path / "ort-files")
     networks = web_networks([slim_checkpoint, slim_checkpoint])
@@ -117,7 +119,9 @@ def test_export_web_writes_the_static_folder(tmp_path, slim_checkpoint, capsys):
     assert "https" in capsys.readouterr().out
     assert (out / "models" / "slim.onnx").is_file() and not (out / "models" / "slim.onnx").is_symlink()
     assert json.loads((out / "networks.json").read_text())["networks"][0]["name"] == "slim"
-    assert main(["export", str(slim_checkpoint), "--web", str(out), "--runtime", str(runtime)]) == 0  # an earlier page is replaced
+    assert (
+        main(["export", str(slim_checkpoint), "--web", str(out), "--runtime", str(runtime)]) == 0
+    )  # an earlier page is replaced
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ort-files", "page"]  # no staging folder left behind
 
 

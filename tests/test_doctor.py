@@ -40,14 +40,25 @@ def test_missing_imagenet_weights_are_named_with_the_fix(machine):
 def test_the_command_says_what_is_missing_and_exits_1(machine):
     """As a teacher runs it, on this offline machine (online it says the download will happen on first use)."""
     env = {k: v for k, v in os.environ.items() if k != "TUTORIAL_STYLE_WEIGHTS"}
-    done = subprocess.run([sys.executable, "-m", "tutorial_style", "doctor"], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "tutorial_style", "doctor"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     weights = next(i for i, line in enumerate(lines) if "VGG19 weights" in line)
     assert lines[weights].startswith("✘") and "ImageNet weights" in lines[weights]
     assert "fix:" in lines[weights + 1] and "fetch-weights" in lines[weights + 1]
-    for name in ("Python", "torch", "torchvision", "ipywidgets", "jupyterlab", "PyTorch build", "device", "precomputed caches",
-                 "JupyterLab widgets"):
+    for name in (
+        "Python",
+        "torch",
+        "torchvision",
+        "ipywidgets",
+        "jupyterlab",
+        "PyTorch build",
+        "device",
+        "precomputed caches",
+        "JupyterLab widgets",
+    ):
         assert any(name in line for line in lines), f"no {name} line in:\n{done.stdout}"
     assert "\033[" not in done.stdout  # no colour codes when the output is not a terminal
     assert "Traceback" not in done.stderr

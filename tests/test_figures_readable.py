@@ -47,7 +47,7 @@ def displayed(fig, dpi: float = INLINE_DPI, shown_px: float | None = None) -> tu
         (t.get_fontsize() * dpi * scale / 96, t.get_text())
         for t in fig.findobj(Text)
         if t.get_visible() and t.get_text().strip() and (t.axes is None or t.axes.axison)
-    ]  # fmt: skip
+    ]
     plt.close(fig)
     return width, texts
 
@@ -88,19 +88,38 @@ def test_feature_maps_and_receptive_field(weights):
 
 def test_gram_matrices(weights):
     grams = [rand(32, 32, seed=1), rand(32, 32, seed=2)]
-    assert_readable(plots.show_gram_matrices(grams, ["astronaut: G at relu1_1", "mosaic: G at relu1_1"], weights,
-                                             images=[rand(1, 3, 64, 64)] * 2, suptitle="Gram matrices at relu1_1"))  # fmt: skip
+    assert_readable(
+        plots.show_gram_matrices(
+            grams,
+            ["astronaut: G at relu1_1", "mosaic: G at relu1_1"],
+            weights,
+            images=[rand(1, 3, 64, 64)] * 2,
+            suptitle="Gram matrices at relu1_1",
+        )
+    )
 
 
 def test_layer_statistics(weights):
     relus = [name for name in layers.LAYER_INFO if name.startswith("relu")]
-    stats = {"mean response": [1.0] * len(relus), "fraction of entries > 0": [0.5] * len(relus), "positions M_l (log10)": [3.0] * len(relus)}
-    assert_readable(plots.plot_layer_statistics(relus, stats, weights, suptitle="Activation statistics of the astronaut image, per layer"))
+    stats = {
+        "mean response": [1.0] * len(relus),
+        "fraction of entries > 0": [0.5] * len(relus),
+        "positions M_l (log10)": [3.0] * len(relus),
+    }
+    assert_readable(
+        plots.plot_layer_statistics(
+            relus, stats, weights, suptitle="Activation statistics of the astronaut image, per layer"
+        )
+    )
 
 
 def test_loss_curves(weights):
     history = [{"content": 10.0 / (k + 1), "style": 5.0 / (k + 1), "total": 15.0 / (k + 1)} for k in range(20)]
-    assert_readable(plots.loss_curves_figure({"L-BFGS": history, "Adam": history}, weights, title="L-BFGS vs Adam, 150 evaluations each"))
+    assert_readable(
+        plots.loss_curves_figure(
+            {"L-BFGS": history, "Adam": history}, weights, title="L-BFGS vs Adam, 150 evaluations each"
+        )
+    )
 
 
 def test_the_live_loss_plot_is_drawn_at_the_width_it_is_shown(weights):
@@ -111,18 +130,29 @@ def test_the_live_loss_plot_is_drawn_at_the_width_it_is_shown(weights):
     shown = int(panels.LiveView(weights, 5).plot_view.layout.width.removesuffix("px"))
     width = Image.open(io.BytesIO(view.value)).size[0]
     assert abs(width - shown) <= 0.1 * shown, (width, shown)
-    fig = plots.loss_curves_figure({"run": live.losses or [{"content": 1.0, "style": 1.0, "total": 2.0}]}, weights,
-                                   title="astronaut in the style of mosaic", size=panels.LOSS_PLOT_IN)  # fmt: skip
+    fig = plots.loss_curves_figure(
+        {"run": live.losses or [{"content": 1.0, "style": 1.0, "total": 2.0}]},
+        weights,
+        title="astronaut in the style of mosaic",
+        size=panels.LOSS_PLOT_IN,
+    )
     assert_readable(fig, shown_px=shown)
 
 
 def test_grid_figure(weights):
     sets = tradeoff.layer_sets()
     grid = tradeoff.TradeoffGrid(
-        images=rand(len(sets), 5, 3, 64, 64), ratios=tradeoff.default_ratios(64, 64), layer_sets=sets, content_image=rand(1, 3, 64, 64),
-        style_image=rand(1, 3, 64, 64), weights=weights, content_loss=torch.ones(len(sets), 5),
-        style_losses=torch.ones(len(sets), 5, 5), breakdown_layers=tuple(layers.PAPER_STYLE_LAYERS), settings={"steps": 70},
-    )  # fmt: skip
+        images=rand(len(sets), 5, 3, 64, 64),
+        ratios=tradeoff.default_ratios(64, 64),
+        layer_sets=sets,
+        content_image=rand(1, 3, 64, 64),
+        style_image=rand(1, 3, 64, 64),
+        weights=weights,
+        content_loss=torch.ones(len(sets), 5),
+        style_losses=torch.ones(len(sets), 5, 5),
+        breakdown_layers=tuple(layers.PAPER_STYLE_LAYERS),
+        settings={"steps": 70},
+    )
     assert_readable(plots.grid_figure(grid))
 
 

@@ -82,7 +82,9 @@ def test_a_read_only_folder_is_named(tmp_path, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", refuse_in_folder)
-    with pytest.raises(OutputPathError, match=f"cannot write to the folder {str(folder)!r}: {os.strerror(errno.EACCES)}"):
+    with pytest.raises(
+        OutputPathError, match=f"cannot write to the folder {str(folder)!r}: {os.strerror(errno.EACCES)}"
+    ):
         check_image_path(folder / "out.png")
     with pytest.raises(OutputPathError, match="cannot write to the folder"):
         save_image(torch.rand(1, 3, 8, 8), folder / "out.png")
@@ -123,11 +125,16 @@ def _bad_input(tmp_path, kind: str):
 READERS = {
     "weights file": (lambda path: load_weights(str(path)), WeightsError),
     "checkpoint": (lambda path: load_network(path), CheckpointError),
-    "video": (lambda path: stylize_video(StyleNetwork(width=0.25, blocks=1), path, path.parent / "out.mp4", progress=False), VideoError),
+    "video": (
+        lambda path: stylize_video(StyleNetwork(width=0.25, blocks=1), path, path.parent / "out.mp4", progress=False),
+        VideoError,
+    ),
 }
 
 
-@pytest.mark.parametrize("kind, why", [("missing", "no such file"), ("folder", "is a folder, not a file"), ("empty", "is empty (0 bytes)")])
+@pytest.mark.parametrize(
+    "kind, why", [("missing", "no such file"), ("folder", "is a folder, not a file"), ("empty", "is empty (0 bytes)")]
+)
 @pytest.mark.parametrize("what", list(READERS))
 def test_weights_checkpoints_and_videos_are_checked_alike(tmp_path, what, kind, why):
     """Found in issue 21's review (a new user's first hour)."""
@@ -164,5 +171,8 @@ def test_an_output_folder_error_names_the_folder_and_a_full_one_says_what_to_do(
     with pytest.raises(OutputPathError) as raised:
         stylize_folder(StyleNetwork(width=0.25, blocks=1), photos, tmp_path / "ro", progress=False)
     message = str(raised.value)
-    assert message.startswith(f"cannot write to the folder {str(tmp_path / 'ro')!r}: Operation not permitted") and ".probe" not in message
+    assert (
+        message.startswith(f"cannot write to the folder {str(tmp_path / 'ro')!r}: Operation not permitted")
+        and ".probe" not in message
+    )
     assert "Choose a folder you can write to" in message

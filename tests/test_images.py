@@ -72,8 +72,7 @@ def test_every_bundled_image_loads_is_credited_and_small():
     assert sum((folder / f).stat().st_size for f in files) < 5e6
     assert set(bundled_images("content")) and set(bundled_images("style"))
 
-
-            # Any other exception type is a failure: hypothesis reports it.
+    # Any other exception type is a failure: hypothesis reports it.
 
 
 # --- random sizes (issue 5) -------------------------------------------------------------------------------------------
@@ -142,8 +141,10 @@ def test_cmyk_jpeg_has_the_right_colours(tmp_path):
     torch.testing.assert_close(image[0, :, 8, 8], torch.tensor([1.0, 0.0, 0.0]), atol=0.05, rtol=0)
 
 
-@pytest.mark.parametrize("suffix, scale, size", [(".jpg", 1, None), (".png", 1, None), (".webp", 1, None),
-                                                 (".png", 10, 40), (".jpg", 10, 40)])  # fmt: skip
+@pytest.mark.parametrize(
+    "suffix, scale, size",
+    [(".jpg", 1, None), (".png", 1, None), (".webp", 1, None), (".png", 10, 40), (".jpg", 10, 40)],
+)
 def test_exif_orientation_is_applied(tmp_path, suffix, scale, size):
     """Also for big pictures that are shrunk while decoding (scale 10, size 40): the turn is not lost."""
     image = load_image(odd_files.make_exif_rotated(tmp_path, suffix, scale), size=size)
@@ -190,7 +191,9 @@ def test_phone_jpeg_with_extra_pictures_gives_the_main_picture_quickly(tmp_path,
 
     drafts = []
     real_draft = JpegImagePlugin.JpegImageFile.draft
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", lambda self, *a: drafts.append(a) or real_draft(self, *a))
+    monkeypatch.setattr(
+        JpegImagePlugin.JpegImageFile, "draft", lambda self, *a: drafts.append(a) or real_draft(self, *a)
+    )
     image = load_image(odd_files.make_mpo(tmp_path, 640, 480), size=64)
     assert_image(image, 48, 64)
     torch.testing.assert_close(image[0, :, 24, 32], torch.tensor([1.0, 0.0, 0.0]), atol=0.02, rtol=0)
@@ -210,6 +213,7 @@ def test_bundled_names_and_paths_with_odd_spelling(tmp_path):
 
 
 # --- files that must fail with ImageError naming the file (issue 5) ---------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def bad(tmp_path_factory):
@@ -270,10 +274,18 @@ def test_decompression_bomb_at_pillows_limit_is_our_error(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize(
-    "data", [b"", b"garbage" * 20, odd_files.SVG, odd_files.png_bytes()[:100], odd_files.bomb_png_bytes(),
-             odd_files.HEIC_HEAD, odd_files.PDF],
+    "data",
+    [
+        b"",
+        b"garbage" * 20,
+        odd_files.SVG,
+        odd_files.png_bytes()[:100],
+        odd_files.bomb_png_bytes(),
+        odd_files.HEIC_HEAD,
+        odd_files.PDF,
+    ],
     ids=["empty", "garbage", "SVG", "truncated PNG", "bomb", "HEIC", "PDF"],
-)  # fmt: skip
+)
 def test_bad_uploads_fail_with_image_error_naming_the_upload(data):
     with pytest.raises(ImageError, match="uploaded file"):
         load_image(data)
@@ -320,8 +332,10 @@ def test_random_bytes_give_an_image_error_or_an_image(data):
         assert torch.isfinite(image).all() and 0 <= image.min() and image.max() <= 1
 
 
-@given(st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"RIFF\x00\x00\x00\x00WEBPVP8 ", b"BM"]),
-       st.binary(max_size=512))  # fmt: skip
+@given(
+    st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"RIFF\x00\x00\x00\x00WEBPVP8 ", b"BM"]),
+    st.binary(max_size=512),
+)
 def test_random_bytes_behind_a_real_signature(signature, data):
     """Bytes that start like a PNG/JPEG/GIF/WebP/BMP get further into the decoders than pure noise."""
     try:
@@ -378,8 +392,12 @@ def test_random_images_in_random_formats_load_with_the_right_shape(tmp_path_fact
     assert torch.isfinite(image).all() and image.min() >= 0 and image.max() <= 1
 
 
-@given(st.integers(1, 3), st.integers(1, 24), st.integers(1, 24),
-       st.sampled_from([float("nan"), float("inf"), -float("inf"), 2.0, -1.0, 0.5]))  # fmt: skip
+@given(
+    st.integers(1, 3),
+    st.integers(1, 24),
+    st.integers(1, 24),
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), 2.0, -1.0, 0.5]),
+)
 def test_save_then_load_is_always_finite(tmp_path_factory, channels_batch, h, w, fill):
     image = torch.rand(1, 3, h, w)
     image[0, channels_batch - 1, : h // 2] = fill

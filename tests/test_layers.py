@@ -48,8 +48,17 @@ def test_check_layers_suggests_the_closest_name():
 # --- the names a learner types (issue 5) ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed, suggested", [("conv42", "relu4_2"), ("Conv4-2", "relu4_2"), ("relu31", "relu3_1"),
-                                              ("conv 5 1", "relu5_1"), ("pool 3", "pool3"), ("rleu2_1", "relu2_1")])  # fmt: skip
+@pytest.mark.parametrize(
+    "typed, suggested",
+    [
+        ("conv42", "relu4_2"),
+        ("Conv4-2", "relu4_2"),
+        ("relu31", "relu3_1"),
+        ("conv 5 1", "relu5_1"),
+        ("pool 3", "pool3"),
+        ("rleu2_1", "relu2_1"),
+    ],
+)
 def test_unknown_layer_suggests_the_layer_meant(typed, suggested):
     with pytest.raises(ValueError) as error:
         check_layers([typed], "content_layers")

@@ -144,8 +144,15 @@ def test_torch_lbfgs_agrees_until_the_rules_differ(history_size):
             agree = min(call for call, image, _ in reference.refused if image == i) + 1
             assert agree > history_size + 2  # the ring wrapped around before that
         x = STARTS[i].clone().requires_grad_(True)
-        opt = torch.optim.LBFGS([x], lr=1, max_iter=1, history_size=history_size,
-                                tolerance_grad=-1, tolerance_change=-math.inf, line_search_fn=None)  # fmt: skip
+        opt = torch.optim.LBFGS(
+            [x],
+            lr=1,
+            max_iter=1,
+            history_size=history_size,
+            tolerance_grad=-1,
+            tolerance_change=-math.inf,
+            line_search_fn=None,
+        )
 
         def closure():
             opt.zero_grad()

@@ -77,8 +77,15 @@ def test_content_loss_rejects_mismatched_sizes():
 # --- precision (issue 21) ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype, expected", [(torch.float64, torch.float64), (torch.float32, torch.float32),
-                                             (torch.bfloat16, torch.float32), (torch.float16, torch.float32)])  # fmt: skip
+@pytest.mark.parametrize(
+    "dtype, expected",
+    [
+        (torch.float64, torch.float64),
+        (torch.float32, torch.float32),
+        (torch.bfloat16, torch.float32),
+        (torch.float16, torch.float32),
+    ],
+)
 def test_the_losses_keep_float64_and_promote_lower_precisions_to_float32(dtype, expected):
     """Bug 9: float64 input came back as float32 from gram_matrix, content_loss and tv_loss.
     Found in issue 21's review (a new user's first hour)."""

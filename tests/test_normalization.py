@@ -60,7 +60,9 @@ def test_paper_normalisation_gives_mean_activation_one(stats_images, raw_means):
         raw, floor = raw_means[name], floors(raw_means[name])
         normal, floored = raw > 1.001 * floor, raw < 0.999 * floor  # a filter within 0.1 % of the floor: either
         assert normal.float().mean() > 0.5, name  # the floor is for the exceptions only
-        torch.testing.assert_close(means[name][normal], torch.ones(int(normal.sum()), dtype=torch.float64), rtol=1e-3, atol=1e-3)
+        torch.testing.assert_close(
+            means[name][normal], torch.ones(int(normal.sum()), dtype=torch.float64), rtol=1e-3, atol=1e-3
+        )
         assert (means[name][floored] < 1).all(), name
         floored_in_all += int(floored.sum())
     assert floored_in_all > 0  # random weights have near-silent filters: the floor was exercised
@@ -141,7 +143,19 @@ def _damage(path: Path, how: str) -> None:
         torch.save({**entry, "x": Payload(path.parent / "code-ran")}, path)
 
 
-DAMAGE = ["garbage", "empty", "truncated", "another key", "wrong shapes", "NaN", "zero", "missing layer", "floored not booleans", "a list", "code"]
+DAMAGE = [
+    "garbage",
+    "empty",
+    "truncated",
+    "another key",
+    "wrong shapes",
+    "NaN",
+    "zero",
+    "missing layer",
+    "floored not booleans",
+    "a list",
+    "code",
+]
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +178,9 @@ def test_a_damaged_or_stale_cache_entry_is_rebuilt(small_cache, random_layers, h
     assert all(torch.equal(floored_again[k], floored[k]) for k in floored)
     assert entries(small_cache) == [path] and path.read_bytes() != b""
     key = torch.load(io.BytesIO(good), weights_only=True)["key"]
-    assert tutorial_style.files.load_cache(path, lambda e: normalization._valid(e, key)) is not None  # rewritten, valid again
+    assert (
+        tutorial_style.files.load_cache(path, lambda e: normalization._valid(e, key)) is not None
+    )  # rewritten, valid again
     assert not (small_cache / "code-ran").exists()
 
 

@@ -73,7 +73,12 @@ CORRECT = [
     (checks.check_gram_matrix, gram),
     (checks.check_gram_matrix, gram_by_loops),
     (checks.check_style_layer_loss, style_layer_loss_by_formula),
-    (checks.check_style_layer_loss, lambda F, A: ((gram_by_loops(F) - A) ** 2).sum(dim=(1, 2)) / (4 * F.shape[1] ** 2 * (F.shape[2] * F.shape[3]) ** 2)),
+    (
+        checks.check_style_layer_loss,
+        lambda F, A: (
+            ((gram_by_loops(F) - A) ** 2).sum(dim=(1, 2)) / (4 * F.shape[1] ** 2 * (F.shape[2] * F.shape[3]) ** 2)
+        ),
+    ),
 ]
 
 
@@ -229,25 +234,39 @@ def guided_gram_by_einsum(F, T):
 @pytest.mark.parametrize(
     "checker, right, mistakes",
     [
-        (checks.check_luminance, luminance_by_formula, [
-            (lambda x: x.mean(1, keepdim=True), "plain mean"),
-            (lambda x: luminance_by_formula(x.flip(1)), "wrong order"),
-            (lambda x: luminance_by_formula(x)[:, 0], "keep the channel axis"),
-        ]),
-        (checks.check_guided_gram_matrix, guided_gram_by_einsum, [
-            (lambda F, T: torch.einsum("bihw,bjhw->bij", F, F), "the mask is missing"),
-            (lambda F, T: torch.einsum("bihw,bjhw->bij", F * T, F), "one side only"),
-            (lambda F, T: guided_gram_by_einsum(F, T) / (F.shape[2] * F.shape[3]), "divided by the number of positions"),
-        ]),
+        (
+            checks.check_luminance,
+            luminance_by_formula,
+            [
+                (lambda x: x.mean(1, keepdim=True), "plain mean"),
+                (lambda x: luminance_by_formula(x.flip(1)), "wrong order"),
+                (lambda x: luminance_by_formula(x)[:, 0], "keep the channel axis"),
+            ],
+        ),
+        (
+            checks.check_guided_gram_matrix,
+            guided_gram_by_einsum,
+            [
+                (lambda F, T: torch.einsum("bihw,bjhw->bij", F, F), "the mask is missing"),
+                (lambda F, T: torch.einsum("bihw,bjhw->bij", F * T, F), "one side only"),
+                (
+                    lambda F, T: guided_gram_by_einsum(F, T) / (F.shape[2] * F.shape[3]),
+                    "divided by the number of positions",
+                ),
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_checks_accept_the_formula_and_name_the_mistakes(checker, right, mistakes):
     assert checker(right), checker(right).message
     assert checker(lambda *args: None).status == "not attempted"
     for wrong, words in mistakes:
         answer = checker(wrong)
         assert not answer and words in answer.message, answer.message
-    slightly = (lambda *args: right(*args) * 1.01)
+
+    def slightly(*args):
+        return right(*args) * 1.01
+
     assert not checker(slightly)
 
 
@@ -267,8 +286,14 @@ def test_the_instance_norm_check_accepts_the_formula_and_names_the_mistakes():
     mistakes = [
         (lambda x: torch.nn.functional.batch_norm(x, None, None, training=True, eps=1e-5), "BATCH normalisation"),
         (lambda x: torch.nn.functional.layer_norm(x, x.shape[1:], eps=1e-5), "LAYER normalisation"),
-        (lambda x: (x - x.mean((2, 3), keepdim=True)) / x.std((2, 3), unbiased=False, keepdim=True), "epsilon is missing"),
-        (lambda x: (x - x.mean((2, 3), keepdim=True)) / (x.var((2, 3), keepdim=True) + 1e-5).sqrt(), "unbiased variance"),
+        (
+            lambda x: (x - x.mean((2, 3), keepdim=True)) / x.std((2, 3), unbiased=False, keepdim=True),
+            "epsilon is missing",
+        ),
+        (
+            lambda x: (x - x.mean((2, 3), keepdim=True)) / (x.var((2, 3), keepdim=True) + 1e-5).sqrt(),
+            "unbiased variance",
+        ),
         (lambda x: x - x.mean((2, 3), keepdim=True), "only subtracted the mean"),
     ]
     for wrong, words in mistakes:
@@ -279,9 +304,15 @@ def test_the_instance_norm_check_accepts_the_formula_and_names_the_mistakes():
 
 @pytest.mark.parametrize(
     "prediction, difference, status",
-    [(True, 1e-4, "correct"), (False, 1e-4, "wrong"), (False, 0.3, "correct"), (True, 0.3, "wrong"), (None, 1e-4, "not attempted"),
-     ("yes", 1e-4, "wrong")],
-)  # fmt: skip
+    [
+        (True, 1e-4, "correct"),
+        (False, 1e-4, "wrong"),
+        (False, 0.3, "correct"),
+        (True, 0.3, "wrong"),
+        (None, 1e-4, "not attempted"),
+        ("yes", 1e-4, "wrong"),
+    ],
+)
 def test_the_contrast_prediction_is_judged_on_the_measurement(prediction, difference, status):
     assert checks.check_contrast_prediction(prediction, difference).status == status
 
@@ -305,8 +336,12 @@ def total_loss(features, targets_p, targets_a, alpha, beta):
 
 def breakdown(features, targets_a):
     """E_l of each style layer, one column per layer, by explicit loops over the images."""
-    return torch.tensor([[float(layer_loss(features[n][b : b + 1], targets_a[n])) for n in targets_a]
-                         for b in range(next(iter(features.values())).shape[0])])  # fmt: skip
+    return torch.tensor(
+        [
+            [float(layer_loss(features[n][b : b + 1], targets_a[n])) for n in targets_a]
+            for b in range(next(iter(features.values())).shape[0])
+        ]
+    )
 
 
 def test_total_loss_checker():

@@ -29,7 +29,11 @@ def test_receptive_field_viewer_follows_the_controls(images):
 
 def test_feature_map_browser_caches_features_and_follows_the_controls(images, vgg):
     panel = widgets.feature_map_browser(images, vgg, count=4)
-    assert panel.status_text == "ready · image astronaut · layer relu2_1 · 128 channels · 16x16 positions · showing strongest 4 · weights: RANDOM"
+    assert (
+        panel.status_text
+        == "ready · image astronaut · layer relu2_1 · 128 channels · 16x16 positions · showing strongest 4 · "
+        "weights: RANDOM"
+    )
     assert list(panel.cache) == ["astronaut"]
     first = panel.view.value
     panel.layer.value = "relu3_1"

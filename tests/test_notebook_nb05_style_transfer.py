@@ -30,7 +30,15 @@ def png_size(data: bytes):
 
 
 def upload(data: bytes, name: str = "mine.png"):
-    return ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data), "last_modified": datetime.datetime.now()},)
+    return (
+        {
+            "name": name,
+            "type": "image/png",
+            "size": len(data),
+            "content": memoryview(data),
+            "last_modified": datetime.datetime.now(),
+        },
+    )
 
 
 def png_of(colour=(200, 30, 30), size=(40, 30)) -> bytes:
@@ -74,11 +82,16 @@ def test_studio_runs_with_the_chosen_settings(studio, monkeypatch):
     assert studio.preview.value != before and png_size(studio.preview.value)[0] > 0
     assert studio.live.plot_view.value != curves_before  # the loss curves were drawn over the placeholder
     # the slider is a multiple of the default alpha/beta for the content image's size
-    assert seen["alpha"] == pytest.approx(1e-2 * tutorial_style.default_alpha(*seen["content"].shape[-2:])) and seen["beta"] == 1.0
+    assert (
+        seen["alpha"] == pytest.approx(1e-2 * tutorial_style.default_alpha(*seen["content"].shape[-2:]))
+        and seen["beta"] == 1.0
+    )
     assert seen["content_layers"] == ("relu2_2",)
     assert seen["style_layers"] == ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
     # w_l renormalised over the ticked layers, as stylize's and the grid's sum to 1: 0.5 against 0.2 x 3
-    assert seen["style_weights"] == pytest.approx({"relu1_1": 0.5 / 1.1, "relu2_1": 0.2 / 1.1, "relu3_1": 0.2 / 1.1, "relu4_1": 0.2 / 1.1})
+    assert seen["style_weights"] == pytest.approx(
+        {"relu1_1": 0.5 / 1.1, "relu2_1": 0.2 / 1.1, "relu3_1": 0.2 / 1.1, "relu4_1": 0.2 / 1.1}
+    )
     assert (seen["init"], seen["optimizer"], seen["steps"]) == ("style", "adam", 3)
     assert not studio.run.disabled and studio.stop.disabled
 
@@ -106,13 +119,23 @@ def test_studio_style_weights_are_renormalised_over_the_ticked_layers(net, relu1
     if relu1_1 is None:
         assert weights == pytest.approx({n: 1 / 3 for n in ticked})  # what stylize and the grid use
     expected = tutorial_style.stylize(
-        load_image("chelsea", size=32), load_image("swirls", size=32), beta=1.0,
+        load_image("chelsea", size=32),
+        load_image("swirls", size=32),
+        beta=1.0,
         alpha=float(panel.ratio.value) * tutorial_style.default_alpha(*load_image("chelsea", size=32).shape[-2:]),
-        content_layers=(panel.content_layer.value,), style_layers=tuple(ticked), style_weights=weights, steps=2,
-        init=panel.init.value, optimizer=panel.optimizer.value, weights=net, progress=False,
-    )  # fmt: skip
+        content_layers=(panel.content_layer.value,),
+        style_layers=tuple(ticked),
+        style_weights=weights,
+        steps=2,
+        init=panel.init.value,
+        optimizer=panel.optimizer.value,
+        weights=net,
+        progress=False,
+    )
     for got, want in zip(result.history, expected.history, strict=True):
-        assert got["style"] == pytest.approx(want["style"], rel=1e-5) and got["total"] == pytest.approx(want["total"], rel=1e-5)
+        assert got["style"] == pytest.approx(want["style"], rel=1e-5) and got["total"] == pytest.approx(
+            want["total"], rel=1e-5
+        )
     torch.testing.assert_close(result.image, expected.image)
 
 

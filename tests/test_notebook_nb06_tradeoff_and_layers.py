@@ -7,7 +7,9 @@ import tutorial_style.optimize
 import tutorial_style.tradeoff as tradeoff
 from tutorial_style.notebook import widgets
 
-GRID = dict(size=32, steps=3, ratios=(1e-4, 1e-3, 1e-1), layer_sets=[("relu1_1",), tuple(tutorial_style.PAPER_STYLE_LAYERS)])
+GRID = dict(
+    size=32, steps=3, ratios=(1e-4, 1e-3, 1e-1), layer_sets=[("relu1_1",), tuple(tutorial_style.PAPER_STYLE_LAYERS)]
+)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,9 @@ def test_ready_masks_and_painting_make_the_regions(vgg):
     panel.paint(10.5 * scale, 20.5 * scale)  # canvas coordinates: photo pixel (x=10, y=20)
     assert panel.mask[20, 10] == 1 and panel.mask[20, 10 + panel.brush.value + 1] == 0 and panel.mask[0, 0] == 0
     panel.run.click()
-    assert panel.status_text.startswith("done · mosaic in region 1, swirls in region 2") and "RANDOM" in panel.status_text
+    assert (
+        panel.status_text.startswith("done · mosaic in region 1, swirls in region 2") and "RANDOM" in panel.status_text
+    )
     assert panel.result.image.shape == panel.photo.shape
 
 
@@ -45,14 +47,23 @@ def test_the_blend_panel_at_w_1_is_the_first_style_alone(vgg):
     panel.blend.value = 1.0
     panel.run.click()
     assert panel.status_text.startswith("done · w = 1.0 mosaic + 0.0 swirls")
-    alone = ts.stylize(ts.load_image("chelsea", size=40), ts.load_image("mosaic", size=40), init="content", steps=3, weights=vgg, progress=False)
+    alone = ts.stylize(
+        ts.load_image("chelsea", size=40),
+        ts.load_image("mosaic", size=40),
+        init="content",
+        steps=3,
+        weights=vgg,
+        progress=False,
+    )
     torch.testing.assert_close(panel.result.image, alone.image, atol=1e-6, rtol=0)
 
 
 def test_the_colour_and_coarse_to_fine_panels_run(vgg):
     colour = widgets.colour_panel(vgg, size=40, steps=2)
     colour.run.click()
-    assert colour.status_text.startswith("done") and sorted(colour.results, key=str) == sorted([None, "luminance", "histogram"], key=str)
+    assert colour.status_text.startswith("done") and sorted(colour.results, key=str) == sorted(
+        [None, "luminance", "histogram"], key=str
+    )
     pyramid = widgets.coarse_to_fine_panel(vgg, sizes=(24, 40), steps=(2, 1))
     pyramid.run.click()
     assert pyramid.status_text.startswith("done") and set(pyramid.table) == {"pyramid", "single"}

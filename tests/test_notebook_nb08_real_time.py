@@ -37,7 +37,9 @@ def test_the_stage_table_follows_the_network_down_by_4_and_back_for_odd_sizes():
     assert rows["input"] == rows["output"] == (1, 3, 37, 50)
     assert rows["down.2"] == (1, 32, 10, 13)  # padded to 40 x 52, then two stride-2 convolutions
     assert rows["residuals"] == rows["down.2"] and rows["up.1"] == (1, 8, 40, 52)
-    assert sum(p for *_, p in nb08_real_time.stage_shapes(net, rand(1, 3, 8, 8))) == sum(p.numel() for p in net.parameters())
+    assert sum(p for *_, p in nb08_real_time.stage_shapes(net, rand(1, 3, 8, 8))) == sum(
+        p.numel() for p in net.parameters()
+    )
 
 
 def test_the_caption_says_random_and_untrained():
@@ -73,6 +75,13 @@ def test_the_instant_panel_stylises_each_choice_and_uploads(vgg):
     with torch.no_grad():
         torch.testing.assert_close(panel.result, net(ts.load_image("astronaut", size=96)))
     data = png()
-    panel.upload.value = ({"name": "red.png", "type": "image/png", "size": len(data), "content": memoryview(data),
-                           "last_modified": datetime.datetime.now()},)  # fmt: skip
+    panel.upload.value = (
+        {
+            "name": "red.png",
+            "type": "image/png",
+            "size": len(data),
+            "content": memoryview(data),
+            "last_modified": datetime.datetime.now(),
+        },
+    )
     assert panel.photo.value == "⬆ red.png" and panel.status_text.startswith("done · ⬆ red.png · 96x72 px")

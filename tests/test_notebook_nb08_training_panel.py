@@ -26,8 +26,9 @@ def train_args():
 
 def test_training_runs_in_the_background_and_keeps_its_checkpoint(vgg, tmp_path):
     held = ts.realtime.held_out_photos(size=32)
-    panel = training_panel(vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=4, more_steps=3,
-                           **train_args())  # fmt: skip
+    panel = training_panel(
+        vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=4, more_steps=3, **train_args()
+    )
     network = panel.wait()
     assert panel.status_text.startswith("done · 4 steps") and "RANDOM" in panel.status_text
     assert len(panel.history) == 4 and network.meta["steps"] == 4 and panel.preview_view.value[:4] == b"\x89PNG"
@@ -48,18 +49,34 @@ def test_stop_keeps_the_network_as_trained_so_far(vgg, tmp_path, monkeypatch):
         return original(self, step, losses, network, ask)
 
     monkeypatch.setattr(TrainingPanel, "_step", press_stop_at_step_2)
-    panel = training_panel(vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=50, more_steps=3,
-                           **train_args())  # fmt: skip
+    panel = training_panel(
+        vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=50, more_steps=3, **train_args()
+    )
     network = panel.wait()
-    assert panel.status_text.startswith("interrupted · 2 steps") and network is panel.network and network.meta["steps"] == 2
+    assert (
+        panel.status_text.startswith("interrupted · 2 steps")
+        and network is panel.network
+        and network.meta["steps"] == 2
+    )
 
 
 def test_a_run_longer_than_the_limit_pauses_and_asks(vgg, tmp_path):
     held = ts.realtime.held_out_photos(size=32)
-    panel = training_panel(vgg, tiny(), "mosaic", ("chelsea", held["chelsea"]), tmp_path / "net.pt", steps=40, more_steps=3,
-                           ask_seconds=1e-3, **train_args())  # fmt: skip
+    panel = training_panel(
+        vgg,
+        tiny(),
+        "mosaic",
+        ("chelsea", held["chelsea"]),
+        tmp_path / "net.pt",
+        steps=40,
+        more_steps=3,
+        ask_seconds=1e-3,
+        **train_args(),
+    )
     panel.wait()
     done = len(panel.history)
     assert done < 40 and panel.asked == 40 - done
-    assert panel.status_text.startswith(f"interrupted · paused at step {done}") and "Press Train more" in panel.status_text
+    assert (
+        panel.status_text.startswith(f"interrupted · paused at step {done}") and "Press Train more" in panel.status_text
+    )
     assert panel.more.description.startswith(f"Train the other {40 - done} steps")

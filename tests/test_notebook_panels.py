@@ -36,9 +36,15 @@ def test_live_view_updates_and_stops_on_request(net):
 
     result = tutorial_style.stylize(content, style, steps=50, weights=net, callback=callback, progress=False)
     assert result.interrupted and len(result.history) == 3
-    placeholders = (placeholder_png("the current image appears here while the run goes"),
-                    placeholder_png("the loss curves appear here while the run goes"))  # fmt: skip
-    assert live.preview_view.value != placeholders[0] and live.plot_view.value != placeholders[1] and live.plot.redraws >= 1
+    placeholders = (
+        placeholder_png("the current image appears here while the run goes"),
+        placeholder_png("the loss curves appear here while the run goes"),
+    )
+    assert (
+        live.preview_view.value != placeholders[0]
+        and live.plot_view.value != placeholders[1]
+        and live.plot.redraws >= 1
+    )
     live.finish(result)
     assert png_size(live.preview_view.value)[0] >= 256
 
@@ -61,7 +67,9 @@ def test_banner_says_random_loudly_and_how_to_get_imagenet(vgg):
 
 def test_banner_is_green_for_imagenet_weights():
     info = WeightsInfo("imagenet", "ImageNet (torchvision VGG19_Weights.IMAGENET1K_V1)", True, "0" * 16)
-    fake = SimpleNamespace(weights_info=info, pooling="avg", normalize="paper", parameters=lambda: iter([torch.zeros(1)]))
+    fake = SimpleNamespace(
+        weights_info=info, pooling="avg", normalize="paper", parameters=lambda: iter([torch.zeros(1)])
+    )
     banner = widgets.setup_banner(fake, "cpu")
     assert "ImageNet" in repr(banner) and "RANDOM" not in repr(banner)
     assert "#1b5e20" in banner._repr_html_()  # green

@@ -75,7 +75,9 @@ def test_the_parameters_cell_takes_the_laptop_profile_on_a_cpu_and_says_so(key, 
     assert laptop_values(key, namespace) == profiles.SETTINGS[key]["laptop"]
     assert printed.startswith("Profile: laptop")
     assert "no GPU" in printed  # why
-    assert "TUTORIAL_STYLE_PROFILE=quick, laptop or paper" in printed and 'profiles.choose("paper")' in printed  # how to change it
+    assert (
+        "TUTORIAL_STYLE_PROFILE=quick, laptop or paper" in printed and 'profiles.choose("paper")' in printed
+    )  # how to change it
     if profiles.work(key, profiles.SETTINGS[key]["laptop"]):
         assert f"CPU, {torch.get_num_threads()} threads" in printed and "Run All" in printed  # the estimate
     else:
@@ -138,9 +140,13 @@ def test_notebook_08_trains_johnsons_network_on_a_gpu_and_the_slimmer_default_on
     assert settings["paper"]["COMPARE_STEPS"] == 500  # the paper's optimisation, as in Johnson et al.'s comparison
     # the training is counted in Run All; the "Train more" button only when pressed
     cells = {w.cell: w.on_click for w in profiles.work("08", settings["laptop"])}
-    assert cells == {"1. the optimisation's evaluations, timed": False, "3. training the network": False,
-                     "3. training, each Train more": True, "4. the optimisation on the held-out photos": False,
-                     "8. training on with the temporal term": False}
+    assert cells == {
+        "1. the optimisation's evaluations, timed": False,
+        "3. training the network": False,
+        "3. training, each Train more": True,
+        "4. the optimisation on the held-out photos": False,
+        "8. training on with the temporal term": False,
+    }
 
 
 def test_the_quick_and_paper_grids_are_the_ones_precompute_makes():
@@ -256,8 +262,11 @@ def test_larger_values_edited_into_the_laptop_cell_are_stopped_too(threads):
     laptop = profiles.choose("laptop", device="cpu")
     assert laptop.long_cells("07") == []  # the laptop profile never asks
     long = dict(laptop.long_cells("07", SIZE=512))
-    assert set(long) == {"1. total variation: without and with the prior", "4. three blends",
-                         "5. mixing scales: the mixed style, then the photo in it"}  # fmt: skip
+    assert set(long) == {
+        "1. total variation: without and with the prior",
+        "4. three blends",
+        "5. mixing scales: the mixed style, then the photo in it",
+    }
     with pytest.raises(profiles.LongWork):
         laptop.explain("07", SIZE=512, STEPS=70, long_runs=False)
 
@@ -281,7 +290,10 @@ def test_an_interrupted_run_is_said_in_one_line_and_a_finished_one_says_nothing(
     assert profiles.say_if_interrupted(done, done) is False and capsys.readouterr().out == ""
     assert profiles.say_if_interrupted(done, stopped) is True
     printed = capsys.readouterr().out
-    assert printed == "interrupted after 3 evaluations: kept the best image so far; run the cell again for the whole run.\n"
+    assert (
+        printed
+        == "interrupted after 3 evaluations: kept the best image so far; run the cell again for the whole run.\n"
+    )
 
 
 def shown_by_ipython(code: str, namespace: dict, capsys) -> str:
@@ -303,11 +315,19 @@ def test_an_interrupt_in_a_long_cell_is_one_line_in_jupyter_not_a_traceback(caps
     (path,) = NOTEBOOKS.glob("06_*.ipynb")
     cells = nbformat.read(path, as_version=4).cells
     cell = next(c.source for c in cells if c.cell_type == "code" and "tradeoff.default_grid(CONTENT" in c.source)
-    namespace = dict(time=time, profiles=profiles, tradeoff=type("T", (), {"default_grid": staticmethod(grid_interrupted)}),
-                     CONTENT="astronaut", STYLE="mosaic", vgg=None, GRID={})  # fmt: skip
+    namespace = dict(
+        time=time,
+        profiles=profiles,
+        tradeoff=type("T", (), {"default_grid": staticmethod(grid_interrupted)}),
+        CONTENT="astronaut",
+        STYLE="mosaic",
+        vgg=None,
+        GRID={},
+    )
     shown = shown_by_ipython(cell, namespace, capsys)
-    assert shown.strip() == ("Interrupted: the rows finished so far are in the cache; run this cell again to continue"
-                             " from there")  # fmt: skip
+    assert shown.strip() == (
+        "Interrupted: the rows finished so far are in the cache; run this cell again to continue from there"
+    )
     assert "Traceback" not in shown
 
 
@@ -323,6 +343,8 @@ def test_on_interrupt_keeps_other_errors_and_is_still_an_interrupt():
 
 def test_long_work_is_one_line_in_jupyter(threads, capsys):
     threads(2)
-    shown = shown_by_ipython('PROFILE.explain("07", long_runs=False)', {"PROFILE": profiles.choose("paper", device="cpu")}, capsys)
+    shown = shown_by_ipython(
+        'PROFILE.explain("07", long_runs=False)', {"PROFILE": profiles.choose("paper", device="cpu")}, capsys
+    )
     last = shown.strip().splitlines()[-1]
     assert last.startswith("LongWork: Stopped before the long work (") and "Traceback" not in shown

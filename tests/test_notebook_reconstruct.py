@@ -4,7 +4,6 @@ preview and interrupts).
 
 Random weights, 32-64 px images and 2 steps keep this fast."""
 
-
 import pytest
 
 import tutorial_style as ts

@@ -34,7 +34,9 @@ def test_there_are_notebooks():
 def test_test_support_lives_outside_the_learners_folder():
     assert not [p.name for p in NOTEBOOKS.iterdir() if p.suffix in (".py", ".cfg")]
     assert (SUPPORT / "clean.py").is_file() and (SUPPORT / "sanitize.cfg").is_file()
-    assert "--nbval-sanitize-with=tests/notebook_support/sanitize.cfg" in (NOTEBOOKS.parent / "pyproject.toml").read_text()
+    assert (
+        "--nbval-sanitize-with=tests/notebook_support/sanitize.cfg" in (NOTEBOOKS.parent / "pyproject.toml").read_text()
+    )
 
 
 @pytest.mark.parametrize("path", stored_notebooks(), ids=lambda p: p.name)
@@ -66,31 +68,44 @@ def test_stored_notebook_is_clean(path):
             continue
         assert cell.outputs, f"check cell {i} has no stored output to compare: execute the notebook, then clean it"
         for out in cell.outputs:
-            assert out.output_type in ("stream", "execute_result", "display_data"), f"cell {i}: {out.output_type} output"
+            assert out.output_type in ("stream", "execute_result", "display_data"), (
+                f"cell {i}: {out.output_type} output"
+            )
             if out.output_type != "stream":
                 assert set(out.data) == {"text/plain"}, f"cell {i} keeps {sorted(out.data)}; only text/plain may stay"
 
 
 @pytest.mark.parametrize("path", stored_notebooks(), ids=lambda p: p.name)
 def test_stored_notebook_is_what_clean_py_writes(path):
-    assert load_clean_script().main(["--check", str(path)]) == 0, "run: python tests/notebook_support/clean.py " + str(path)
+    assert load_clean_script().main(["--check", str(path)]) == 0, "run: python tests/notebook_support/clean.py " + str(
+        path
+    )
 
 
 def test_clean_keeps_only_the_text_of_check_cells(tmp_path, capsys):
     v4 = nbformat.v4
     image = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}
     widget = {"application/vnd.jupyter.widget-view+json": {"model_id": "x"}, "text/plain": "VBox()"}
-    nb = v4.new_notebook(cells=[
-        v4.new_markdown_cell("# title"),
-        v4.new_code_cell("plot()", execution_count=1, outputs=[v4.new_output("display_data", data=image)]),
-        v4.new_code_cell("print(1)\nresult", execution_count=2, metadata={"tags": [CHECK]}, outputs=[
-            v4.new_output("stream", name="stdout", text="1\n"),
-            v4.new_output("display_data", data=image),
-            v4.new_output("execute_result", data={"text/plain": "ok", "text/html": "<b>ok</b>"}, execution_count=2),
-            v4.new_output("error", ename="E", evalue="v", traceback=[]),
-        ]),
-        v4.new_code_cell("panel()", execution_count=3, outputs=[v4.new_output("display_data", data=widget)]),
-    ])  # fmt: skip
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("# title"),
+            v4.new_code_cell("plot()", execution_count=1, outputs=[v4.new_output("display_data", data=image)]),
+            v4.new_code_cell(
+                "print(1)\nresult",
+                execution_count=2,
+                metadata={"tags": [CHECK]},
+                outputs=[
+                    v4.new_output("stream", name="stdout", text="1\n"),
+                    v4.new_output("display_data", data=image),
+                    v4.new_output(
+                        "execute_result", data={"text/plain": "ok", "text/html": "<b>ok</b>"}, execution_count=2
+                    ),
+                    v4.new_output("error", ename="E", evalue="v", traceback=[]),
+                ],
+            ),
+            v4.new_code_cell("panel()", execution_count=3, outputs=[v4.new_output("display_data", data=widget)]),
+        ]
+    )
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     nb.cells[1].metadata["execution"] = {"iopub.status.busy": "2024-01-01"}
     path = tmp_path / "x.ipynb"
@@ -114,11 +129,17 @@ def test_clean_keeps_only_the_text_of_check_cells(tmp_path, capsys):
 
 def test_clean_turns_nbval_comment_markers_into_cell_tags(tmp_path):
     v4 = nbformat.v4
-    nb = v4.new_notebook(cells=[
-        v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)", execution_count=1, outputs=[v4.new_output("stream", name="stdout", text="1\n")]),
-        v4.new_code_cell("x = 1\n  # NBVAL_SKIP\ny = 2", metadata={"tags": ["keep-me"]}),
-        v4.new_code_cell("# NBVAL_CHECK_OUTPUT is what nbval reads\nz = 3"),  # a sentence, not a marker line
-    ])  # fmt: skip
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_code_cell(
+                "# NBVAL_CHECK_OUTPUT\nprint(1)",
+                execution_count=1,
+                outputs=[v4.new_output("stream", name="stdout", text="1\n")],
+            ),
+            v4.new_code_cell("x = 1\n  # NBVAL_SKIP\ny = 2", metadata={"tags": ["keep-me"]}),
+            v4.new_code_cell("# NBVAL_CHECK_OUTPUT is what nbval reads\nz = 3"),  # a sentence, not a marker line
+        ]
+    )
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, path)
     assert load_clean_script().main([str(path)]) == 0

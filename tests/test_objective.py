@@ -31,7 +31,9 @@ def test_the_total_is_the_papers_equation_7(vgg, images):
     content, style = images
     layers = ("relu1_1", "relu2_1", "relu3_1")
     alpha = torch.tensor([1e-3, 1e-1])
-    objective = Objective.for_images(vgg, content, style, content_layers=["relu4_2"], style_layers=layers, alpha=alpha, beta=2.0)
+    objective = Objective.for_images(
+        vgg, content, style, content_layers=["relu4_2"], style_layers=layers, alpha=alpha, beta=2.0
+    )
     x = torch.rand(2, 3, *content.shape[-2:], generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         p = vgg(content, ["relu4_2"])
@@ -46,15 +48,21 @@ def test_the_total_is_the_papers_equation_7(vgg, images):
 
 def test_the_photo_has_no_content_loss_and_the_artwork_no_style_loss(vgg, images):
     content, style = images
-    objective = Objective.for_images(vgg, content, style, content_layers=["relu4_2"], style_layers=["relu1_1", "relu2_1"])
+    objective = Objective.for_images(
+        vgg, content, style, content_layers=["relu4_2"], style_layers=["relu1_1", "relu2_1"]
+    )
     with torch.no_grad():
         assert float(objective(content)["content"]) == 0.0
-        assert float(objective(ts.images.resize_to(style, content.shape[-2:]))["style"]) == pytest.approx(0.0, abs=1e-12)
+        assert float(objective(ts.images.resize_to(style, content.shape[-2:]))["style"]) == pytest.approx(
+            0.0, abs=1e-12
+        )
 
 
 def test_bf16_targets_go_through_the_same_arithmetic(vgg, images):
     content, style = images
-    objective = Objective.for_images(vgg, content, style, content_layers=["relu4_2"], style_layers=["relu1_1"], precision="bf16")
+    objective = Objective.for_images(
+        vgg, content, style, content_layers=["relu4_2"], style_layers=["relu1_1"], precision="bf16"
+    )
     with torch.no_grad():
         assert float(objective(content)["content"]) == 0.0
 
@@ -99,7 +107,9 @@ def test_a_term_is_anything_with_layers_and_a_value(vgg, images):
     with torch.no_grad():
         losses = objective(content)
     assert float(losses["brightness"]) == pytest.approx(float(content.mean()))
-    assert float(losses["total"]) == pytest.approx(float(losses["content"] + losses["style"] + 10 * losses["brightness"]))
+    assert float(losses["total"]) == pytest.approx(
+        float(losses["content"] + losses["style"] + 10 * losses["brightness"])
+    )
 
 
 def test_whoever_needs_a_term_adds_it_with_its_weight_and_the_paper_knows_no_video(vgg, images):
@@ -120,7 +130,9 @@ def test_whoever_needs_a_term_adds_it_with_its_weight_and_the_paper_knows_no_vid
     assert list(paper.terms) == ["content", "style"] and list(added.terms) == ["content", "style", "brightness"]
     with torch.no_grad():
         losses = added(content)
-    assert float(losses["total"]) == pytest.approx(float(losses["content"] + losses["style"] + 10 * losses["brightness"]))
+    assert float(losses["total"]) == pytest.approx(
+        float(losses["content"] + losses["style"] + 10 * losses["brightness"])
+    )
     assert added.with_term("brightness", Brightness()).terms["brightness"][0] == 10.0  # replaced: the same weight
     assert added.with_term("brightness", Brightness(), weight=2.0).terms["brightness"][0] == 2.0
     with pytest.raises(ValueError, match="no term 'brightness' .*give a weight to add it"):
@@ -129,7 +141,9 @@ def test_whoever_needs_a_term_adds_it_with_its_weight_and_the_paper_knows_no_vid
         paper.with_term("total", Brightness(), weight=1.0)
     source = Path(ts.objective.__file__).read_text()
     imported = [n.module or "" for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)]
-    assert not any("video" in m for m in imported) and "temporal" not in str(ts.Objective.for_images.__code__.co_varnames)
+    assert not any("video" in m for m in imported) and "temporal" not in str(
+        ts.Objective.for_images.__code__.co_varnames
+    )
 
 
 def test_empty_terms_are_zero(images):

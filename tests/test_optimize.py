@@ -101,7 +101,9 @@ def test_targets_are_computed_once_without_grad(images, vgg, monkeypatch):
 
 def test_the_result_is_the_best_image_not_the_last(images, vgg):
     images_seen = []
-    result = run(images, vgg, steps=6, callback=lambda s, image, losses: images_seen.append((losses["total"].item(), image)))
+    result = run(
+        images, vgg, steps=6, callback=lambda s, image, losses: images_seen.append((losses["total"].item(), image))
+    )
     best_loss, best_image = min(images_seen, key=lambda t: t[0])
     torch.testing.assert_close(result.image, best_image)
 
@@ -165,7 +167,9 @@ def test_init_content_starts_with_zero_content_loss_in_either_precision(images, 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
 def test_every_image_is_a_valid_image_and_the_best_loss_is_the_returned_images(images, vgg, optimizer):
     seen = []
-    result = run(images, vgg, steps=12, optimizer=optimizer, callback=lambda step, image, losses: seen.append(image.clone()))
+    result = run(
+        images, vgg, steps=12, optimizer=optimizer, callback=lambda step, image, losses: seen.append(image.clone())
+    )
     assert all(0 <= float(x.min()) and float(x.max()) <= 1 for x in seen)
     assert any(float(x.min()) == 0 or float(x.max()) == 1 for x in seen[1:])  # the projection was needed
     again = run(images, vgg, steps=1, init=result.image).history[0]["total"]
@@ -247,7 +251,9 @@ def test_bf16_from_the_content_image_can_return_it_unchanged(vgg):
     # paper's alpha/beta = 1e-3 (our default is far smaller): from the content image, bf16's rounding of the
     # content features costs more than the style steps gain (docs/performance.md).
     content, style = load_image("astronaut", size=96), load_image("mosaic", size=96)
-    result, said = _stylize_noting_warnings(content, style, init="content", steps=8, weights=vgg, precision="bf16", alpha=1e-3)
+    result, said = _stylize_noting_warnings(
+        content, style, init="content", steps=8, weights=vgg, precision="bf16", alpha=1e-3
+    )
     assert any(m.startswith(NO_STEP_IMPROVED) for m in said) and torch.equal(result.image, content)
     _, said = _stylize_noting_warnings(content, style, steps=8, weights=vgg, precision="bf16")  # from noise it improves
     assert not [m for m in said if "no step improved" in m]
@@ -285,9 +291,18 @@ def test_a_luminance_run_from_noise_starts_from_grey_noise(control_images):
 def test_coarse_to_fine_runs_each_size_from_the_previous_result(control_images, vgg):
     content, style, _ = control_images
     starts = []
-    result = run_with_controls(content, style, vgg, sizes=(24, 40), steps=(3, 2), callback=lambda k, image, losses: starts.append(image.clone()))
+    result = run_with_controls(
+        content,
+        style,
+        vgg,
+        sizes=(24, 40),
+        steps=(3, 2),
+        callback=lambda k, image, losses: starts.append(image.clone()),
+    )
     assert result.image.shape[-2:] == content.shape[-2:]
-    assert [r["size"] for r in result.history] == [24, 24, 24, 40, 40] and [r["step"] for r in result.history] == list(range(5))
+    assert [r["size"] for r in result.history] == [24, 24, 24, 40, 40] and [r["step"] for r in result.history] == list(
+        range(5)
+    )
     coarse = run_with_controls(content, style, vgg, sizes=(24,), steps=3)
     # the second stage starts from the first stage's best image, upsampled
     first_stage_best = coarse.image
@@ -369,8 +384,16 @@ def test_a_callback_may_keep_the_images_it_is_given(optimizer):
     Found in issue 13's review of the optimisation loop."""
     content, style = load_image("chelsea", size=32), load_image("swirls", size=32)
     frames = []
-    result = ts.stylize(content, style, optimizer=optimizer, steps=4, init="content", weights="random",
-                        progress=False, callback=lambda step, image, losses: frames.append(image))  # fmt: skip
+    result = ts.stylize(
+        content,
+        style,
+        optimizer=optimizer,
+        steps=4,
+        init="content",
+        weights="random",
+        progress=False,
+        callback=lambda step, image, losses: frames.append(image),
+    )
     assert len(frames) == 4
     torch.testing.assert_close(frames[0], content, rtol=0, atol=0)  # the run starts from the content image
     assert all(not torch.equal(a, b) for a, b in zip(frames, frames[1:])), "two steps gave the same frame"
@@ -413,8 +436,17 @@ def test_stylize_leaves_a_given_network_untouched(monkeypatch):
 def adam_frames(**kwargs):
     content, style = load_image("chelsea", size=32), load_image("swirls", size=32)
     frames = []
-    result = ts.stylize(content, style, optimizer="adam", steps=3, init="content", weights="random", progress=False,
-                        callback=lambda step, image, losses: frames.append(image.clone()), **kwargs)  # fmt: skip
+    result = ts.stylize(
+        content,
+        style,
+        optimizer="adam",
+        steps=3,
+        init="content",
+        weights="random",
+        progress=False,
+        callback=lambda step, image, losses: frames.append(image.clone()),
+        **kwargs,
+    )
     return content, frames, result
 
 
@@ -434,16 +466,30 @@ def test_adams_learning_rate_is_a_parameter():
 def test_a_bad_learning_rate_is_named(lr):
     """Found in issue 13's review of the optimisation loop."""
     with pytest.raises(ValueError, match="lr"):
-        ts.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), optimizer="adam", lr=lr, steps=1,
-                   weights="random", progress=False)  # fmt: skip
+        ts.stylize(
+            torch.rand(1, 3, 32, 32),
+            torch.rand(1, 3, 32, 32),
+            optimizer="adam",
+            lr=lr,
+            steps=1,
+            weights="random",
+            progress=False,
+        )
 
 
 def test_a_learning_rate_for_lbfgs_is_refused_by_name():
     """L-BFGS takes no learning rate (its steps are scaled by its curvature estimate): saying so beats ignoring it.
     Found in issue 13's review of the optimisation loop."""
     with pytest.raises(ValueError, match="lr"):
-        ts.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), optimizer="lbfgs", lr=0.05, steps=1,
-                   weights="random", progress=False)  # fmt: skip
+        ts.stylize(
+            torch.rand(1, 3, 32, 32),
+            torch.rand(1, 3, 32, 32),
+            optimizer="lbfgs",
+            lr=0.05,
+            steps=1,
+            weights="random",
+            progress=False,
+        )
 
 
 # --- a non-finite loss never yields NaN pixels, and the best image is kept (issue 5) ----------------------------------
@@ -535,7 +581,9 @@ def test_best_image_is_tracked_by_total_loss_not_the_last_iterate():
 
 
 def test_adam_with_a_too_large_step_keeps_its_best(monkeypatch):
-    monkeypatch.setattr(optimize, "ADAM_LR", 0.3)  # overshoots the quartic's minimum again and again (pixels stay in [0, 1])
+    monkeypatch.setattr(
+        optimize, "ADAM_LR", 0.3
+    )  # overshoots the quartic's minimum again and again (pixels stay in [0, 1])
     losses, seen = quartic()
     best, history, _ = minimize(losses, start(1), steps=15, optimizer="adam")
     values = totals(history)
@@ -564,7 +612,13 @@ def test_stylize_with_a_blow_up_returns_finite_pixels(small_images, vgg, monkeyp
     monkeypatch.setattr(objective, "style_loss", exploding_style_loss)
     seen = []
     with pytest.warns(RuntimeWarning, match="NaN or infinite") as record:
-        result = stylize(*small_images, weights=vgg, steps=8, progress=False, callback=lambda s, im, l: seen.append(im.clone()))
+        result = stylize(
+            *small_images,
+            weights=vgg,
+            steps=8,
+            progress=False,
+            callback=lambda step, im, losses: seen.append(im.clone()),
+        )
     assert record[0].filename == __file__  # the warning points at the caller's line
     assert torch.isfinite(result.image).all() and 0 <= result.image.min() and result.image.max() <= 1
     values = totals(result.history)
@@ -582,7 +636,9 @@ def test_ctrl_c_keeps_the_best_image_so_far(small_images, vgg, optimizer):
         if step == 4:
             raise KeyboardInterrupt
 
-    result = stylize(*small_images, weights=vgg, steps=100, optimizer=optimizer, progress=False, callback=press_ctrl_c_at_step_4)
+    result = stylize(
+        *small_images, weights=vgg, steps=100, optimizer=optimizer, progress=False, callback=press_ctrl_c_at_step_4
+    )
     assert result.interrupted and len(result.history) == 5
     assert torch.isfinite(result.image).all()
     expected, k = best_seen(seen, result.history)
@@ -627,25 +683,52 @@ IMAGE = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
 
 
 BAD_PARAMETERS = [
-    ("steps", 0, "steps"), ("steps", -5, "steps"), ("steps", 2.5, "steps"), ("steps", "100", "steps"),
-    ("steps", True, "steps"), ("steps", None, "steps"),
-    ("alpha", -1.0, "alpha"), ("alpha", math.nan, "alpha"), ("alpha", math.inf, "alpha"), ("alpha", "big", "alpha"),
-    ("alpha", torch.tensor([1e-3, math.nan]), "alpha"), ("alpha", torch.ones(2, 2), "alpha"),
-    ("beta", -1e-9, "beta"), ("beta", math.nan, "beta"), ("beta", -math.inf, "beta"), ("beta", None, "beta"),
-    ("optimizer", "sgd", "optimizer"), ("optimizer", "LBFGS", "optimizer"), ("optimizer", None, "optimizer"),
-    ("init", "zeros", "init"), ("init", torch.zeros(1, 3, 8, 8), "init"), ("init", torch.full((1, 3, 32, 32), math.nan), "init"),
-    ("pooling", "mean", "pooling"), ("pooling", "AVG", "pooling"), ("pooling", None, "pooling"),
+    ("steps", 0, "steps"),
+    ("steps", -5, "steps"),
+    ("steps", 2.5, "steps"),
+    ("steps", "100", "steps"),
+    ("steps", True, "steps"),
+    ("steps", None, "steps"),
+    ("alpha", -1.0, "alpha"),
+    ("alpha", math.nan, "alpha"),
+    ("alpha", math.inf, "alpha"),
+    ("alpha", "big", "alpha"),
+    ("alpha", torch.tensor([1e-3, math.nan]), "alpha"),
+    ("alpha", torch.ones(2, 2), "alpha"),
+    ("beta", -1e-9, "beta"),
+    ("beta", math.nan, "beta"),
+    ("beta", -math.inf, "beta"),
+    ("beta", None, "beta"),
+    ("optimizer", "sgd", "optimizer"),
+    ("optimizer", "LBFGS", "optimizer"),
+    ("optimizer", None, "optimizer"),
+    ("init", "zeros", "init"),
+    ("init", torch.zeros(1, 3, 8, 8), "init"),
+    ("init", torch.full((1, 3, 32, 32), math.nan), "init"),
+    ("pooling", "mean", "pooling"),
+    ("pooling", "AVG", "pooling"),
+    ("pooling", None, "pooling"),
     ("normalize", "yes", "normalize"),
-    ("device", "tpu", "device"), ("device", "cuda:7", "device"), ("device", "mps", "device"),
-    ("content_layers", ["conv42"], "content_layers"), ("content_layers", 42, "content_layers"),
-    ("style_layers", ["relu6_1"], "style_layers"), ("style_layers", ["relu1_1", None], "style_layers"),
-    ("style_weights", [1.0, 2.0], "style"), ("style_weights", {"relu1_1": -1.0}, "style"),
-    ("seed", -1, "seed"), ("seed", 1.5, "seed"), ("seed", "abc", "seed"), ("seed", 2**64, "seed"),
+    ("device", "tpu", "device"),
+    ("device", "cuda:7", "device"),
+    ("device", "mps", "device"),
+    ("content_layers", ["conv42"], "content_layers"),
+    ("content_layers", 42, "content_layers"),
+    ("style_layers", ["relu6_1"], "style_layers"),
+    ("style_layers", ["relu1_1", None], "style_layers"),
+    ("style_weights", [1.0, 2.0], "style"),
+    ("style_weights", {"relu1_1": -1.0}, "style"),
+    ("seed", -1, "seed"),
+    ("seed", 1.5, "seed"),
+    ("seed", "abc", "seed"),
+    ("seed", 2**64, "seed"),
     ("callback", "print", "callback"),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize("name, value, mentioned", BAD_PARAMETERS, ids=[f"{n}={v!r}"[:40] for n, v, _ in BAD_PARAMETERS])
+@pytest.mark.parametrize(
+    "name, value, mentioned", BAD_PARAMETERS, ids=[f"{n}={v!r}"[:40] for n, v, _ in BAD_PARAMETERS]
+)
 def test_bad_parameter_fails_at_the_call_before_any_work(no_work, name, value, mentioned):
     with pytest.raises(ValueError) as error:
         stylize(IMAGE, IMAGE, progress=False, **{name: value})
@@ -736,16 +819,49 @@ def test_ordinary_runs_do_not_warn(no_work):
 # --- property-based: random parameter values (issue 5) ----------------------------------------------------------------
 
 ANYTHING = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=8), st.sampled_from(["lbfgs", "adam", "noise", "content", "style", "avg", "max", "paper", "cpu",
-                                          "cuda", "relu4_2", "conv42", "auto"]),
-    st.lists(st.floats(-1, 1), max_size=6), st.lists(st.sampled_from(LAYERS + ("conv42", "")), max_size=4),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.sampled_from(
+        [
+            "lbfgs",
+            "adam",
+            "noise",
+            "content",
+            "style",
+            "avg",
+            "max",
+            "paper",
+            "cpu",
+            "cuda",
+            "relu4_2",
+            "conv42",
+            "auto",
+        ]
+    ),
+    st.lists(st.floats(-1, 1), max_size=6),
+    st.lists(st.sampled_from(LAYERS + ("conv42", "")), max_size=4),
     st.builds(torch.tensor, st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=0, max_size=3)),
-)  # fmt: skip
+)
 
 
-NAMES = ["steps", "alpha", "beta", "optimizer", "init", "pooling", "normalize", "device", "seed", "content_layers",
-         "style_layers", "style_weights", "callback"]  # fmt: skip
+NAMES = [
+    "steps",
+    "alpha",
+    "beta",
+    "optimizer",
+    "init",
+    "pooling",
+    "normalize",
+    "device",
+    "seed",
+    "content_layers",
+    "style_layers",
+    "style_weights",
+    "callback",
+]
 
 
 def _valid(name, value) -> bool | None:
@@ -804,6 +920,8 @@ def test_stylize_refuses_pooling_or_normalize_that_contradict_the_given_network(
         ts.stylize(c, s, ts.Settings(normalize=None, steps=1), weights=vgg, progress=False)
     with pytest.raises(ValueError, match=r"pooling='max'"):
         ts.reconstruct_content(c, weights=vgg, pooling="max", steps=1, progress=False)
-    result = ts.stylize(c, s, weights=ts.get_vgg("random", pooling="max"), steps=1, progress=False)  # not asked: the network's
+    result = ts.stylize(
+        c, s, weights=ts.get_vgg("random", pooling="max"), steps=1, progress=False
+    )  # not asked: the network's
     assert result.settings["pooling"] == "max"
     assert ts.stylize(c, s, weights=vgg, pooling="avg", steps=1, progress=False).settings["pooling"] == "avg"

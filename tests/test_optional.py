@@ -11,4 +11,6 @@ def test_missing_package_advice_gives_the_form_that_works_from_a_checkout():
 
     with pytest.raises(MissingPackageError) as raised:
         require("no_such_module_here", "flying", pip="wings")
-    assert 'pip install -e ".[realtime]"' in str(raised.value) and 'pip install "tutorial_style[realtime]"' in str(raised.value)
+    assert 'pip install -e ".[realtime]"' in str(raised.value) and 'pip install "tutorial_style[realtime]"' in str(
+        raised.value
+    )

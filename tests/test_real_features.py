@@ -7,7 +7,6 @@ objective that made the images. The thresholds were measured (docs/performance.m
 """
 
 import pytest
-import torch
 
 import tutorial_style as ts
 from benchmarks.judge import Judge

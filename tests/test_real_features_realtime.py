@@ -31,4 +31,8 @@ def test_a_few_dozen_training_steps_move_a_held_out_photo_toward_the_style(stand
         before, after = judge(photo, photo, artwork), judge(out, photo, artwork)
         # Measured (40 steps of 2 x 64 px crops, the CPU preset's settings otherwise; judged at 96 px): the style
         # distance fell from 0.93 to 0.38 (chelsea) and from 1.09 to 0.42 (coffee), by 0.55 and 0.67.
-        assert float(after["style"]) < float(before["style"]) - 0.25, (name, float(before["style"]), float(after["style"]))
+        assert float(after["style"]) < float(before["style"]) - 0.25, (
+            name,
+            float(before["style"]),
+            float(after["style"]),
+        )

@@ -24,7 +24,11 @@ def test_a_trained_network_round_trips_through_its_checkpoint(photos, tmp_path):
     meta = loaded.meta
     assert meta["steps"] == 4 and meta["style"] == "mosaic" and meta["size"] == 32
     assert meta["pretrained"] is False and "RANDOM" in meta["weights"]  # never suggests pretrained weights
-    assert meta["content_layers"] == ["relu2_2"] and meta["alpha"] == rt_train.TrainingSettings().alpha_for(meta["size"]) and meta["photos"] == 4
+    assert (
+        meta["content_layers"] == ["relu2_2"]
+        and meta["alpha"] == rt_train.TrainingSettings().alpha_for(meta["size"])
+        and meta["photos"] == 4
+    )
     assert (meta["width"], meta["blocks"]) == (0.25, 1)
     assert len(load_checkpoint(path)["training"]["history"]) == 4
 
@@ -49,7 +53,9 @@ def _with_old_biases(net: StyleNetwork) -> StyleNetwork:
     """``net`` as networks were before: a (no-op) bias on each convolution before an instance normalisation."""
     generator = torch.Generator().manual_seed(3)
     for conv, _ in conv_norm_pairs(net):
-        conv.bias = torch.nn.Parameter(torch.randn(conv.out_channels, generator=generator))  # in the old slot, after weight
+        conv.bias = torch.nn.Parameter(
+            torch.randn(conv.out_channels, generator=generator)
+        )  # in the old slot, after weight
     return net
 
 
@@ -85,7 +91,14 @@ def test_a_damaged_checkpoint_says_so_without_the_readers_internals(tmp_path):
     data = good.read_bytes()
     legacy = io.BytesIO()
     torch.save({"a": torch.zeros(100)}, legacy, _use_new_zipfile_serialization=False)
-    cases = [data[: len(data) // 2], data[:100], data[:-10], legacy.getvalue()[:200], legacy.getvalue()[:40], b"PK\x03\x04" + bytes(100)]
+    cases = [
+        data[: len(data) // 2],
+        data[:100],
+        data[:-10],
+        legacy.getvalue()[:200],
+        legacy.getvalue()[:40],
+        b"PK\x03\x04" + bytes(100),
+    ]
     for i, content in enumerate(cases):
         path = tmp_path / f"bad{i}.pt"
         path.write_bytes(content)

@@ -41,7 +41,9 @@ def test_instance_norm_ignores_the_photos_contrast_and_batch_norm_does_not():
 
 
 def test_speed_is_measured_on_the_papers_objective(vgg):
-    speed = compare.measure_speed(vgg, tiny(), rand(1, 3, 32, 32), rand(1, 3, 32, 32, seed=1), evaluations=1, min_run_time=0.01)
+    speed = compare.measure_speed(
+        vgg, tiny(), rand(1, 3, 32, 32), rand(1, 3, 32, 32, seed=1), evaluations=1, min_run_time=0.01
+    )
     assert speed.size == (32, 32) and speed.evaluation > 0 and speed.network > 0
     assert speed.optimisation(500) == pytest.approx(500 * speed.evaluation)
     fig = plots.speed_figure(speed)
@@ -50,12 +52,18 @@ def test_speed_is_measured_on_the_papers_objective(vgg):
 
 def test_the_comparison_scores_both_with_the_objective_and_finds_where_the_optimisation_catches_up(vgg):
     photos, style = rand(2, 3, 32, 32), rand(1, 3, 32, 32, seed=3)
-    settings = dict(alpha=1.0, beta=1e3, content_layers=("relu2_2",), style_layers=("relu1_1", "relu2_1"), tv_weight=1e-2)
+    settings = dict(
+        alpha=1.0, beta=1e3, content_layers=("relu2_2",), style_layers=("relu1_1", "relu2_1"), tv_weight=1e-2
+    )
     comparison = compare.compare_with_optimisation(vgg, tiny(), photos, style, steps=4, **settings)
     objective = ts.Objective.for_images(vgg, photos[1:], style, **settings)
     with torch.no_grad():
-        assert comparison.network_loss[1] == pytest.approx(float(objective(comparison.network_images[1:])["total"]), rel=1e-5)
-        assert comparison.optimisation_loss[1] == pytest.approx(float(objective(comparison.optimisation_images[1:])["total"]), rel=1e-5)
+        assert comparison.network_loss[1] == pytest.approx(
+            float(objective(comparison.network_images[1:])["total"]), rel=1e-5
+        )
+        assert comparison.optimisation_loss[1] == pytest.approx(
+            float(objective(comparison.optimisation_images[1:])["total"]), rel=1e-5
+        )
     for curve, target, reached in zip(comparison.history, comparison.network_loss, comparison.reached):
         assert len(curve) == 4
         if reached is None:

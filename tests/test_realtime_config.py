@@ -21,7 +21,9 @@ def test_the_keywords_and_a_training_settings_object_give_the_same_training(phot
     common = dict(data=photos, weights="random", device="cpu", progress=False)
     _, by_object = ts.train_network("mosaic", settings, **common)
     _, by_keywords = ts.train_network("mosaic", steps=2, size=32, batch=2, width=0.25, blocks=1, seed=3, **common)
-    _, replaced = ts.train_network("mosaic", TrainingSettings(steps=9, size=32, width=0.25, blocks=1, seed=3), steps=2, **common)
+    _, replaced = ts.train_network(
+        "mosaic", TrainingSettings(steps=9, size=32, width=0.25, blocks=1, seed=3), steps=2, **common
+    )
     assert list(by_object) == list(by_keywords) == list(replaced) and len(by_object) == 2
 
 
@@ -48,8 +50,22 @@ def test_what_a_resume_keeps_is_marked_on_the_fields_and_the_presets_are_setting
     from tutorial_style.realtime.config import PRESETS, TrainingSettings
 
     kept = {f.name for f in dataclasses.fields(TrainingSettings) if f.metadata.get("resume") == "keep"}
-    assert set(rt_train.FIXED_ON_RESUME) == kept == {
-        "alpha", "beta", "tv_weight", "temporal_weight", "temporal_form", "content_layers", "style_layers", "lr", "batch", "seed"}
+    assert (
+        set(rt_train.FIXED_ON_RESUME)
+        == kept
+        == {
+            "alpha",
+            "beta",
+            "tv_weight",
+            "temporal_weight",
+            "temporal_form",
+            "content_layers",
+            "style_layers",
+            "lr",
+            "batch",
+            "seed",
+        }
+    )
     assert "size" not in kept and "steps" not in kept  # both may change on resume
     assert rt_train.PRESETS is PRESETS and TrainingSettings.preset("cpu") == TrainingSettings(width=0.5, blocks=5)
     assert TrainingSettings.preset("web").shape == {"width": 0.5, "blocks": 3, "separable": True}
@@ -61,7 +77,9 @@ def test_what_a_resume_keeps_is_marked_on_the_fields_and_the_presets_are_setting
 def test_one_default_alpha_for_the_optimisation_and_the_training():
     from tutorial_style.realtime.config import CONTENT_WEIGHT_AT_512_RELU2_2, TrainingSettings
 
-    assert not hasattr(rt_train, "default_alpha") and not hasattr(rt_train, "ALPHA_AT_512")  # one function, two constants
+    assert not hasattr(rt_train, "default_alpha") and not hasattr(
+        rt_train, "ALPHA_AT_512"
+    )  # one function, two constants
     settings = TrainingSettings()
     assert settings.alpha_for(128) == ts.settings.default_alpha(128, 128, at_512=CONTENT_WEIGHT_AT_512_RELU2_2)
     assert settings.alpha_for(128) == pytest.approx(16 * CONTENT_WEIGHT_AT_512_RELU2_2)  # 1 / pixels
@@ -76,5 +94,25 @@ def test_the_web_training_preset_trains_the_slim_network(tmp_path, capsys):
 
     assert {k: PRESETS["web"][k] for k in SLIM} == SLIM
     out = tmp_path / "slim.pt"
-    assert main(["train", "mosaic", "-o", str(out), "--preset", "web", "--steps", "1", "--size", "32", "--batch", "1", "--weights", "random"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "mosaic",
+                "-o",
+                str(out),
+                "--preset",
+                "web",
+                "--steps",
+                "1",
+                "--size",
+                "32",
+                "--batch",
+                "1",
+                "--weights",
+                "random",
+            ]
+        )
+        == 0
+    )
     assert load_network(out).config == SLIM

@@ -303,7 +303,9 @@ def test_the_slim_network_is_depthwise_separable_smaller_and_keeps_the_image_siz
     slim, default = StyleNetwork(**SLIM), StyleNetwork(**DEFAULT)
     convs = [m for m in slim.modules() if isinstance(m, torch.nn.Conv2d)]
     spatial = [m for m in convs if m.kernel_size != (1, 1)]
-    assert spatial and all(m.groups == m.in_channels == m.out_channels for m in spatial)  # every k x k conv is depthwise
+    assert spatial and all(
+        m.groups == m.in_channels == m.out_channels for m in spatial
+    )  # every k x k conv is depthwise
     assert all(m.kernel_size == (1, 1) for m in convs if m.groups == 1)  # the channels are mixed by 1 x 1 convs only
     count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
     assert count(slim) * 8 < count(default)

@@ -41,15 +41,28 @@ def test_resume_refuses_a_finished_run_and_another_style(photos, tmp_path):
 def test_resume_names_the_kept_setting_that_differs_and_the_other_weights(photos, tmp_path):
     path = tmp_path / "net.pt"
     ts.train_network("mosaic", data=photos, steps=2, checkpoint=path, **TINY)
-    for change, message in ((dict(batch=4), "batch=2, not batch=4"), (dict(temporal_form="difference"), "temporal_form='warp'"),
-                            (dict(content_layers=("relu3_1",)), r"content_layers=\['relu2_2'\]"), (dict(width=0.5), "leave width/blocks out")):
+    for change, message in (
+        (dict(batch=4), "batch=2, not batch=4"),
+        (dict(temporal_form="difference"), "temporal_form='warp'"),
+        (dict(content_layers=("relu3_1",)), r"content_layers=\['relu2_2'\]"),
+        (dict(width=0.5), "leave width/blocks out"),
+    ):
         with pytest.raises(ValueError, match=message) as caught:
-            ts.train_network("mosaic", data=photos, steps=4, checkpoint=path, resume=True, **{**TINY, "width": None, "blocks": None, **change})
+            ts.train_network(
+                "mosaic",
+                data=photos,
+                steps=4,
+                checkpoint=path,
+                resume=True,
+                **{**TINY, "width": None, "blocks": None, **change},
+            )
         assert "\n" not in str(caught.value)
     from tutorial_style.realtime.resume import check_weights
 
     check_weights(load_checkpoint(path)["meta"], path, ts.get_vgg("random").weights_info.label)  # the same: no error
-    with pytest.raises(ValueError, match="trained with VGG19 weights 'RANDOM.*, not 'ImageNet'; resume it with the same weights"):
+    with pytest.raises(
+        ValueError, match="trained with VGG19 weights 'RANDOM.*, not 'ImageNet'; resume it with the same weights"
+    ):
         check_weights(load_checkpoint(path)["meta"], path, "ImageNet")
     assert rt_train.recorded_options(path)["content_layers"] == ("relu2_2",)  # as the fields hold it: a tuple
 
@@ -84,7 +97,9 @@ def test_resume_may_change_the_size_and_steps_and_names_any_other_difference(pho
 
     path = tmp_path / "net.pt"
     ts.train_network("mosaic", data=photo_folder, steps=2, checkpoint=path, **TINY)
-    net, history = ts.train_network("mosaic", data=photo_folder, steps=3, checkpoint=path, resume=True, **{**TINY, "size": 48})
+    net, history = ts.train_network(
+        "mosaic", data=photo_folder, steps=3, checkpoint=path, resume=True, **{**TINY, "size": 48}
+    )
     assert len(history) == 3 and ts.load_network(path).meta["size"] == 48
     with pytest.raises(ValueError, match="another style"):
         ts.train_network("swirls", data=photo_folder, steps=4, checkpoint=path, resume=True, **TINY)
@@ -92,10 +107,27 @@ def test_resume_may_change_the_size_and_steps_and_names_any_other_difference(pho
         ts.train_network("mosaic", data=photo_folder, steps=4, checkpoint=path, resume=True, **{**TINY, "alpha": 0.5})
     assert "style" not in str(raised.value).split(";")[0]
     # the command line resumes with the checkpoint's own settings, not the preset's, and may change the size
-    code = main(["train", "mosaic", "-o", str(path), "--data", str(photo_folder), "--steps", "4", "--resume", "--size", "40",
-                 "--weights", "random"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "mosaic",
+            "-o",
+            str(path),
+            "--data",
+            str(photo_folder),
+            "--steps",
+            "4",
+            "--resume",
+            "--size",
+            "40",
+            "--weights",
+            "random",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert ts.load_network(path).meta["size"] == 40 and ts.load_network(path).meta["batch"] == 2
     from tutorial_style.cli import build_parser
 
-    assert "size and steps may change" in " ".join(build_parser()._subparsers._group_actions[0].choices["train"].format_help().split())
+    assert "size and steps may change" in " ".join(
+        build_parser()._subparsers._group_actions[0].choices["train"].format_help().split()
+    )

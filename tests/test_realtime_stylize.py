@@ -68,7 +68,9 @@ def test_a_folder_is_stylised_under_the_same_names_and_unreadable_files_are_skip
 
 
 @pytest.mark.parametrize("suffix, width, height", [(".mp4", 40, 24), (".mkv", 33, 25), (".avi", 32, 24)])
-def test_a_video_keeps_its_frames_size_and_frame_rate_and_each_frame_goes_through_the_network(tmp_path, suffix, width, height):
+def test_a_video_keeps_its_frames_size_and_frame_rate_and_each_frame_goes_through_the_network(
+    tmp_path, suffix, width, height
+):
     source, target = tmp_path / f"in{suffix}", tmp_path / f"out{suffix}"
     fps = Fraction(30000, 1001) if suffix != ".avi" else Fraction(12)
     write_moving_bar(source, 6, width, height, fps, audio=suffix == ".mp4")
@@ -103,4 +105,8 @@ def test_the_stylising_functions_leave_the_callers_network_where_it_is():
     from tutorial_style.vgg import on_device
 
     copy = on_device(spy, torch.device("meta"))  # another device: a copy goes there, the network stays
-    assert copy is not spy and next(copy.parameters()).device.type == "meta" and next(spy.parameters()).device.type == "cpu"
+    assert (
+        copy is not spy
+        and next(copy.parameters()).device.type == "meta"
+        and next(spy.parameters()).device.type == "cpu"
+    )

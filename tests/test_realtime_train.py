@@ -104,13 +104,46 @@ def test_one_distributed_step_equals_the_single_process_step_on_the_combined_bat
     single, distributed = tmp_path / "single.pt", tmp_path / "ddp.pt"
     settings = dict(TINY, batch=4)
     ts.train_network("mosaic", data=photos, steps=1, checkpoint=single, **settings)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), "OMP_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "tutorial_style", "train",
-         "mosaic", "-o", str(distributed), "--data", str(photos), "--steps", "1", "--size", "32", "--batch", "2",
-         "--width", "0.25", "--blocks", "1", "--weights", "random", "--device", "cpu"],
-        capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "tutorial_style",
+            "train",
+            "mosaic",
+            "-o",
+            str(distributed),
+            "--data",
+            str(photos),
+            "--steps",
+            "1",
+            "--size",
+            "32",
+            "--batch",
+            "2",
+            "--width",
+            "0.25",
+            "--blocks",
+            "1",
+            "--weights",
+            "random",
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("saved") == 1  # rank 0 alone reports (and writes)
     a, b = load_checkpoint(single), load_checkpoint(distributed)
@@ -147,8 +180,11 @@ def test_two_styles_train_in_one_network_whose_checkpoint_loads_with_both_names(
         assert torch.equal(loaded(x, loaded.mix_for(name)), net(x, net.mix_for(name)))
     # step k trains style k % 2 alone: after the first step only mosaic's rows have moved from their start
     first, _ = ts.train_network(MANY, data=photos, steps=1, **TINY)
-    moved = [bool((row.parameter[row.row] != (1.0 if row.key.endswith("weight") else 0.0)).any())
-             for name in MANY for row in first.style_parameters(name)]
+    moved = [
+        bool((row.parameter[row.row] != (1.0 if row.key.endswith("weight") else 0.0)).any())
+        for name in MANY
+        for row in first.style_parameters(name)
+    ]
     half = len(moved) // 2
     assert all(moved[:half]) and not any(moved[half:])
     # one style as a list of one is today's network of one style
@@ -221,20 +257,23 @@ def test_a_dataset_smaller_than_a_batch_is_refused_before_any_work(monkeypatch):
 def test_the_training_callback_stops_on_true_as_stylizes_does():
     """Bug 5: stylize's callback stops the run by returning True; train_network's stopped on False.
     Found in issue 21's review (a new user's first hour)."""
-    _, history = ts.train_network("mosaic", data=Photos(), steps=5, callback=lambda step, losses, net: step == 1, **TINY)
+    _, history = ts.train_network(
+        "mosaic", data=Photos(), steps=5, callback=lambda step, losses, net: step == 1, **TINY
+    )
     assert history.interrupted and len(history) == 2
     _, history = ts.train_network("mosaic", data=Photos(), steps=3, callback=lambda step, losses, net: False, **TINY)
     assert not history.interrupted and len(history) == 3
 
 
-DISTRIBUTED_STOP = '''
+DISTRIBUTED_STOP = """
 import sys, torch, tutorial_style as ts
 from tutorial_style.realtime.train import train_network
 rank = int(__import__("os").environ["RANK"])
-net, history = train_network("mosaic", data=sys.argv[1], steps=20, size=32, batch=2, width=0.25, blocks=1, weights="random",
+net, history = train_network("mosaic", data=sys.argv[1], steps=20, size=32, batch=2, width=0.25, blocks=1,
+weights="random",
                              device="cpu", progress=False, callback=lambda step, losses, net: rank == 0 and step == 1)
 print(f"rank {rank}: {len(history)} steps, interrupted {history.interrupted}")
-'''
+"""
 
 
 def test_a_stop_on_one_process_stops_every_process(photo_folder, tmp_path):
@@ -248,13 +287,32 @@ def test_a_stop_on_one_process_stops_every_process(photo_folder, tmp_path):
     script = tmp_path / "stop.py"
     script.write_text(DISTRIBUTED_STOP)
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
-                           str(photo_folder)], capture_output=True, text=True, timeout=240, env=env)  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(script),
+            str(photo_folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     # (the two processes share one stdout, so their lines may run together: find them, not split them)
     assert sorted(re.findall(r"rank \d: \d+ steps, interrupted \w+", done.stdout)) == [
-        "rank 0: 2 steps, interrupted True", "rank 1: 2 steps, interrupted True"]
+        "rank 0: 2 steps, interrupted True",
+        "rank 1: 2 steps, interrupted True",
+    ]
 
 
 def test_train_says_how_long_the_rest_will_take_after_its_first_steps(photo_folder, tmp_path, capsys):
@@ -263,6 +321,8 @@ def test_train_says_how_long_the_rest_will_take_after_its_first_steps(photo_fold
 
     from tutorial_style.cli import main
 
-    code = main(["train", "mosaic", "-o", str(tmp_path / "n.pt"), "--data", str(photo_folder), "--steps", "5", *TRAIN_FLAGS])
+    code = main(
+        ["train", "mosaic", "-o", str(tmp_path / "n.pt"), "--data", str(photo_folder), "--steps", "5", *TRAIN_FLAGS]
+    )
     err = capsys.readouterr().err
     assert code == 0 and re.search(r"train: [\d.e-]+ s per step on cpu; the other 2 steps take about \d+ m?s", err), err

@@ -20,4 +20,6 @@ def test_mix_scales_starts_from_the_coarse_style_and_matches_the_fine_one(images
     assert mixed.image.shape == coarse.shape
     assert mixed.history[-1]["style"] < mixed.history[0]["style"]
     start = Objective.for_images(vgg, None, fine, style_layers=("relu1_1", "relu2_1"))
-    assert float(start(coarse)["style"]) == pytest.approx(mixed.history[0]["style"], rel=1e-4)  # it started at the coarse image
+    assert float(start(coarse)["style"]) == pytest.approx(
+        mixed.history[0]["style"], rel=1e-4
+    )  # it started at the coarse image

@@ -69,7 +69,11 @@ def test_style_weights_are_checked_as_every_style_terms_are():
     layers = ("relu1_1", "relu2_1", "relu3_1")
     for weights in ({"relu2_1": 2}, [1, 2, 3], torch.tensor([0.5, 0.25, 0.25])):
         assert Settings(style_layers=layers, style_weights=weights).style_weights == layer_weights(layers, weights)
-    assert Settings(style_layers=layers, style_weights={"relu2_1": 2}).style_weights == {"relu1_1": 0.0, "relu2_1": 2.0, "relu3_1": 0.0}
+    assert Settings(style_layers=layers, style_weights={"relu2_1": 2}).style_weights == {
+        "relu1_1": 0.0,
+        "relu2_1": 2.0,
+        "relu3_1": 0.0,
+    }
 
 
 def test_the_default_alpha_scales_with_the_pixel_count():

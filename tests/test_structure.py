@@ -10,7 +10,18 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tutorial_style"
-PAPER_MODULES = ("layers", "weights", "normalization", "vgg", "gram", "losses", "objective", "settings", "lbfgs", "optimize")
+PAPER_MODULES = (
+    "layers",
+    "weights",
+    "normalization",
+    "vgg",
+    "gram",
+    "losses",
+    "objective",
+    "settings",
+    "lbfgs",
+    "optimize",
+)
 
 
 def module_name(path: Path) -> str:
@@ -55,7 +66,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         state[node] = "open"
         for target in sorted(edges.get(node, ())):
             if state.get(target) == "open":
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in state:
                 found = visit(target, path + [target])
                 if found:
@@ -84,7 +95,9 @@ def package_graph() -> dict[str, set[str]]:
     for module, targets in graph().items():
         if module == "tutorial_style":
             continue
-        edges.setdefault(unit(module), set()).update(unit(t) for t in targets if t != "tutorial_style" and unit(t) != unit(module))
+        edges.setdefault(unit(module), set()).update(
+            unit(t) for t in targets if t != "tutorial_style" and unit(t) != unit(module)
+        )
     return edges
 
 
@@ -105,12 +118,19 @@ def test_the_subpackages_and_modules_import_each_other_without_a_cycle():
 def test_the_cycle_finder_sees_a_cycle_between_packages():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
-    assert unit("tutorial_style.controls.scale") == "tutorial_style.controls" and unit("tutorial_style.optimize") == "tutorial_style.optimize"
+    assert (
+        unit("tutorial_style.controls.scale") == "tutorial_style.controls"
+        and unit("tutorial_style.optimize") == "tutorial_style.optimize"
+    )
 
 
 def test_the_controls_hold_only_loss_terms_and_image_transforms():
     """controls/ is below the optimisation: it imports none of the modules that run one."""
-    assert not package_graph()["tutorial_style.controls"] & {"tutorial_style.optimize", "tutorial_style.objective", "tutorial_style.settings"}
+    assert not package_graph()["tutorial_style.controls"] & {
+        "tutorial_style.optimize",
+        "tutorial_style.objective",
+        "tutorial_style.settings",
+    }
 
 
 def test_only_the_notebook_support_imports_the_notebook_support():
@@ -143,7 +163,10 @@ def test_the_papers_modules_know_nothing_of_notebooks(name):
 
 
 def test_importing_the_package_loads_no_notebook_libraries():
-    code = "import sys, tutorial_style; print(sorted(m for m in ('matplotlib', 'ipywidgets', 'IPython', 'torchvision') if m in sys.modules))"
+    code = (
+        "import sys, tutorial_style; "
+        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'IPython', 'torchvision') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
 
@@ -187,18 +210,31 @@ def test_the_notebooks_import_their_support_from_tutorial_style_notebook_only():
 # Each default has one home: Settings' fields (and PRESETS) for a run, train.py's constants for a style network's
 # training. The modules that show or restate a default read it from there (settings.default, default_alpha).
 RESTATED = {1e-3, 1e-4, 0.02, "avg", "simple", "lbfgs"}  # alpha, train.ALPHA and LR, ADAM_LR, pooling, masks, optimizer
-READERS = ("cli.paper", "cli.network", "notebook.nb05_style_transfer", "notebook.nb06_tradeoff_and_layers", "notebook.panels", "notebook.plots",
-           "notebook.nb07_controls", "notebook.nb08_real_time", "notebook.nb08_training_panel", "realtime.compare")  # fmt: skip
+READERS = (
+    "cli.paper",
+    "cli.network",
+    "notebook.nb05_style_transfer",
+    "notebook.nb06_tradeoff_and_layers",
+    "notebook.panels",
+    "notebook.plots",
+    "notebook.nb07_controls",
+    "notebook.nb08_real_time",
+    "notebook.nb08_training_panel",
+    "realtime.compare",
+)
 
 
 def literals(path: Path) -> list[tuple[int, object]]:
     """The numbers and strings written in ``path``'s code (docstrings left out), with their line."""
     tree = ast.parse(path.read_text())
     docstrings = {
-        id(node.body[0].value) for node in ast.walk(tree)
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
-        and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
-    }  # fmt: skip
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
     return [(n.lineno, n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant) and id(n) not in docstrings]
 
 
@@ -256,8 +292,11 @@ def test_every_module_has_tests_under_its_name_and_every_test_file_is_named_afte
     modules = sorted(m for m, p in MODULES.items() if p.name not in ("__init__.py", "__main__.py"))
     without = [m for m in modules if not files & set(files_for(m)) and m.split(".", 1)[1] not in WITHOUT_OWN_TESTS]
     assert not without, f"modules with no tests/test_<module>.py (add one, or a reason to WITHOUT_OWN_TESTS): {without}"
-    stale = [m for m in WITHOUT_OWN_TESTS
-             if f"tutorial_style.{m}" not in modules or files_for(f"tutorial_style.{m}")[0] in files]
+    stale = [
+        m
+        for m in WITHOUT_OWN_TESTS
+        if f"tutorial_style.{m}" not in modules or files_for(f"tutorial_style.{m}")[0] in files
+    ]
     assert not stale, f"WITHOUT_OWN_TESTS names modules that are gone or now have their own test file: {stale}"
     unnamed = sorted(f for f in files if not named_after_a_module(f) and f not in CROSS_CUTTING)
     assert not unnamed, f"test files named after no module (move each test to its module's file): {unnamed}"

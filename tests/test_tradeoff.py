@@ -84,7 +84,9 @@ def test_the_grid_holds_8_bit_images_and_the_breakdown():
     from tutorial_style import get_vgg, gram_matrix, style_layer_loss
 
     vgg = get_vgg("random", device="cpu")
-    style = torch.nn.functional.interpolate(grid.style_image, size=grid.images.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
+    style = torch.nn.functional.interpolate(
+        grid.style_image, size=grid.images.shape[-2:], mode="bilinear", antialias=True, align_corners=False
+    )
     feats = vgg(grid.cell(1, 0), ["relu2_1"])["relu2_1"]
     target = gram_matrix(vgg(style, ["relu2_1"])["relu2_1"])
     assert grid.breakdown(1, 0)["relu2_1"] == pytest.approx(float(style_layer_loss(feats, target)), rel=1e-4)
@@ -102,7 +104,15 @@ def test_a_second_call_is_a_cache_hit_without_stylize(monkeypatch):
 
 @pytest.mark.parametrize(
     "change",
-    [dict(steps=5), dict(ratios=(1e-3, 1e-2)), dict(seed=1), dict(init="content"), dict(size=48), dict(pooling="max"), dict(style="mosaic")],
+    [
+        dict(steps=5),
+        dict(ratios=(1e-3, 1e-2)),
+        dict(seed=1),
+        dict(init="content"),
+        dict(size=48),
+        dict(pooling="max"),
+        dict(style="mosaic"),
+    ],
     ids=lambda c: next(iter(c)),
 )
 def test_a_changed_setting_is_a_miss(monkeypatch, change):
@@ -238,12 +248,29 @@ def test_the_grid_cuts_style_weights_to_each_rows_layers(tmp_path, monkeypatch):
 
     monkeypatch.setenv("TUTORIAL_STYLE_CACHE", str(tmp_path / "cache"))
     content, style = ts.load_image("chelsea", size=32), ts.load_image("swirls", size=32)
-    grid = tradeoff_grid(content, style, steps=2, ratios=(1e-3,), layer_sets=[("relu1_1",), ("relu1_1", "relu2_1")],
-                         style_weights={"relu1_1": 0.25, "relu2_1": 0.75}, weights="random", progress=False)  # fmt: skip
+    grid = tradeoff_grid(
+        content,
+        style,
+        steps=2,
+        ratios=(1e-3,),
+        layer_sets=[("relu1_1",), ("relu1_1", "relu2_1")],
+        style_weights={"relu1_1": 0.25, "relu2_1": 0.75},
+        weights="random",
+        progress=False,
+    )
     assert grid.shape == (2, 1)
     # row 1 is the run with the weights as given; row 0 keeps relu1_1 only, its weight renormalised to the same sum
     for row, weights in ((0, {"relu1_1": 1.0}), (1, {"relu1_1": 0.25, "relu2_1": 0.75})):
-        alone = ts.stylize(content, style, steps=2, alpha=1e-3 * ts.Settings().beta, beta=ts.Settings().beta, weights="random",
-                           style_layers=tuple(weights), style_weights=weights, progress=False)  # fmt: skip
+        alone = ts.stylize(
+            content,
+            style,
+            steps=2,
+            alpha=1e-3 * ts.Settings().beta,
+            beta=ts.Settings().beta,
+            weights="random",
+            style_layers=tuple(weights),
+            style_weights=weights,
+            progress=False,
+        )
         expected = (alone.image.clamp(0, 1) * 255).round() / 255
         torch.testing.assert_close(grid.cell(row, 0), expected, atol=1 / 255 + 1e-6, rtol=0)

@@ -94,8 +94,11 @@ def test_bad_frames_and_methods_are_one_line_errors():
 
 def test_stylize_blends_a_video_on_the_command_line_and_refuses_blend_elsewhere(tmp_path, capsys):
     checkpoint = tmp_path / "net.pt"
-    save_checkpoint(checkpoint, tiny_network(), {"style": "mosaic", "weights": "RANDOM weights (seed 0), not pretrained",
-                                                 "pretrained": False, "steps": 0})  # fmt: skip
+    save_checkpoint(
+        checkpoint,
+        tiny_network(),
+        {"style": "mosaic", "weights": "RANDOM weights (seed 0), not pretrained", "pretrained": False, "steps": 0},
+    )
     torch.manual_seed(1)
     clip = shifted_clip(frames=6, size=48)
     write_video((clip + 0.08 * torch.randn_like(clip)).clamp(0, 1), tmp_path / "in.mp4", fps=10)
@@ -112,7 +115,19 @@ def test_stylize_blends_a_video_on_the_command_line_and_refuses_blend_elsewhere(
 
     for args, expected in (
         ([*common, str(tmp_path / "x.mp4"), "--temporal-blend", "1.5"], "--temporal-blend must be in [0, 1)"),
-        (["stylize", "astronaut", "--network", str(checkpoint), "-o", str(tmp_path / "x.png"), "--temporal-blend", "0.3"], "video only"),
+        (
+            [
+                "stylize",
+                "astronaut",
+                "--network",
+                str(checkpoint),
+                "-o",
+                str(tmp_path / "x.png"),
+                "--temporal-blend",
+                "0.3",
+            ],
+            "video only",
+        ),
         (["stylize", "astronaut", "mosaic", "-o", str(tmp_path / "x.png"), "--temporal-blend", "0.3"], "--network"),
     ):
         assert main(args) == 2

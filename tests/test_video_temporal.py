@@ -16,7 +16,9 @@ def test_the_temporal_term_is_zero_for_an_output_that_moves_with_its_input_and_n
     moved, _ = motion(images)
     assert float(temporal_loss(images, moved, motion).max()) < 1e-10
     assert float(temporal_loss(images, torch.rand_like(images), motion).min()) > 0.1
-    assert float(temporal_loss(images, moved, motion, form="difference", photos=images, moved_photos=moved).max()) < 1e-10
+    assert (
+        float(temporal_loss(images, moved, motion, form="difference", photos=images, moved_photos=moved).max()) < 1e-10
+    )
     with pytest.raises(ValueError, match="form"):
         temporal_loss(images, moved, motion, form="optical")
 
@@ -39,8 +41,19 @@ def test_a_few_training_steps_with_the_temporal_term_lower_the_temporal_loss(tmp
 
     trained = {}
     for w in (0.0, weight):  # the same start, the same photos and crops, without and with the term
-        net, history = train_network("mosaic", data=photos, network=tiny_network(), weights=vgg, device="cpu", steps=16,
-                                     size=32, batch=2, lr=3e-3, temporal_weight=w, progress=False)  # fmt: skip
+        net, history = train_network(
+            "mosaic",
+            data=photos,
+            network=tiny_network(),
+            weights=vgg,
+            device="cpu",
+            steps=16,
+            size=32,
+            batch=2,
+            lr=3e-3,
+            temporal_weight=w,
+            progress=False,
+        )
         trained[w] = temporal(net)
     assert "temporal" in history[-1] and history[-1]["temporal"] > 0
     start = temporal(tiny_network())

@@ -86,7 +86,9 @@ def test_auto_follows_the_environment_variable(monkeypatch, torchvision_state_fi
 def test_full_and_features_only_files_give_the_same_network(torchvision_state_file, tmp_path):
     slim = save_slim_weights(str(torchvision_state_file), tmp_path / "slim.pth")
     assert slim.stat().st_size < torchvision_state_file.stat().st_size / 5
-    assert set(torch.load(slim, weights_only=True)) == {k for k in torch.load(torchvision_state_file, weights_only=True) if k.startswith("features.")}
+    assert set(torch.load(slim, weights_only=True)) == {
+        k for k in torch.load(torchvision_state_file, weights_only=True) if k.startswith("features.")
+    }
     image = torch.rand(1, 3, 32, 32)
     a = VGG19Features(weights=str(torchvision_state_file), normalize=None)(image, ["relu3_1"])["relu3_1"]
     b = VGG19Features(weights=str(slim), normalize=None)(image, ["relu3_1"])["relu3_1"]
@@ -168,8 +170,9 @@ def test_flipped_bytes_inside_a_tensor_are_caught(tmp_path, slim_bytes):
     expect_weights_error(path, "corrupted", "checksum", REFETCH)
 
 
-@pytest.mark.parametrize("content, reason", [(b"", "empty"), (b"weights: yes please\n", "not a PyTorch weights file")],
-                         ids=["empty", "text"])  # fmt: skip
+@pytest.mark.parametrize(
+    "content, reason", [(b"", "empty"), (b"weights: yes please\n", "not a PyTorch weights file")], ids=["empty", "text"]
+)
 def test_files_that_are_not_weights(tmp_path, content, reason):
     path = tmp_path / "weights.pth"
     path.write_bytes(content)
@@ -206,13 +209,19 @@ def test_a_damaged_imagenet_file_says_to_delete_and_fetch_again(tmp_path, monkey
 @pytest.mark.parametrize(
     "changes, reason",
     [
-        ({"features__0__weight": torch.zeros(()).expand(64, 3, 5, 5)}, "conv1_1.weight has shape (64, 3, 5, 5), VGG19 needs (64, 3, 3, 3)"),
-        ({"features__28__bias": None}, "lacks 1 of the feature tensors (first: 'conv5_1.bias', torchvision's 'features.28.bias')"),
+        (
+            {"features__0__weight": torch.zeros(()).expand(64, 3, 5, 5)},
+            "conv1_1.weight has shape (64, 3, 5, 5), VGG19 needs (64, 3, 3, 3)",
+        ),
+        (
+            {"features__28__bias": None},
+            "lacks 1 of the feature tensors (first: 'conv5_1.bias', torchvision's 'features.28.bias')",
+        ),
         ({"features__2__bias": torch.full((64,), float("nan"))}, "conv1_2.bias holds NaN or infinite values"),
         ({"features__34__weight": torch.full((512, 512, 3, 3), float("inf"))}, "conv5_4.weight holds NaN or infinite"),
     ],
     ids=["wrong shape", "missing key", "NaN", "inf"],
-)  # fmt: skip
+)
 def test_a_features_only_file_is_validated(tmp_path, changes, reason):
     path = tmp_path / "slim.pth"
     torch.save(features_state(**changes), path)
@@ -226,8 +235,11 @@ def test_the_tiny_valid_file_used_above_does_load(tmp_path):
     assert info.source == "file" and state["conv5_4.weight"].shape == (512, 512, 3, 3)
 
 
-@pytest.mark.parametrize("content", [[1, 2, 3], {"a": 1}, {"resnet.fc.weight": torch.zeros(2)}, torch.zeros(3)],
-                         ids=["list", "dict of ints", "another network", "a bare tensor"])  # fmt: skip
+@pytest.mark.parametrize(
+    "content",
+    [[1, 2, 3], {"a": 1}, {"resnet.fc.weight": torch.zeros(2)}, torch.zeros(3)],
+    ids=["list", "dict of ints", "another network", "a bare tensor"],
+)
 def test_files_that_hold_something_else(tmp_path, content):
     path = tmp_path / "other.pth"
     torch.save(content, path)

@@ -11,7 +11,6 @@ import shutil
 import site
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -73,8 +72,24 @@ def test_the_wheel_alone_loads_a_bundled_image(installed):
 
 def test_the_command_line_of_the_wheel_stylizes_and_lists_the_images(installed):
     python, venv, elsewhere, env = installed
-    run(python, "-m", "tutorial_style", "stylize", "astronaut", "swirls", "-o", "out.png",
-        "--size", "32", "--steps", "2", "--weights", "random", cwd=elsewhere, env=env)  # fmt: skip
+    run(
+        python,
+        "-m",
+        "tutorial_style",
+        "stylize",
+        "astronaut",
+        "swirls",
+        "-o",
+        "out.png",
+        "--size",
+        "32",
+        "--steps",
+        "2",
+        "--weights",
+        "random",
+        cwd=elsewhere,
+        env=env,
+    )
     with Image.open(elsewhere / "out.png") as image:
         assert image.format == "PNG" and image.size == (32, 32)
     listed = run(python, "-m", "tutorial_style", "images", cwd=elsewhere, env=env).stdout
@@ -87,18 +102,32 @@ def test_the_command_line_of_the_wheel_stylizes_and_lists_the_images(installed):
 
 def test_the_wheel_holds_every_module_of_the_checkout(installed):
     python, venv, elsewhere, env = installed
-    code = "import pathlib, tutorial_style as ts; root = pathlib.Path(ts.__file__).parent; print('\\n'.join(sorted(str(p.relative_to(root)) for p in root.rglob('*.py'))))"
+    code = (
+        "import pathlib, tutorial_style as ts; root = pathlib.Path(ts.__file__).parent; "
+        "print('\\n'.join(sorted(str(p.relative_to(root)) for p in root.rglob('*.py'))))"
+    )
     shipped = set(run(python, "-c", code, cwd=elsewhere, env=env).stdout.split())
     package = ROOT / "tutorial_style"
     ours = {str(p.relative_to(package)) for p in package.rglob("*.py")}
-    assert ours <= shipped, f"modules missing from the wheel (add their package to pyproject.toml): {sorted(ours - shipped)}"
-    run(python, "-c", "from tutorial_style.notebook import widgets, plots, checks; import tutorial_style.controls", cwd=elsewhere, env=env)
+    assert ours <= shipped, (
+        f"modules missing from the wheel (add their package to pyproject.toml): {sorted(ours - shipped)}"
+    )
+    run(
+        python,
+        "-c",
+        "from tutorial_style.notebook import widgets, plots, checks; import tutorial_style.controls",
+        cwd=elsewhere,
+        env=env,
+    )
 
 
 def test_the_wheel_holds_the_web_page_and_its_size_stays_small(installed, tmp_path):
     """The page's files are package data (deploy/web/page/); ONNX Runtime Web is not shipped (fetched once)."""
     python, venv, elsewhere, env = installed
-    code = "from tutorial_style.deploy.web.site import PAGE, PAGE_FILES; print(PAGE); print(all((PAGE / f).is_file() for f in PAGE_FILES))"
+    code = (
+        "from tutorial_style.deploy.web.site import PAGE, PAGE_FILES; "
+        "print(PAGE); print(all((PAGE / f).is_file() for f in PAGE_FILES))"
+    )
     folder, found = run(python, "-c", code, cwd=elsewhere, env=env).stdout.split()
     assert Path(folder).resolve().is_relative_to(venv.resolve()) and found == "True"
     (wheel,) = (venv.parent / "dist").glob("tutorial_style-*.whl")

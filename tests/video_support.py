@@ -23,7 +23,9 @@ def shifted_clip(frames=6, step=(2, 1), size=48):
     pixel (x + t dx, y + t dy) at (x, y): I_t(x) = I_t-1(x + step), so the flow from frame t back to t-1 is the step."""
     photo = load_image("astronaut", size=128)
     dx, dy = step
-    return torch.cat([photo[..., 20 + t * dy : 20 + t * dy + size, 20 + t * dx : 20 + t * dx + size] for t in range(frames)])
+    return torch.cat(
+        [photo[..., 20 + t * dy : 20 + t * dy + size, 20 + t * dx : 20 + t * dx + size] for t in range(frames)]
+    )
 
 
 def write_moving_bar(path, frames: int, width: int, height: int, fps=Fraction(30000, 1001), audio=False):

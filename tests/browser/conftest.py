@@ -45,17 +45,27 @@ EXPECT_TIMEOUT_MS = int(float(os.environ.get("TUTORIAL_STYLE_BROWSER_TIMEOUT", "
 # JupyterLab's default look in a 1280 x 800 window, where issue 16 found cut-off labels and small figures.
 VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]  # fmt: skip  (without the networking flags Chromium keeps dialling out)
 CHROMIUM_CANDIDATES = [
-    "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+    "/usr/bin/chromium",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
     "/Applications/Chromium.app/Contents/MacOS/Chromium",
     "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-]  # fmt: skip
+]
 HOW_TO_INSTALL = (
     "install Chromium (Debian/Ubuntu: `sudo apt-get install chromium`; or any system Chromium or Chrome, "
-    "named by TUTORIAL_STYLE_CHROMIUM=/path/to/chromium) and `pip install -e \".[dev]\"` for Playwright; "
+    'named by TUTORIAL_STYLE_CHROMIUM=/path/to/chromium) and `pip install -e ".[dev]"` for Playwright; '
     "never `playwright install`"
 )
 
@@ -74,7 +84,9 @@ def skip_or_fail(reason: str):
 def find_chromium() -> str | None:
     chosen = os.environ.get("TUTORIAL_STYLE_CHROMIUM", "").strip()
     for candidate in [chosen] if chosen else CHROMIUM_CANDIDATES:
-        path = shutil.which(candidate) or (candidate if os.path.isfile(candidate) and os.access(candidate, os.X_OK) else None)
+        path = shutil.which(candidate) or (
+            candidate if os.path.isfile(candidate) and os.access(candidate, os.X_OK) else None
+        )
         if path:
             return path
     return None
@@ -136,7 +148,10 @@ def _lab_settings(folder: Path) -> None:
         # Render every cell (no virtual scrolling), so the outputs of cells far down exist in the page.
         "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
         "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
     }
     for name, value in settings.items():
         path = folder / name
@@ -183,19 +198,31 @@ def lab(tmp_path_factory):
     port, token = _free_port(), uuid.uuid4().hex
     log = base / "server.log"
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
-        "--ServerApp.port_retries=0", f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
-        "--allow-root", "--LabApp.news_url=None",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--allow-root",
+        "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]  # fmt: skip
+    ]
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root, preexec_fn=_die_with_parent)
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root, preexec_fn=_die_with_parent
+        )
     server = Lab(process, port, token, root, log)
     try:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                pytest.fail(f"JupyterLab exited with code {process.returncode}:\n{server.log_text()[-3000:]}", pytrace=False)
+                pytest.fail(
+                    f"JupyterLab exited with code {process.returncode}:\n{server.log_text()[-3000:]}", pytrace=False
+                )
             try:
                 server.api("GET", "api/status")
                 break

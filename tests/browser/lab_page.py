@@ -44,7 +44,14 @@ _BROKEN_JS = """imgs => imgs.filter(i => i.offsetParent !== null && !(i.complete
 # Widget labels, buttons and slider readouts in the notebook's outputs: what a learner reads on a control; and
 # HTML widgets (tables such as notebook 06's, status lines), whose text must not run out of their box.
 LABELS = ", ".join(
-    f".jp-OutputArea {sel}" for sel in (".widget-label", ".widget-label-basic", "button.jupyter-button", ".widget-readout", ".widget-html-content")
+    f".jp-OutputArea {sel}"
+    for sel in (
+        ".widget-label",
+        ".widget-label-basic",
+        "button.jupyter-button",
+        ".widget-readout",
+        ".widget-html-content",
+    )
 )
 
 
@@ -57,7 +64,9 @@ class NotebookPage:
         cells = self.source["cells"]
         self.code_cells = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and "".join(c["source"]).strip()]
         # Cells tagged raises-exception (nbval's convention) show an error on purpose.
-        self.expected_errors = {i for i, c in enumerate(cells) if "raises-exception" in c.get("metadata", {}).get("tags", [])}
+        self.expected_errors = {
+            i for i, c in enumerate(cells) if "raises-exception" in c.get("metadata", {}).get("tags", [])
+        }
 
     # --- opening and running ---------------------------------------------------------------------------
 
@@ -122,7 +131,9 @@ class NotebookPage:
             else:
                 quiet_since = None
             if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name}: the kernel did not settle within {timeout_s:.0f} s (states {states})")
+                raise AssertionError(
+                    f"{self.name}: the kernel did not settle within {timeout_s:.0f} s (states {states})"
+                )
             self.page.wait_for_timeout(250)
 
     def cells(self) -> list[dict]:
@@ -164,7 +175,9 @@ class NotebookPage:
 
     def looks_finished(self) -> list[str]:
         """What a learner would see as unfinished: cut-off labels and broken images."""
-        return [f"cut-off label: {t}" for t in self.cut_off_labels()] + [f"broken image: {t}" for t in self.broken_images()]
+        return [f"cut-off label: {t}" for t in self.cut_off_labels()] + [
+            f"broken image: {t}" for t in self.broken_images()
+        ]
 
     # --- widgets ---------------------------------------------------------------------------------------
 
@@ -187,12 +200,16 @@ def status(panel: Locator) -> Locator:
 
 def dropdown(panel: Locator, label: str) -> Locator:
     """The ``<select>`` of the ipywidgets Dropdown whose description is ``label``."""
-    return panel.locator(".widget-dropdown", has=panel.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$"))).locator("select")
+    return panel.locator(
+        ".widget-dropdown", has=panel.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$"))
+    ).locator("select")
 
 
 def slider(panel: Locator, label: str) -> Locator:
     """The ipywidgets slider whose description is ``label`` (handle: ``.noUi-handle``, value: ``.widget-readout``)."""
-    return panel.locator(".widget-slider", has=panel.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")))
+    return panel.locator(
+        ".widget-slider", has=panel.page.locator("label", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
 
 
 def type_into_slider(slider_box: Locator, text: str) -> None:
@@ -226,15 +243,17 @@ def wait_new_image(panel: Locator, before: list[str], index: int | None = None, 
             "imgs => imgs.map(i => [i.getAttribute('src') || '', i.complete && i.naturalWidth > 0])"
         )
         fresh = [
-            i for i, (src, loaded) in enumerate(now)
+            i
+            for i, (src, loaded) in enumerate(now)
             if (index is None or i == index) and src and loaded and (i >= len(before) or src != before[i])
-        ]  # fmt: skip
+        ]
         if fresh:
             return
         if time.monotonic() > deadline:
             shown = panel.locator(".ts-status").all_inner_texts()
             raise AssertionError(
-                f"no new picture in the panel within {timeout_s:.0f} s (it has {len(now)} image(s); its status: {shown})"
+                f"no new picture in the panel within {timeout_s:.0f} s "
+                f"(it has {len(now)} image(s); its status: {shown})"
             )
         panel.page.wait_for_timeout(250)
 

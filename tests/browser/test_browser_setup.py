@@ -16,9 +16,18 @@ def run_without_chromium(ci: str | None) -> subprocess.CompletedProcess:
     if ci is not None:
         env["CI"] = ci
     command = [
-        sys.executable, "-m", "pytest", "tests/browser/test_notebooks_in_browser.py", "-rs", "-p", "no:cacheprovider",
-        "-o", "addopts=", "-k", "01_",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/browser/test_notebooks_in_browser.py",
+        "-rs",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "addopts=",
+        "-k",
+        "01_",
+    ]
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
 
 

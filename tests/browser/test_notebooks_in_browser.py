@@ -18,7 +18,16 @@ try:
 except ImportError:  # the fixtures skip (locally) or fail (CI) with the fix
     expect = None
 else:
-    from lab_page import NotebookPage, dropdown, image_sources, press_slider, slider, status, type_into_slider, wait_new_image
+    from lab_page import (
+        NotebookPage,
+        dropdown,
+        image_sources,
+        press_slider,
+        slider,
+        status,
+        type_into_slider,
+        wait_new_image,
+    )
 
 
 # --- One learner's action per notebook: the notebook's main widget, operated and checked ---------------

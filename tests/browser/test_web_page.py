@@ -100,8 +100,11 @@ def urls(site):
 @pytest.fixture(scope="module")
 def chromium(browser):
     """A second headless Chromium with a fake camera, launched by the session's Playwright (the ``browser`` fixture's:
-    one thread runs one Playwright; ``browser`` also skips, or fails under CI, when Chromium or Playwright is missing)."""
-    chromium = browser.browser_type.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"])
+    one thread runs one Playwright; ``browser`` also skips, or fails under CI, when Chromium or Playwright is
+    missing)."""
+    chromium = browser.browser_type.launch(
+        executable_path=find_chromium(), args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"]
+    )
     try:
         yield chromium
     finally:
@@ -115,8 +118,9 @@ def tab(chromium, request, artifacts):
     opened, errors = [], []
 
     def open_tab(camera: bool = True, service_workers: str = "block"):
-        context = chromium.new_context(permissions=["camera"] if camera else [], service_workers=service_workers,
-                                       accept_downloads=True)  # fmt: skip
+        context = chromium.new_context(
+            permissions=["camera"] if camera else [], service_workers=service_workers, accept_downloads=True
+        )
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -139,7 +143,8 @@ def state(page) -> dict:
 
 def wait_for_frames(page, count: int, source: str = "camera") -> dict:
     page.wait_for_function(
-        f"window.tutorialStyle && window.tutorialStyle.frames >= {count} && window.tutorialStyle.source.startsWith({source!r})"
+        f"window.tutorialStyle && window.tutorialStyle.frames >= {count} "
+        f"&& window.tutorialStyle.source.startsWith({source!r})"
     )
     return state(page)
 
@@ -158,7 +163,10 @@ def test_the_camera_is_styled_live_on_several_threads_when_isolated(tab, urls):
     page.select_option("#network", label="tiny-2 (fp32)")  # another style, and another size, while the camera runs
     page.select_option("#size", "192")
     frames = state(page)["frames"]
-    page.wait_for_function(f"window.tutorialStyle.network === 'tiny-2' && window.tutorialStyle.width === 192 && window.tutorialStyle.frames > {frames + 2}")
+    page.wait_for_function(
+        "window.tutorialStyle.network === 'tiny-2' && window.tutorialStyle.width === 192 "
+        f"&& window.tutorialStyle.frames > {frames + 2}"
+    )
     assert state(page)["message"] == "" and "tiny-2" in page.locator("#made-by").inner_text()
 
 
@@ -171,7 +179,9 @@ def _known_image(path: Path) -> np.ndarray:
     return array
 
 
-def test_a_styled_image_is_what_onnx_runtime_computes_in_python_and_the_snapshot_says_what_made_it(tab, urls, site, tmp_path):
+def test_a_styled_image_is_what_onnx_runtime_computes_in_python_and_the_snapshot_says_what_made_it(
+    tab, urls, site, tmp_path
+):
     from tutorial_style.deploy.export import onnx_session
 
     photo = _known_image(tmp_path / "photo.png")
@@ -215,7 +225,9 @@ def test_without_isolation_the_page_runs_on_one_thread(tab, urls):
 def test_on_a_static_host_the_service_worker_isolates_the_page(tab, urls):
     page = tab(service_workers="allow")
     page.goto(urls["plain"] + "?threads=2&size=128")
-    page.wait_for_function("self.crossOriginIsolated === true && window.tutorialStyle && window.tutorialStyle.frames >= 1")
+    page.wait_for_function(
+        "self.crossOriginIsolated === true && window.tutorialStyle && window.tutorialStyle.frames >= 1"
+    )
     assert state(page)["threads"] == 2
 
 
@@ -223,7 +235,10 @@ def test_a_refused_camera_and_an_undecodable_image_are_clear_messages_and_the_pa
     page = tab(camera=False)
     page.goto(urls["isolated"] + "?size=128")
     page.wait_for_function("window.tutorialStyle && window.tutorialStyle.message !== ''")
-    assert "camera permission was refused" in state(page)["message"] and "choose or drop an image" in state(page)["message"]
+    assert (
+        "camera permission was refused" in state(page)["message"]
+        and "choose or drop an image" in state(page)["message"]
+    )
     assert page.locator("#message").is_visible()
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a picture" * 10)
     page.set_input_files("#file", str(tmp_path / "broken.png"))
@@ -246,7 +261,9 @@ def test_the_web_command_serves_the_page_with_the_isolation_headers_and_stops_on
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()  # the export is cached (the site fixture made it): this is quick
-        assert line.startswith("serving tiny at http://127.0.0.1:"), line + server.stderr.read() if server.poll() is not None else line
+        assert line.startswith("serving tiny at http://127.0.0.1:"), (
+            line + server.stderr.read() if server.poll() is not None else line
+        )
         url = line.split(" at ", 1)[1].split()[0]
         with urllib.request.urlopen(url + "networks.json", timeout=30) as response:
             assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp"

@@ -66,7 +66,9 @@ def clean_outputs(cell, count: int | None = None) -> list:
 
 def _is_text(data) -> bool:
     """A result that is text: it has text/plain and is not a figure or a widget (whose text/plain is a stand-in)."""
-    return KEPT_MIME in data and not any(m.startswith("image/") or m.startswith("application/vnd.jupyter.widget") for m in data)
+    return KEPT_MIME in data and not any(
+        m.startswith("image/") or m.startswith("application/vnd.jupyter.widget") for m in data
+    )
 
 
 def clean(nb) -> None:
