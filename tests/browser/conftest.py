@@ -53,7 +53,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-]  # fmt: skip  (without the networking flags Chromium keeps dialling out)
+]  # without the networking flags Chromium keeps dialling out
 CHROMIUM_CANDIDATES = [
     "/usr/bin/chromium",
     "chromium",
