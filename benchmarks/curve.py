@@ -51,8 +51,9 @@ def train(args) -> None:
     options = {"size": args.size, "batch": args.batch, "lr": args.lr, **NETWORKS[args.network]}
     if args.alpha is not None:
         options["alpha"] = args.alpha
-    if args.tv_weight is not None:
-        options["tv_weight"] = args.tv_weight
+    for name in ("tv_weight", "style_size", "content_layers", "style_layers"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
     if args.resume:
         options = {k: v for k, v in options.items() if k not in NETWORKS[args.network]}
     log["settings"] = {
@@ -62,7 +63,7 @@ def train(args) -> None:
         "threads": args.threads,
         **{k: v for k, v in options.items()},
     }
-    wanted = sorted({s for s in (*AT, args.steps) if s <= args.steps})
+    wanted = sorted({s for s in (*(args.steps_at or AT), args.steps) if s <= args.steps})
 
     def snapshot(step: int, network) -> None:
         cpu = spent + time.process_time() - start_cpu
@@ -173,6 +174,10 @@ def main(argv=None) -> int:
     t.add_argument("--lr", type=float, default=rt_train.LR)
     t.add_argument("--alpha", type=float, default=None)
     t.add_argument("--tv-weight", type=float, default=None)
+    t.add_argument("--style-size", type=int, default=None, help="the artwork's side for its Gram matrices")
+    t.add_argument("--content-layers", type=lambda v: tuple(v.split(",")), default=None)
+    t.add_argument("--style-layers", type=lambda v: tuple(v.split(",")), default=None)
+    t.add_argument("--steps-at", type=lambda v: tuple(int(x) for x in v.split(",")), default=None)
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--resume", action="store_true")
     j = sub.add_parser("judge")

@@ -326,3 +326,37 @@ def test_train_says_how_long_the_rest_will_take_after_its_first_steps(photo_fold
     )
     err = capsys.readouterr().err
     assert code == 0 and re.search(r"train: [\d.e-]+ s per step on cpu; the other 2 steps take about \d+ m?s", err), err
+
+
+def test_an_artwork_of_another_size_than_the_crops_has_its_gram_matrices_scaled_to_the_crops_positions():
+    """G and A of eq. 4 are sums over positions: the artwork at 64 px for 32 px crops has 4 times the positions, so
+    its A is scaled by the crops' count over its own. A texture that repeats every 8 px then gives its own 32 px
+    crop the same Gram matrices per position, so the crop is near its style; unscaled, it would be far."""
+    vgg = ts.get_vgg("random")
+    y, x = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+    texture = torch.stack([(x % 8 < 4).float(), (y % 8 < 4).float(), ((x + y) % 8 < 4).float()])[None]
+    settings = rt_train.TrainingSettings(
+        size=32, style_size=64, style_layers=("relu1_1", "relu2_1"), alpha=1e-6, tv_weight=0
+    )
+    scaled = rt_train._objective(vgg, texture, settings)
+    crop = texture[..., 8:40, 8:40]
+    near = float(scaled.with_content(crop)(crop)["style"])
+    unscaled = ts.Objective.for_images(
+        vgg, torch.zeros_like(texture), texture, content_layers=("relu2_2",), style_layers=settings.style_layers
+    )
+    far = float(unscaled.with_content(crop)(crop)["style"])
+    assert near < 0.05 * far, (near, far)
+    same_size = rt_train._objective(
+        vgg, crop, rt_train.TrainingSettings(size=32, style_layers=settings.style_layers, alpha=1e-6)
+    )
+    assert float(same_size.with_content(crop)(crop)["style"]) < 1e-6  # at the crops' size: the paper's, unscaled
+
+
+def test_style_size_is_recorded_and_a_resume_keeps_it(photos, tmp_path):
+    path = tmp_path / "net.pt"
+    ts.train_network("mosaic", data=photos, steps=2, checkpoint=path, style_size=48, **TINY)
+    assert load_checkpoint(path)["meta"]["style_size"] == 48
+    with pytest.raises(ValueError, match="style_size=48, not style_size=64"):
+        ts.train_network("mosaic", data=photos, steps=3, checkpoint=path, resume=True, style_size=64, **TINY)
+    ts.train_network("mosaic", data=photos, steps=3, checkpoint=path, resume=True, **TINY)  # left out: the checkpoint's
+    assert load_checkpoint(path)["meta"]["style_size"] == 48

@@ -56,7 +56,9 @@ class TrainingSettings:
     """
 
     steps: int = 300  # Adam steps in all (on resume: the total to reach); the CPU preset's, docs/performance.md
-    size: int = 128  # side of the square random crops, px; the artwork is resized to it (eq. 3 sums over positions)
+    size: int = 128  # side of the square random crops, px
+    style_size: int | None = field(default=None, metadata=KEEP)  # the artwork's side for its Gram matrices, px: the
+    # scale of the texture the network learns; None: the crops' size (the paper's: the style image at the photo's size)
     batch: int = field(default=2, metadata=KEEP)  # crops per step, per process; the photos' order depends on it
     lr: float = field(default=1e-3, metadata=KEEP)  # Adam's learning rate, Johnson et al.'s
     alpha: float | None = field(default=None, metadata=KEEP)  # content weight; None: alpha_for(size) (resume: kept)
@@ -89,6 +91,9 @@ class TrainingSettings:
         smallest = max(min_input_size(self.content_layers + self.style_layers), 16)
         what = f"a whole number of pixels, at least {smallest} for these layers"
         put(self, "size", check_whole(self.size, "size", what, low=smallest))
+        if self.style_size is not None:
+            side = check_whole(self.style_size, "style_size", what + " (None: the crops' size)", low=smallest)
+            put(self, "style_size", side)
         if self.temporal_form not in TEMPORAL_FORMS:
             raise ValueError(f"temporal_form must be one of {', '.join(TEMPORAL_FORMS)}, got {self.temporal_form!r}")
         for name in ("alpha", "beta", "tv_weight", "temporal_weight"):

@@ -38,8 +38,8 @@ def resume_from(
     path: str | os.PathLike, settings: TrainingSettings, network: StyleNetwork | None
 ) -> tuple[Start, TrainingSettings]:
     """The checkpoint's :class:`Start` (its network into ``network`` when one is given), and ``settings`` with the
-    checkpoint's alpha when none was given (the loss goes on as it was, at any size). A checkpoint without training
-    state, another network shape or a finished run is a one-line error."""
+    checkpoint's alpha and style_size when none was given (the loss goes on as it was, at any size). A checkpoint
+    without training state, another network shape or a finished run is a one-line error."""
     entry, where = load_checkpoint(path), f"checkpoint {str(path)!r}"
     training = entry.get("training")
     if not isinstance(training, dict) or "optimizer" not in training:
@@ -56,6 +56,8 @@ def resume_from(
     meta = dict(entry.get("meta") or {})
     if settings.alpha is None and "alpha" in meta:
         settings = dataclasses.replace(settings, alpha=float(meta["alpha"]))
+    if settings.style_size is None and meta.get("style_size") is not None:
+        settings = dataclasses.replace(settings, style_size=int(meta["style_size"]))
     return Start(step, net, training["optimizer"], list(training.get("history") or []), meta), settings
 
 

@@ -42,7 +42,7 @@ import torch
 from ..cost import duration
 from ..files import digest
 from ..images import load_image, resize_to
-from ..objective import Objective
+from ..objective import Objective, StyleTerm
 from ..settings import with_settings
 from ..vgg import VGG19Features, check_device, get_vgg, on_device
 from ..video.temporal import Motion, TemporalTerm
@@ -181,8 +181,10 @@ def train_network(
             start, settings = resume_from(checkpoint, settings, network)  # alpha left out: the checkpoint's
         else:
             start = _fresh(settings, network, names if len(styles) > 1 and base is None else None)
-        settings = dataclasses.replace(settings, alpha=settings.alpha_for(settings.size))
-        prepared_styles = [_style(s, settings.size, device) for s in styles]
+        settings = dataclasses.replace(
+            settings, alpha=settings.alpha_for(settings.size), style_size=settings.style_size or settings.size
+        )
+        prepared_styles = [_style(s, settings.style_size, device) for s in styles]
         prints = [_fingerprint(s) for s in styles]
         if len(styles) == 1 and base is None:
             style_name, fingerprint = prepared_styles[0][1], prints[0]
@@ -210,19 +212,7 @@ def train_network(
             raise ValueError(f"network: its styles {net.styles} are not the styles given ({', '.join(names)})")
         vgg = _vgg(weights, device, quiet=rank != 0)
         check_weights(start.meta, checkpoint, vgg.weights_info.label)
-        objectives = [
-            Objective.for_images(
-                vgg,
-                torch.zeros(1, 3, settings.size, settings.size, device=device),
-                image,
-                content_layers=settings.content_layers,
-                style_layers=settings.style_layers,
-                alpha=settings.alpha,
-                beta=settings.beta,
-                tv_weight=settings.tv_weight,
-            )
-            for image, _ in prepared_styles
-        ]
+        objectives = [_objective(vgg, image, settings) for image, _ in prepared_styles]
         meta = _meta(settings, fingerprint, style_name, vgg, net, dataset, data)
         ddp = torch.nn.parallel.DistributedDataParallel
         model = ddp(net, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else net
@@ -536,14 +526,39 @@ def _vgg(weights, device: torch.device, quiet: bool) -> VGG19Features:
 def _style(style, size: int, device: torch.device) -> tuple[torch.Tensor, str]:
     """The artwork as a size x size image (its central square, resized: no distortion), and its name.
 
-    The Gram matrices of eq. 3 are sums over positions, so the artwork must have the crops' number of positions,
-    as the paper resizes it to the photo's size."""
+    ``size`` is ``style_size``: the scale of the texture the network learns (``_objective`` evens out the number of
+    positions the Gram matrices of eq. 3 sum over, when it is not the crops' size)."""
     name = "tensor" if isinstance(style, torch.Tensor) else Path(str(style)).name
     image = load_image(style, size=2 * size)
     h, w = image.shape[-2:]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
     return resize_to(image[..., top : top + side, left : left + side], (size, size)).to(device), name
+
+
+def _objective(vgg: VGG19Features, artwork: torch.Tensor, settings: TrainingSettings) -> Objective:
+    """The loss of one style (eqs. 1-7) for crops of ``size`` px, with the artwork's Gram matrices taken at its own
+    size (``style_size``; the content targets are each batch's photos, ``Objective.with_content``).
+
+    G and A of eq. 4 are sums over positions, so an artwork of another size than the crops has its A scaled by the
+    crops' positions over its own: both then sum as many (Johnson et al. divide every Gram matrix by C H W)."""
+    objective = Objective.for_images(
+        vgg,
+        torch.zeros_like(artwork),  # at the artwork's size: for_images would resize the artwork to the content's
+        artwork,
+        content_layers=settings.content_layers,
+        style_layers=settings.style_layers,
+        alpha=settings.alpha,
+        beta=settings.beta,
+        tv_weight=settings.tv_weight,
+    )
+    if artwork.shape[-1] != settings.size:
+        beta, term = objective.terms["style"]
+        crops = objective.features(artwork.new_zeros(1, 3, settings.size, settings.size), term.layers)
+        own = objective.features(artwork, term.layers)
+        scaled = {n: a * (crops[n][0, 0].numel() / own[n][0, 0].numel()) for n, a in term.targets.items()}
+        objective.terms["style"] = (beta, StyleTerm(scaled, term.weights))
+    return objective
 
 
 def _fingerprint(style) -> str:
@@ -579,6 +594,7 @@ def _meta(settings: TrainingSettings, fingerprint, style_name: str, vgg, net, da
         "weights": vgg.weights_info.label,
         "pretrained": bool(vgg.weights_info.pretrained),
         "size": s.size,
+        "style_size": s.style_size,
         "batch": s.batch,
         "lr": float(s.lr),
         "seed": s.seed,
