@@ -9,6 +9,7 @@ from pathlib import Path
 def add_commands(commands) -> None:
     _fetch_weights_command(commands)
     _images_command(commands)
+    _networks_command(commands)
     _doctor_command(commands)
 
 
@@ -43,6 +44,28 @@ def _images(args) -> int:
 
     for image in bundled_images().values():
         print(f"{image.name:<10} {image.kind:<8} {image.title} - {image.author}, {image.licence} ({image.source})")
+    return 0
+
+
+def _networks_command(commands) -> None:
+    p = commands.add_parser(
+        "networks",
+        help="list the style networks shipped with the tutorial, with what trained them",
+        description="The style networks that ship with the tutorial (tutorial_style/shipped/), each with its styles "
+        "and provenance: the command, steps, time, machine, and the loss network with its licence. Use one by name: "
+        "`apply NAME PHOTO -o OUT --style STYLE`, or `web` with no network.",
+    )
+    p.set_defaults(run=_networks)
+
+
+def _networks(args) -> int:
+    from ..shipped import shipped_networks
+
+    found = shipped_networks()
+    if not found:
+        print("this installation ships no style networks; train one with `python -m tutorial_style train STYLE`")
+    for net in found:
+        print(net.describe())
     return 0
 
 

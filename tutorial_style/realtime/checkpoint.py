@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from ..files import atomic_write, check_input_file, load_tensors
+from ..shipped import network_file
 from .network import StyleNetwork
 
 __all__ = ["FORMAT", "CheckpointError", "save_checkpoint", "load_checkpoint", "load_network"]
@@ -108,8 +109,10 @@ def _without_no_op_biases(entry: dict[str, Any]) -> dict[str, Any]:
 def load_network(path: str | os.PathLike, device: str | torch.device | None = None) -> StyleNetwork:
     """The :class:`StyleNetwork` saved at ``path``, in eval mode, on ``device`` (default the CPU).
 
-    Its ``meta`` attribute holds what made it (style, alpha, beta, layers, weights label, size, steps).
+    Its ``meta`` attribute holds what made it (style, alpha, beta, layers, weights label, size, steps). ``path`` may
+    also name a network that ships with the package (``python -m tutorial_style networks``; ``shipped/``).
     """
+    path = network_file(path)
     entry = load_checkpoint(path)
     config, state = entry["network"]["config"], entry["network"]["state_dict"]
     try:

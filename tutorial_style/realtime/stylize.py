@@ -38,12 +38,16 @@ def trained_with(meta: Mapping | None) -> str:
     "style 'mosaic', VGG19 weights: RANDOM weights (seed 0), not pretrained (so it learnt NO painting's style)"
     >>> trained_with({})
     'UNKNOWN style and VGG19 weights (the checkpoint does not say)'
+    >>> trained_with({"style": "mosaic, swirls", "steps": 8000, "loss network": "trained with ImageNet VGG16 features"})
+    "style 'mosaic, swirls', 8000 steps (trained with ImageNet VGG16 features)"
     """  # noqa: E501
     meta = dict(meta or {})
-    if "weights" not in meta:
+    if "weights" not in meta and not meta.get("loss network"):
         return "UNKNOWN style and VGG19 weights (the checkpoint does not say)"
     parts = [f"style {meta['style']!r}"] if meta.get("style") else []
     parts += [f"{meta['steps']} steps"] if meta.get("steps") is not None else []
+    if meta.get("loss network"):  # a shipped network (shipped/): its loss network, as every place shows it
+        return f"{', '.join(parts)} ({meta['loss network']})"
     line = ", ".join(parts + [f"VGG19 weights: {meta['weights']}"])
     return line if meta.get("pretrained", False) else line + " (so it learnt NO painting's style)"
 
