@@ -38,7 +38,7 @@ def test_the_settings_are_checked_once_and_name_a_misspelt_one():
         TrainingSettings(alpha=[1e-6, 1e-5])
     with pytest.raises(ValueError, match="workers must be a whole number"):
         TrainingSettings(workers=-1)
-    with pytest.raises(ValueError, match=r"style_size must be a whole number of pixels, at least 16 .*None: the crops'"):
+    with pytest.raises(ValueError, match=r"style_size must be a whole number of pixels, at least 16 .*None: the crops"):
         TrainingSettings(style_size=8)
     with pytest.raises(ValueError, match="settings must be a TrainingSettings"):
         ts.train_network("mosaic", {"steps": 3})

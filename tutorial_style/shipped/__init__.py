@@ -44,7 +44,7 @@ class ShippedNetwork:
         lines = [
             f"{self.name}: {', '.join(self.styles)} ({LABEL})",
             f"  network: {p.get('network', 'unknown')}, {self.path.stat().st_size / 1e6:.2f} MB",
-            f"  trained: {p.get('steps', '?')} steps, {p.get('cpu minutes', '?')} CPU minutes on {p.get('machine', '?')}",
+            f"  trained: {p.get('steps', '?')} steps, {p.get('cpu minutes', '?')} CPU minutes, {p.get('machine', '?')}",
             f"  command: {p.get('command', '?')}",
             f"  loss network: {p.get('loss network', '?')}; licence: {p.get('licence', '?')}",
         ]
