@@ -162,6 +162,14 @@ SETTINGS: dict[str, dict[str, dict]] = {
         ),
         COMPARE_PHOTOS=2,
     ),
+    # 09: one network of several styles (Dumoulin et al. 2017). WIDTH, BLOCKS, TWO_STEPS: the network of two styles
+    # trained here when no shipped network is installed; ADD_STEPS: a new style's γ and β trained alone (section 3);
+    # TRAIN_SIZE, BATCH: both trainings' crops; SIZE: the held-out photo the sliders style.
+    "09": _by_profile(
+        dict(WIDTH=0.25, BLOCKS=1, TRAIN_SIZE=48, BATCH=2, TWO_STEPS=20, ADD_STEPS=10, SIZE=64),
+        dict(WIDTH=0.5, BLOCKS=5, TRAIN_SIZE=128, BATCH=2, TWO_STEPS=300, ADD_STEPS=200, SIZE=256),
+        dict(WIDTH=1.0, BLOCKS=5, TRAIN_SIZE=256, BATCH=4, TWO_STEPS=4000, ADD_STEPS=1000, SIZE=512),
+    ),
 }
 
 
@@ -285,6 +293,17 @@ def work(notebook: str, s: Mapping) -> list[Work]:
                 batch=s["BATCH"],
                 optimizer="adam",
             ),
+        ]
+    if notebook == "09":
+        return [
+            Work(
+                "the network of two styles, trained here (only when none is installed)",
+                s["TRAIN_SIZE"],
+                s["TWO_STEPS"],
+                batch=s["BATCH"],
+                optimizer="adam",
+            ),
+            Work("3. a new style's γ and β", s["TRAIN_SIZE"], s["ADD_STEPS"], batch=s["BATCH"], optimizer="adam"),
         ]
     raise ValueError(f"notebook {notebook!r} is not one of {', '.join(SETTINGS)}")
 
