@@ -79,3 +79,29 @@ class Photos(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         return self.images[i]
+
+
+SHIPPED_PROVENANCE = {
+    "styles": ["mosaic", "swirls"],
+    "network": "width=0.25, blocks=1",
+    "steps": 8,
+    "cpu minutes": 0.1,
+    "machine": "a test",
+    "command": "python benchmarks/ship.py train OUT",
+    "loss network": "trained with ImageNet VGG16 features: a test",
+    "licence": "VGG16 weights: Simonyan & Zisserman, CC BY 4.0",
+}
+
+
+def ship_for_test(folder, monkeypatch) -> None:
+    """Make ``folder`` the shipped networks' folder (tutorial_style/shipped/), holding one two-style network
+    ``pair`` (``conditional()``, random γ and β) with its provenance."""
+    import json
+
+    import tutorial_style.shipped as shipped
+    from tutorial_style.realtime.checkpoint import save_checkpoint
+
+    monkeypatch.setattr(shipped, "FOLDER", folder)
+    meta = {"style": "mosaic, swirls", "steps": 8, "loss network": shipped.LABEL, "weights": "a test"}
+    save_checkpoint(folder / "pair.pt", conditional(), meta)
+    (folder / "pair.json").write_text(json.dumps(SHIPPED_PROVENANCE))

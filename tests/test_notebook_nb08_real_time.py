@@ -85,3 +85,28 @@ def test_the_instant_panel_stylises_each_choice_and_uploads(vgg):
         },
     )
     assert panel.photo.value == "⬆ red.png" and panel.status_text.startswith("done · ⬆ red.png · 96x72 px")
+
+
+def test_beside_shipped_shows_the_learners_network_and_the_shipped_one_each_captioned(tmp_path, monkeypatch, vgg):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from realtime_support import ship_for_test
+
+    from tutorial_style.shipped import LABEL
+
+    ship_for_test(tmp_path, monkeypatch)
+    photos = {"chelsea": rand(1, 3, 32, 32), "coffee": rand(1, 3, 32, 40, seed=1)}
+    fig = nb08_real_time.beside_shipped(tiny().eval(), photos, "swirls", vgg.weights_info)
+    text = " ".join(fig._suptitle.get_text().split())  # wrapped to the figure's width
+    assert "RANDOM VGG19 weights" in text and LABEL in text and "'pair'" in text  # what trained each side
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["chelsea (held out)", "your network", "shipped: swirls"]
+    assert len([ax for ax in fig.axes if ax.images]) == 6
+
+
+def test_beside_shipped_says_when_no_shipped_network_has_the_style(tmp_path, monkeypatch, vgg, capsys):
+    from realtime_support import ship_for_test
+
+    ship_for_test(tmp_path, monkeypatch)
+    assert nb08_real_time.beside_shipped(tiny(), {"cat": rand(1, 3, 32, 32)}, "stripes", vgg.weights_info) is None
+    assert "no network shipped with the package holds 'stripes'" in capsys.readouterr().out

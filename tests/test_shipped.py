@@ -5,39 +5,23 @@ the networks this checkout really ships."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 import torch
 from cli_support import one_line_error
-from realtime_support import conditional
+from realtime_support import conditional, ship_for_test
 
 import tutorial_style.shipped as shipped
 from tutorial_style.cli import main
 from tutorial_style.realtime import load_network
-from tutorial_style.realtime.checkpoint import save_checkpoint
 from tutorial_style.realtime.stylize import trained_with
-
-PROVENANCE = {
-    "styles": ["mosaic", "swirls"],
-    "network": "width=0.25, blocks=1",
-    "steps": 8,
-    "cpu minutes": 0.1,
-    "machine": "a test",
-    "command": "python benchmarks/ship.py train OUT",
-    "loss network": f"{shipped.LABEL}: a test",
-    "licence": "VGG16 weights: Simonyan & Zisserman, CC BY 4.0",
-}
 
 
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
-    """A shipped folder holding one two-style network, ``pair``."""
-    monkeypatch.setattr(shipped, "FOLDER", tmp_path)
-    meta = {"style": "mosaic, swirls", "steps": 8, "loss network": shipped.LABEL, "weights": "a test"}
-    save_checkpoint(tmp_path / "pair.pt", conditional(), meta)
-    (tmp_path / "pair.json").write_text(json.dumps(PROVENANCE))
+    """A shipped folder holding one two-style network, ``pair``, and an ``orphan.pt`` without provenance."""
+    ship_for_test(tmp_path, monkeypatch)
     (tmp_path / "orphan.pt").write_bytes((tmp_path / "pair.pt").read_bytes())  # no provenance: not listed
     return tmp_path
 

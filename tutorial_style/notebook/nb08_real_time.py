@@ -16,12 +16,23 @@ import torch
 from torch import nn
 
 from ..images import bundled_images, load_image
+from ..realtime.checkpoint import load_network
 from ..realtime.network import StyleNetwork
 from ..realtime.stylize import in_eval
+from ..shipped import LABEL, ShippedNetwork, shipped_networks
 from ..weights import WeightsInfo
+from . import plots
 from .panels import Panel, image_view, png_bytes, take_upload
 
-__all__ = ["network_caption", "stage_shapes", "print_stages", "stylize_panel", "video_tools_ready"]
+__all__ = [
+    "network_caption",
+    "shipped_caption",
+    "beside_shipped",
+    "stage_shapes",
+    "print_stages",
+    "stylize_panel",
+    "video_tools_ready",
+]
 
 
 def network_caption(network: StyleNetwork, weights: WeightsInfo) -> str:
@@ -38,6 +49,32 @@ def network_caption(network: StyleNetwork, weights: WeightsInfo) -> str:
     if weights.pretrained:
         return f"{trained} with VGG19 {weights.label}"
     return f"{trained} with RANDOM VGG19 weights{_seed(weights)} - NOT what ImageNet weights teach"
+
+
+def shipped_caption(shipped: ShippedNetwork) -> str:
+    """What made a shipped network's pictures: its name, its loss network and its training."""
+    p = shipped.provenance
+    trained = f"{p.get('steps', '?')} steps, {p.get('cpu minutes', '?')} CPU min"
+    return f"shipped network {shipped.name!r}, {LABEL} ({trained})"
+
+
+def beside_shipped(network: StyleNetwork, photos: Mapping[str, torch.Tensor], style: str, weights: WeightsInfo):
+    """Each photo, through the network trained here and through the shipped network that holds ``style`` (trained
+    far longer), captioned with what trained each; None, with a line saying why, when no shipped network has it."""
+    shipped = next((n for n in shipped_networks() if style in n.styles), None)
+    if shipped is None:
+        print(f"no network shipped with the package holds {style!r} (python -m tutorial_style networks lists them)")
+        return None
+    other = load_network(shipped.name)
+    images, titles = [], []
+    for name, photo in photos.items():
+        with torch.no_grad(), in_eval(network):
+            ours = network(photo.to(next(network.parameters()).device)).cpu()
+            theirs = other(photo, other.mix_for(style))
+        images += [photo, ours, theirs]
+        titles += [f"{name} (held out)", "your network", f"shipped: {style}"]
+    suptitle = f"left: {network_caption(network, weights)}\nright: {shipped_caption(shipped)}"
+    return plots.show_images(images, titles, weights, size=2.6, suptitle=suptitle)
 
 
 def _seed(weights: WeightsInfo) -> str:

@@ -28,11 +28,12 @@ from ..images import bundled_images, load_image, save_image
 from ..realtime.checkpoint import load_checkpoint
 from ..realtime.network import StyleNetwork
 from ..realtime.stylize import in_eval
-from ..shipped import LABEL, ShippedNetwork, shipped_networks
+from ..shipped import ShippedNetwork, shipped_networks
 from ..vgg import VGG19Features
 from ..weights import WeightsInfo
 from . import checks, plots
 from .nb08_real_time import network_caption as one_style_caption
+from .nb08_real_time import shipped_caption
 from .panels import Panel, image_view, png_bytes
 
 __all__ = [
@@ -123,12 +124,7 @@ def network_caption(network: StyleNetwork, weights: WeightsInfo, shipped: Shippe
     >>> network_caption(net, load_weights("random")[1])
     'network trained 20 steps with RANDOM VGG19 weights (seed 0) - NOT what ImageNet weights teach'
     """
-    if shipped is None:
-        return one_style_caption(network, weights)
-    p = shipped.provenance
-    return (
-        f"shipped network {shipped.name!r}, {LABEL} ({p.get('steps', '?')} steps, {p.get('cpu minutes', '?')} CPU min)"
-    )
+    return one_style_caption(network, weights) if shipped is None else shipped_caption(shipped)
 
 
 def added_caption(caption: str, style: str, steps: int, weights: WeightsInfo) -> str:
