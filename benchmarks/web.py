@@ -3,6 +3,8 @@
     python benchmarks/web.py                                   # the whole table (about 15 minutes on 2 cores)
     python benchmarks/web.py --sizes 128 256 --threads 2 --networks slim --seconds 4
     python benchmarks/web.py --json web.json                   # also the numbers as JSON
+    python benchmarks/web.py --networks slim --checkpoints four.pt --sizes 256 --threads 2 --precisions fp32
+                                                               # a network of several styles too (sliders on the page)
 
 The page (``python -m tutorial_style web``'s, served the same way, cross-origin isolated) runs in Debian's headless
 Chromium with a fake camera (``--use-fake-device-for-media-stream``, 640 x 480, so a working size of 256 px is a
@@ -16,8 +18,12 @@ one run (``--seconds`` of runs after a warm-up).
 
 Networks: ``default`` (``network.DEFAULT``) and ``slim`` (``network.SLIM``, the web page's), with random weights
 (speed does not depend on the weights' values), exported to ONNX as the page does; ``int8``: the same quantised
-with ``deploy/quantize.py``. The machine's load (1-minute average, ``os.getloadavg``) is printed beside every
-row: on a shared machine it changes the numbers more than anything else here.
+with ``deploy/quantize.py``. ``--checkpoints`` adds trained networks from their files, of one style or several
+(``train A B C D --preset web``): for a network of several styles the page shows a slider per style, and before
+measuring the benchmark moves them all to 1 (every style at the same weight), so every frame feeds a real mix of all
+the styles (the ``styles`` column says how many; int8 takes networks of one style only: ``--precisions fp32``).
+The machine's load (1-minute average, ``os.getloadavg``) is printed beside every row: on a shared machine it changes
+the numbers more than anything else here.
 """
 
 from __future__ import annotations
@@ -67,22 +73,36 @@ def frame_size(size: int) -> tuple[int, int]:
     return max(8, 4 * round(w * scale / 4)), max(8, 4 * round(h * scale / 4))
 
 
-def make_networks(names: list[str], int8: bool, folder: Path):
+def make_networks(names: list[str], folder: Path) -> list[Path]:
     paths = []
     for name in names:
         torch.manual_seed(0)
         meta = {"style": "none", "weights": "RANDOM weights (seed 0), not pretrained", "pretrained": False}
         paths.append(save_checkpoint(folder / f"{name}.pt", StyleNetwork(**NETWORKS[name]), meta))
+    return paths
+
+
+def web_models(paths: list[Path], int8: bool):
     return web_networks(paths, int8=int8, log=lambda line: print(line, file=sys.stderr))
 
 
-def page_fps(browser, url: str, seconds: float, warmup: int) -> dict:
-    """Frames per second of the page at ``url`` in a fresh tab, after ``warmup`` frames; the run's median ms."""
+def page_fps(browser, url: str, seconds: float, warmup: int, styles: int = 0) -> dict:
+    """Frames per second of the page at ``url`` in a fresh tab, after ``warmup`` frames; the run's median ms.
+    ``styles``: the network's number of styles (0: one style, no sliders); their sliders are all moved to 1 first."""
     context = browser.new_context()
     try:
         page = context.new_page()
         page.goto(url)
-        page.wait_for_function(f"window.tutorialStyle && window.tutorialStyle.frames >= {warmup}", timeout=180_000)
+        page.wait_for_function("window.tutorialStyle && window.tutorialStyle.ready", timeout=180_000)
+        sliders = page.locator("#styles input[type=range]")
+        if sliders.count() != styles:
+            raise RuntimeError(f"the page shows {sliders.count()} style sliders, the network has {styles} styles")
+        for i in range(styles):
+            sliders.nth(i).fill("1")
+        even = page.evaluate("window.tutorialStyle.mix")
+        if styles and (len(even) != styles or max(even) - min(even) > 1e-6):
+            raise RuntimeError(f"the sliders at 1 gave the mix {even}, not {styles} equal weights")
+        page.wait_for_function(f"window.tutorialStyle.frames >= {warmup}", timeout=180_000)
         state = page.evaluate("window.tutorialStyle")
         if state["message"]:
             raise RuntimeError(state["message"])
@@ -94,6 +114,8 @@ def page_fps(browser, url: str, seconds: float, warmup: int) -> dict:
         frames = page.evaluate("window.tutorialStyle.frames") - frames0
         elapsed = time.perf_counter() - start
         final = page.evaluate("window.tutorialStyle")
+        if final["mix"] != even:
+            raise RuntimeError(f"the mix changed while measuring: {even} -> {final['mix']}")
         return {
             "fps": frames / elapsed,
             "network ms": statistics.median(samples),
@@ -106,17 +128,20 @@ def page_fps(browser, url: str, seconds: float, warmup: int) -> dict:
         context.close()
 
 
-def python_fps(model: Path, size: tuple[int, int], threads: int, seconds: float) -> float:
-    """1 / the median time of one run of ``model`` in ONNX Runtime in Python, on ``threads`` threads."""
+def python_fps(model: Path, size: tuple[int, int], threads: int, seconds: float, styles: int = 0) -> float:
+    """1 / the median time of one run of ``model`` in ONNX Runtime in Python, on ``threads`` threads (a network of
+    ``styles`` styles with every style at the same weight, as the page measures it)."""
     session = onnx_session(model, threads=threads)
     w, h = size
-    images = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
+    feed = {"images": np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)}
+    if styles:
+        feed["mix"] = np.full((1, styles), 1 / styles, dtype=np.float32)
     for _ in range(3):
-        session.run(None, {"images": images})
+        session.run(None, feed)
     times, start = [], time.perf_counter()
     while time.perf_counter() - start < seconds or len(times) < 5:
         t = time.perf_counter()
-        session.run(None, {"images": images})
+        session.run(None, feed)
         times.append(time.perf_counter() - t)
     return 1 / statistics.median(times)
 
@@ -125,7 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 192, 256])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--networks", nargs="+", choices=list(NETWORKS), default=list(NETWORKS))
+    parser.add_argument("--networks", nargs="*", choices=list(NETWORKS), default=list(NETWORKS))
+    parser.add_argument(
+        "--checkpoints",
+        nargs="+",
+        type=Path,
+        default=[],
+        help="trained networks to measure too (NET.pt, of one style or several), named by their file",
+    )
     parser.add_argument("--precisions", nargs="+", choices=["fp32", "int8"], default=["fp32", "int8"])
     parser.add_argument("--seconds", type=float, default=6.0, help="measuring time per row, after the warm-up")
     parser.add_argument("--warmup", type=int, default=5, help="styled frames before measuring")
@@ -142,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     executable, flags = browser_setup()
     rows = []
     with tempfile.TemporaryDirectory(prefix="web-benchmark-") as tmp:
-        networks = make_networks(args.networks, "int8" in args.precisions, Path(tmp))
+        paths = make_networks(args.networks, Path(tmp)) + list(args.checkpoints)
+        if not paths:
+            sys.exit("nothing to measure: give --networks or --checkpoints")
+        networks = web_models(paths, "int8" in args.precisions)
         networks = [n for n in networks if n.precision in args.precisions]
         site = build_site(networks, Path(tmp) / "site", runtime=args.runtime, link=True)
         server = make_server(site, "127.0.0.1", 0)
@@ -184,13 +219,14 @@ def measure(browser, base: str, net, size: int, threads: int, args) -> dict:
         "precision": net.precision,
         "size": size,
         "threads": threads,
+        "styles": len(net.styles),
         "model MB": net.model.stat().st_size / 1e6,
     }
     try:
-        row.update(page_fps(browser, url, args.seconds, args.warmup))
+        row.update(page_fps(browser, url, args.seconds, args.warmup, len(net.styles)))
     except Exception as e:  # one failed row is reported, the others still run
         row["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-    row["python fps"] = python_fps(net.model, frame_size(size), threads, min(args.seconds, 3.0))
+    row["python fps"] = python_fps(net.model, frame_size(size), threads, min(args.seconds, 3.0), len(net.styles))
     row["load"] = (load + os.getloadavg()[0]) / 2
     return row
 
@@ -213,9 +249,9 @@ def medians(rows: list[dict]) -> list[dict]:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| network | precision | model | frame | threads | page: frames/s | page: network ms "
+        "| network | styles | precision | model | frame | threads | page: frames/s | page: network ms "
         "| ONNX Runtime Python: frames/s | load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         w, h = frame_size(r["size"])
@@ -224,8 +260,9 @@ def table(rows: list[dict]) -> str:
             "" if r.get("threads used", r["threads"]) == r["threads"] else f" (page used {r['threads used']})"
         )
         lines.append(
-            f"| {r['network']} | {r['precision']} | {r['model MB']:.2f} MB | {r['size']} px ({w} x {h}) | {threads} | "
-            f"{page[0]} | {page[1]} | {r['python fps']:.1f} | {r['load']:.1f} |"
+            f"| {r['network']} | {r.get('styles') or 1} | {r['precision']} | {r['model MB']:.2f} MB "
+            f"| {r['size']} px ({w} x {h}) | {threads} | {page[0]} | {page[1]} | {r['python fps']:.1f} "
+            f"| {r['load']:.1f} |"
         )
     return "\n".join(lines)
 

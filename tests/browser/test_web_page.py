@@ -1,6 +1,7 @@
 """The web page (``python -m tutorial_style web``) in headless Chromium: the camera styled live, a known image styled as
 ONNX Runtime in Python styles it, threads when cross-origin isolated and one thread without, the service worker of
-static hosts, and the clear messages of a refused camera and an undecodable image.
+static hosts, the clear messages of a refused camera and an undecodable image, and a network of two styles mixed
+live with one slider per style.
 
 The camera is Chromium's fake one (``--use-fake-device-for-media-stream``); whether the page may use it is each
 tab's permission (granted, or not: refused). The network is a tiny slim one with random weights: what is checked is
@@ -68,12 +69,30 @@ def checkpoint(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def site(runtime, checkpoint, tmp_path_factory):
+def two_styles(tmp_path_factory):
+    """A tiny slim network of two styles (random weights; each style's γ and β drawn apart, so that mixing them
+    changes the picture)."""
+    from tutorial_style.realtime import StyleNetwork, save_checkpoint
+
+    torch.manual_seed(1)
+    net = StyleNetwork(width=0.25, blocks=1, separable=True, styles=["mosaic", "swirls"])
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, torch.nn.InstanceNorm2d):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+    meta = {"style": "mosaic, swirls", "weights": "RANDOM weights (seed 1), not pretrained", "pretrained": False}
+    return save_checkpoint(tmp_path_factory.mktemp("net") / "two.pt", net, meta)
+
+
+@pytest.fixture(scope="module")
+def site(runtime, checkpoint, two_styles, tmp_path_factory):
     """The page with the tiny network, as `web` builds it (exported to ONNX once, into the tests' private cache)."""
     pytest.importorskip("onnxruntime")
     from tutorial_style.deploy.web import build_site, web_networks
 
-    networks = web_networks([checkpoint, checkpoint])  # two styles for the picker: tiny and tiny-2 (one export, cached)
+    # tiny and tiny-2 for the picker (one export, cached), and "two", a network of two styles
+    networks = web_networks([checkpoint, checkpoint, two_styles])
     return build_site(networks, tmp_path_factory.mktemp("web") / "site", runtime=runtime, link=True)
 
 
@@ -275,3 +294,59 @@ def test_the_web_command_serves_the_page_with_the_isolation_headers_and_stops_on
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def _view_pixels(page) -> np.ndarray:
+    pixels = page.evaluate(
+        "(() => { const c = document.getElementById('view');"
+        " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); })()"
+    )
+    height, width = page.evaluate("[document.getElementById('view').height, document.getElementById('view').width]")
+    return np.array(pixels, dtype=np.int16).reshape(height, width, 4)
+
+
+def test_a_network_of_two_styles_has_a_slider_each_and_moving_one_mixes_them_in_the_next_frame(
+    tab, urls, site, tmp_path
+):
+    from tutorial_style.deploy.export import onnx_session
+
+    photo = _known_image(tmp_path / "photo.png")
+    page = tab()
+    page.goto(urls["isolated"] + "?camera=off&size=128&network=two")
+    page.wait_for_function("window.tutorialStyle.ready")
+    sliders = page.locator("#styles input[type=range]")
+    assert sliders.count() == 2 and page.locator("#styles").is_visible()
+    assert page.locator("#styles label").all_inner_texts()[0].startswith("mosaic")
+    assert page.locator("#styles label").all_inner_texts()[1].startswith("swirls")
+    assert [sliders.nth(i).input_value() for i in range(2)] == ["1", "0"] and state(page)["mix"] == [1, 0]
+    assert "RANDOM weights" in page.locator("#made-by").inner_text()  # what trained it, as for any network
+
+    entry = next(n for n in json.loads((site / "networks.json").read_text())["networks"] if n["name"] == "two")
+    session = onnx_session(site / entry["file"])
+    images = (photo.astype(np.float32) / 255).transpose(2, 0, 1)[None]
+
+    def expected(mix):
+        feed = {"images": images, "mix": np.array([mix], dtype=np.float32)}
+        return session.run(None, feed)[0][0].transpose(1, 2, 0) * 255
+
+    page.set_input_files("#file", str(tmp_path / "photo.png"))
+    wait_for_frames(page, 1, "image")
+    mosaic = _view_pixels(page)
+    assert np.abs(mosaic[..., :3] - expected([1, 0])).max() <= TOLERANCE  # the first style alone
+
+    frames = state(page)["frames"]
+    sliders.nth(1).fill("1")  # swirls up to mosaic's weight: half each, in the next frame
+    page.wait_for_function(f"window.tutorialStyle.frames > {frames}")
+    assert state(page)["mix"] == [0.5, 0.5] and page.locator("#styles output").all_inner_texts() == ["50 %", "50 %"]
+    mixed = _view_pixels(page)
+    assert np.abs(mixed[..., :3] - expected([0.5, 0.5])).max() <= TOLERANCE
+    assert np.abs(mixed[..., :3] - mosaic[..., :3]).mean() > 2  # the mix changed the picture, not only a few bytes
+
+    sliders.nth(0).fill("0")
+    page.wait_for_function("window.tutorialStyle.mix[0] === 0")
+    sliders.nth(1).fill("0")  # every slider at 0: a message, and the last mix (swirls alone) stays
+    page.wait_for_function("window.tutorialStyle.message.includes('at 0')")
+    assert state(page)["mix"] == [0, 1] and page.locator("#message").is_visible()
+    sliders.nth(1).fill("0.3")
+    page.wait_for_function("window.tutorialStyle.message === ''")
+    assert state(page)["mix"] == [0, 1] and state(page)["network"] == "two"

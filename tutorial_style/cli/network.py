@@ -66,6 +66,13 @@ def _train_command(commands) -> None:
     p.add_argument(
         "--size", type=int, default=None, help="side of the square training crops in pixels (default: the preset's)"
     )
+    p.add_argument(
+        "--style-size",
+        type=int,
+        default=None,
+        help="side in pixels of the artwork whose Gram matrices the network learns: the scale of its texture in "
+        "the output (default: the preset's, else the crops' size)",
+    )
     p.add_argument("--batch", type=int, default=None, help="photos per step, per process (default: the preset's)")
     p.add_argument(
         "--lr", type=float, default=None, help=f"Adam's learning rate (default {defaults.lr:g}, Johnson et al.'s)"
@@ -462,13 +469,19 @@ def _web_command(commands) -> None:
         "web",
         help="serve a web page that styles the webcam live with trained networks (ONNX Runtime Web)",
         description="Serve a page that runs NET (a checkpoint from `train`, exported to ONNX on the fly, or an .onnx "
-        "model) on the camera, live, in the browser: ONNX Runtime Web on WebGPU where the browser has it, else "
-        "WebAssembly on several threads. Several networks give a style picker. Browsers allow the camera only on "
-        "https:// or on localhost (the default host); `export NET.pt --web DIR` writes the page for an HTTPS host. "
+        "model; without NET, the networks shipped with the tutorial) on the camera, live, in the browser: ONNX "
+        "Runtime Web on WebGPU where the browser has it, else WebAssembly on several threads. Several networks give "
+        "a network picker; a network of several styles, one slider per style to mix them. Browsers allow the camera "
+        "only on https:// or on localhost (the default host); `export NET.pt --web DIR` writes the page for an HTTPS "
+        "host. "
         "Ctrl-C stops.",
     )
     p.add_argument(
-        "networks", nargs="*", metavar="NET", help="checkpoints (.pt) or ONNX models (.onnx); one style each"
+        "networks",
+        nargs="*",
+        metavar="NET",
+        help="checkpoints (.pt) or ONNX models (.onnx), of one style or several (a slider per style); default: the "
+        "networks shipped with the tutorial",
     )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
     p.add_argument(
@@ -497,6 +510,19 @@ def _add_web_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _shipped_paths() -> list[Path]:
+    """The shipped networks' checkpoints, for `web` without a network; a one-line error when there are none."""
+    from ..shipped import shipped_networks
+
+    paths = [net.path for net in shipped_networks()]
+    if not paths:
+        raise ValueError(
+            "web: this installation ships no networks; give one: a checkpoint NET.pt (`train` writes one) or an "
+            "ONNX model NET.onnx"
+        )
+    return paths
+
+
 def _web(args) -> int:
     import json
     import tempfile
@@ -509,14 +535,11 @@ def _web(args) -> int:
             return 0
     if not (0 <= args.port <= 65535):
         raise ValueError(f"--port must be from 0 to 65535, got {args.port}")
-    if not args.networks:
-        raise ValueError(
-            "web needs at least one network: a checkpoint NET.pt (`train` writes one) or an ONNX model NET.onnx"
-        )
+    paths = args.networks or _shipped_paths()
     with tempfile.TemporaryDirectory(prefix="tutorial_style_web_") as folder:
         server = make_server(folder, args.host, args.port)  # a port in use fails now, before any export
         try:
-            build_site(web_networks(args.networks, int8=args.int8), folder, runtime=args.runtime, link=True)
+            build_site(web_networks(paths, int8=args.int8), folder, runtime=args.runtime, link=True)
         except BaseException:
             server.server_close()
             raise

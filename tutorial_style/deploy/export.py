@@ -17,12 +17,14 @@ check confirms.)
 A network of several styles (``StyleNetwork(..., styles=[...])``) is exported with a second input, ``mix`` (batch, N):
 each image's style weights, normalised inside the model, so that a web page mixes the styles without exporting again.
 The model clamps a negative weight to 0 and gives γ = β = 0 for a row of zeros (never NaN); PyTorch refuses both.
+The styles' names are kept in the model's metadata (:data:`STYLES_KEY`, a JSON list; :func:`onnx_styles` reads them).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import sys
 import warnings
@@ -34,11 +36,13 @@ from ..files import atomic_write, prepare_output
 from ..optional import require
 from ..realtime.network import StyleNetwork
 
-__all__ = ["ExportError", "export_onnx", "onnx_session", "run_onnx", "CHECK_SHAPES"]
+__all__ = ["ExportError", "export_onnx", "onnx_session", "onnx_styles", "run_onnx", "CHECK_SHAPES"]
 
 INPUT, OUTPUT = "images", "stylised"
 MIX = "mix"
 """The second input of a network of several styles: (batch, N) style weights, one row per image."""
+STYLES_KEY = "tutorial_style.styles"
+"""The model's metadata entry (``metadata_props``) with a network of several styles' names, as a JSON list."""
 _EXAMPLE = (2, 3, 37, 53)  # odd height and width: both get padded (see the module's docstring); a batch of 2, not 1
 CHECK_SHAPES = ((2, 3, 64, 48), (1, 3, 45, 31), (1, 3, 5, 3))
 """Shapes at which :func:`export_onnx` compares ONNX Runtime with PyTorch: no padding, padding, the smallest."""
@@ -103,6 +107,8 @@ def export_onnx(
             )
         model = program.model_proto
         _name_output_axes(model)
+        if network.styles is not None:  # the names go with the model: a web page labels its sliders with them
+            model.metadata_props.add(key=STYLES_KEY, value=json.dumps(list(network.styles)))
         data = model.SerializeToString()
     except Exception as e:  # the exporter's many failure types; the first line says what went wrong
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -123,6 +129,17 @@ def _name_output_axes(model) -> None:
     for dim, name in zip(model.graph.output[0].type.tensor_type.shape.dim, names):
         if name:
             dim.dim_param = name
+
+
+def onnx_styles(session) -> list[str] | None:
+    """The style names an ONNX Runtime ``session``'s model stores (:data:`STYLES_KEY`, written by
+    :func:`export_onnx`); None when it stores none (a model of one style, or one exported elsewhere)."""
+    text = session.get_modelmeta().custom_metadata_map.get(STYLES_KEY)
+    try:
+        names = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return [str(n) for n in names] if isinstance(names, list) else None
 
 
 def _say(progress: bool, line: str) -> None:

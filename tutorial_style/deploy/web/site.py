@@ -1,10 +1,12 @@
 """The web page as a folder: the page's files, the networks as ONNX models, what made each, and ONNX Runtime Web.
 
 ``python -m tutorial_style web`` builds it in a temporary folder (linking the big files) and serves it;
-``export NET.pt --web DIR`` builds it in DIR (copying them) for any static host. Either way the folder is::
+``export NET.pt --web DIR`` builds it in DIR (copying them) for any static host. A network of several styles
+(``StyleNetwork(styles=[...])``, exported with a second input ``mix``) is listed with its styles' names, and the page
+shows a slider for each. Either way the folder is::
 
     index.html  app.js  sw.js       the page (tutorial_style/deploy/web/page/, the same files in both)
-    networks.json                   the networks: name, model file, what the network is and what trained it
+    networks.json                   the networks: name, model file, what the network is, what trained it, its styles
     models/NAME.onnx                each network (a checkpoint is exported to ONNX here, cached by its content)
     ort/                            ONNX Runtime Web's files (runtime.py)
 """
@@ -23,7 +25,7 @@ from typing import Callable, Sequence
 from ...files import atomic_write, cache_dir
 from ...realtime.checkpoint import load_network
 from ...realtime.stylize import trained_with
-from ..export import INPUT, OUTPUT, ExportError, export_onnx, onnx_session
+from ..export import INPUT, MIX, OUTPUT, ExportError, export_onnx, onnx_session, onnx_styles
 from .runtime import FILES, runtime_dir
 
 __all__ = ["PAGE", "WebNetwork", "web_networks", "build_site"]
@@ -46,6 +48,7 @@ class WebNetwork:
     pretrained: bool | None = None  # whether the VGG19 of its training loss had ImageNet weights; None: unknown
     precision: str = "fp32"
     extra: dict = field(default_factory=dict)
+    styles: list[str] = field(default_factory=list)  # a network of several styles: their names (the input ``mix``)
 
     def entry(self, file: str) -> dict:
         return {
@@ -55,13 +58,15 @@ class WebNetwork:
             "trained": self.trained,
             "pretrained": self.pretrained,
             "precision": self.precision,
+            "styles": list(self.styles),
             "bytes": self.model.stat().st_size,
         }
 
 
 def web_networks(paths: Sequence[str | os.PathLike], *, int8: bool = False, log: Log | None = None) -> list[WebNetwork]:
     """The networks at ``paths``, checkpoints (exported to ONNX, cached by content) or ONNX models (checked with ONNX
-    Runtime); ``int8`` adds an int8 copy of each (:mod:`~tutorial_style.deploy.quantize`). One-line errors."""
+    Runtime), of one style or several; ``int8`` adds an int8 copy of each (:mod:`~tutorial_style.deploy.quantize`;
+    networks of one style only). One-line errors."""
     log = log or _stderr
     if not paths:
         raise ValueError(
@@ -76,6 +81,13 @@ def web_networks(paths: Sequence[str | os.PathLike], *, int8: bool = False, log:
             networks.append(_exported(path, name, log))
     if int8:
         from ..quantize import quantize_int8
+
+        several = [net.name for net in networks if net.styles]
+        if several:
+            raise ValueError(
+                f"--int8: the int8 quantisation takes networks of one style only, not {', '.join(several)} "
+                "(of several styles); leave out --int8"
+            )
 
         for net in list(networks):
             target = cache_dir("web", "models") / f"{_digest(net.model)}-int8.onnx"
@@ -126,15 +138,18 @@ def _exported(path: Path, name: str, log: Log) -> WebNetwork:
 
     network = load_network(path)  # CheckpointError (one line) for anything that is not a network checkpoint
     meta = getattr(network, "meta", {})
-    target = cache_dir("web", "models") / f"{_digest(path)}-torch{torch.__version__.split('+')[0]}.onnx"
+    # "-names": exports that store a network's style names (export.STYLES_KEY); earlier cached ones do not
+    target = cache_dir("web", "models") / f"{_digest(path)}-torch{torch.__version__.split('+')[0]}-names.onnx"
     if not target.is_file():
         log(f"exporting {path} to ONNX (once; kept in the cache), about 20 s ...")
         export_onnx(network, target)
-    return WebNetwork(name, target, network.extra_repr(), trained_with(meta), bool(meta.get("pretrained", False)))
+    pretrained, styles = bool(meta.get("pretrained", False)), list(network.styles or [])
+    return WebNetwork(name, target, network.extra_repr(), trained_with(meta), pretrained, styles=styles)
 
 
 def _onnx_network(path: Path, name: str) -> WebNetwork:
-    """An ONNX model as a WebNetwork, after checking that ONNX Runtime loads it and that it takes and gives images."""
+    """An ONNX model as a WebNetwork, after checking that ONNX Runtime loads it and that it takes images (and, for a
+    network of several styles, their mix) and gives images. The style names are the model's metadata (export.py)."""
     if not path.is_file():
         raise ExportError(
             f"ONNX model {str(path)!r} does not exist; "
@@ -142,20 +157,41 @@ def _onnx_network(path: Path, name: str) -> WebNetwork:
         )
     session = onnx_session(path)
     inputs, outputs = session.get_inputs(), session.get_outputs()
-    if [i.name for i in inputs] != [INPUT] or len(inputs[0].shape) != 4 or not outputs:
+    names = [i.name for i in inputs]
+    mix = inputs[1] if names == [INPUT, MIX] else None
+    count = mix.shape[1] if mix is not None and len(mix.shape) == 2 else None
+    if (
+        names not in ([INPUT], [INPUT, MIX])
+        or len(inputs[0].shape) != 4
+        or (mix is not None and not _count(count))
+        or not outputs
+    ):
         found = ", ".join(f"{i.name} {i.shape}" for i in inputs)
         raise ExportError(
-            f"{str(path)!r} is not a style network exported by this tutorial "
-            f"(inputs: {found}; expected {INPUT!r} (batch, 3, height, width))"
+            f"{str(path)!r} is not a style network exported by this tutorial (inputs: {found}; expected {INPUT!r} "
+            f"(batch, 3, height, width), or {INPUT!r} and {MIX!r} (batch, styles) for a network of several styles)"
         )
     if outputs[0].name != OUTPUT:
         raise ExportError(
             f"{str(path)!r} is not a style network exported by this tutorial "
             f"(output {outputs[0].name!r}, expected {OUTPUT!r})"
         )
+    styles = []
+    if mix is not None:
+        stored = onnx_styles(session)
+        styles = stored if stored and len(stored) == count else [f"style {i + 1}" for i in range(count)]
     return WebNetwork(
-        name, path, "an ONNX model", "not recorded (an ONNX file; give the checkpoint .pt to show what trained it)"
+        name,
+        path,
+        "an ONNX model" + (f" of {len(styles)} styles" if styles else ""),
+        "not recorded (an ONNX file; give the checkpoint .pt to show what trained it)",
+        styles=styles,
     )
+
+
+def _count(n) -> bool:
+    """Whether an ONNX dimension is a fixed number of styles (an int from 1 up; a named dimension is not)."""
+    return isinstance(n, int) and n >= 1
 
 
 def _place(source: Path, target: Path, link: bool) -> None:

@@ -1,6 +1,8 @@
 // The web page's one script: the camera (or an image) through a trained style network, frame after frame, with
 // ONNX Runtime Web (ort/, pinned and served with the page: nothing comes from the internet). No build step: this
 // file is what the browser runs. The network takes `images` (1, 3, H, W) in [0, 1] and gives `stylised`, the same.
+// A network of several styles (networks.json lists their names) also takes `mix` (1, N): the styles' weights, summing
+// to 1, which the page reads from one slider per style before every frame (the session stays the same).
 //
 // URL parameters, for benchmarks/web.py and the tests (a learner needs none):
 //   ?backend=wasm|webgpu  ?threads=N  ?size=128|192|256|camera  ?network=NAME  ?camera=off  ?no-sw
@@ -11,13 +13,16 @@ const $ = (id) => document.getElementById(id);
 // What the page is doing: shown in #info, and read by the tests and the benchmark as window.tutorialStyle.
 const state = (window.tutorialStyle = {
   ready: false, frames: 0, fps: 0, ms: 0, backend: "", threads: 1, isolated: self.crossOriginIsolated === true,
-  source: "", width: 0, height: 0, network: "", message: "",
+  source: "", width: 0, height: 0, network: "", message: "", styles: [], mix: [],
 });
 
 let ort = null; // the ONNX Runtime Web module
 let session = null; // the chosen network's inference session
-let networks = []; // networks.json: name, file, network, trained, precision
+let networks = []; // networks.json: name, file, network, trained, precision, styles
 let current = null; // the chosen network's entry
+let mix = null; // a network of several styles: the weights fed as `mix`, normalised to sum 1 (else null)
+let redrawing = false; // a redraw of the picture is queued (sliders move faster than frames are computed)
+const ALL_ZERO = "every style's slider is at 0: raise one (the picture keeps the last mix)";
 let video = null; // the camera's <video>, while it runs
 let picture = null; // a chosen or dropped image (an ImageBitmap), when there is no camera
 let inflight = Promise.resolve(); // the frame being computed: a network is swapped only between frames
@@ -85,11 +90,55 @@ async function useNetwork(index) {
   inflight = inflight.then(async () => { // between two frames: no frame runs on a released session
     const old = session;
     [session, current, state.network] = [next, net, net.name];
+    showStyles(net);
     if (old) await old.release();
     finished.length = 0;
     showInfo();
   });
   await inflight;
+}
+
+// One slider (0 to 1) per style of the chosen network, labelled with its name: the first at 1, the others at 0.
+function showStyles(net) {
+  const box = $("styles");
+  const styles = net.styles || [];
+  box.replaceChildren();
+  box.hidden = styles.length === 0;
+  for (const [i, name] of styles.entries()) {
+    const slider = Object.assign(document.createElement("input"), {
+      type: "range", min: "0", max: "1", step: "0.01", value: i === 0 ? "1" : "0",
+    });
+    slider.setAttribute("aria-label", `weight of the style ${name}`);
+    slider.oninput = () => { readMix(); redrawSoon(); };
+    const label = document.createElement("label");
+    label.append(name, slider, document.createElement("output"));
+    box.append(label);
+  }
+  mix = null;
+  readMix();
+}
+
+// The sliders as the next frame's mix, normalised to sum 1; all at 0 keeps the last mix and says so.
+function readMix() {
+  const sliders = [...$("styles").querySelectorAll("input[type=range]")];
+  const weights = sliders.map((slider) => Number(slider.value));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  sliders.forEach((slider, i) => (slider.nextElementSibling.value = sum > 0 ? `${Math.round((100 * weights[i]) / sum)} %` : "0 %"));
+  if (sum > 0) {
+    mix = sliders.length ? Float32Array.from(weights, (w) => w / sum) : null;
+    if (state.message === ALL_ZERO) say("");
+  } else if (sliders.length) say(ALL_ZERO);
+  Object.assign(state, { styles: [...(current?.styles || [])], mix: mix ? Array.from(mix) : [] });
+}
+
+// A still picture is styled again after a slider moves (the camera's next frame takes the new mix by itself).
+function redrawSoon() {
+  if (!picture || video || redrawing) return;
+  redrawing = true;
+  inflight.then(() => {
+    redrawing = false;
+    return redrawPicture();
+  });
 }
 
 function wireControls() {
@@ -201,7 +250,9 @@ function frame(source, sourceWidth, sourceHeight, mirror) {
     const start = performance.now();
     let result;
     try {
-      result = await session.run({ images: new ort.Tensor("float32", planes, [1, 3, h, w]) });
+      const feeds = { images: new ort.Tensor("float32", planes, [1, 3, h, w]) };
+      if (mix) feeds.mix = new ort.Tensor("float32", Float32Array.from(mix), [1, mix.length]); // a copy per frame
+      result = await session.run(feeds);
     } catch (e) {
       stopCamera();
       return say(`the network failed on a ${w} x ${h} frame (${e.message || e})`);
@@ -237,7 +288,17 @@ function showInfo() {
   $("fps").textContent = state.frames ? `${rate}${state.ms.toFixed(0)} ms a frame` : "waiting for a picture";
   $("backend").textContent = backendText();
   $("input").textContent = state.frames ? `${state.source} at ${state.width} x ${state.height} px` : "";
-  if (current) $("made-by").textContent = `${current.name}: ${current.network}, ${current.precision}; trained with ${current.trained}`;
+  if (current) $("made-by").textContent = `${current.name}: ${current.network}, ${current.precision}; ${trainedText()}`;
+}
+
+// What trained the network: "trained with ..." (a shipped network's line says it itself: "trained with ImageNet VGG16
+// features").
+function trainedText() {
+  return current.trained.includes("trained with") ? current.trained : `trained with ${current.trained}`;
+}
+
+function mixText() {
+  return mix ? `mix: ${current.styles.map((name, i) => `${name} ${Math.round(100 * mix[i])} %`).join(", ")}` : "";
 }
 
 function say(text) {
@@ -250,7 +311,8 @@ function snapshot() {
   if (!state.frames) return say("nothing to save yet: wait for a styled picture");
   const lines = [
     `${current.name} (${current.network}, ${current.precision}) at ${view.width} x ${view.height} px`,
-    `trained with ${current.trained}`,
+    ...(mix ? [mixText()] : []),
+    trainedText(),
     `${backendText()}; tutorial_style's web page`,
   ];
   const width = Math.max(view.width, 480);
@@ -271,7 +333,7 @@ function snapshot() {
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   });
-  say(`saved ${name}: ${lines[0]}; ${lines[1]}`);
+  say(`saved ${name}: ${lines.slice(0, -1).join("; ")}`);
 }
 
 function wrap(ctx, text, width) {
