@@ -62,6 +62,7 @@ def test_what_a_resume_keeps_is_marked_on_the_fields_and_the_presets_are_setting
             "temporal_weight",
             "temporal_form",
             "content_layers",
+            "style_size",
             "style_layers",
             "lr",
             "batch",

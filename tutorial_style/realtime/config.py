@@ -32,10 +32,11 @@ __all__ = [
     "TEMPORAL_WEIGHT_FOR_VIDEO",
 ]
 
-CONTENT_WEIGHT_AT_512_RELU2_2 = 6e-8
+CONTENT_WEIGHT_AT_512_RELU2_2 = 4e-8
 """alpha on relu2_2 at 512 x 512 px crops (beta = 1), scaled to the crops' size as ``settings.default_alpha`` scales
-the optimisation's (``settings.ALPHA_AT_512`` says why not the paper's 1e-3); chosen on the held-out photos with real
-features after 100 steps of the CPU preset (docs/performance.md, "does the CPU preset's network stylise ...")."""
+the optimisation's (``settings.ALPHA_AT_512`` says why not the paper's 1e-3): 6.4e-7 at the CPU preset's 128 px. The
+lowest tried whose held-out photos keep a content distance under 1.5 after the preset's 300 steps, and the lever that
+paid most (docs/performance.md, "A recipe for a laptop"; 6e-8 before, chosen at 100 steps)."""
 TEMPORAL_WEIGHT_FOR_VIDEO = 30.0
 """The temporal weight for a network meant for video (``train --temporal-weight 30``): the largest whose style loss
 rose by at most 10 % on the clips for choosing (docs/performance.md, "Video without flicker"; benchmarks/video.py)."""
