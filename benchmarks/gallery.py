@@ -54,10 +54,15 @@ def strip(images: list[torch.Tensor], height: int = 192, gap: int = 4) -> Image.
     return out
 
 
-def save(name: str, images: list[torch.Tensor]) -> str:
+def save(name: str, images: list[torch.Tensor], per_row: int | None = None, gap: int = 4) -> str:
+    """One JPEG of ``images`` side by side, or in rows of ``per_row``."""
     path = OUT / f"{name}.jpg"
+    rows = [strip(images[i : i + per_row]) for i in range(0, len(images), per_row)] if per_row else [strip(images)]
+    out = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows) + gap * (len(rows) - 1)), "white")
+    for i, row in enumerate(rows):
+        out.paste(row, (0, i * (row.height + gap)))
     with atomic_write(path) as f:
-        strip(images).save(f, format="JPEG", quality=88)
+        out.save(f, format="JPEG", quality=88)
     return f"gallery/{path.name}"
 
 
@@ -180,7 +185,43 @@ def section_network(vgg, judge, size, network_path):
     }
 
 
-SECTIONS = ("fast", "paper", "row", "controls", "network")
+def section_shipped(vgg, judge, size, network_path):
+    """The shipped network of several styles on the held-out photos, one row per photo: the photo, the learner's
+    network (``--network``, the default ``train``) when given, then each shipped style."""
+    from tutorial_style.realtime import data
+    from tutorial_style.realtime.checkpoint import load_network
+    from tutorial_style.realtime.stylize import stylize_images, trained_with
+    from tutorial_style.shipped import shipped_networks
+
+    shipped = next((n for n in shipped_networks() if len(n.styles) > 1), None)
+    if shipped is None:
+        return None
+    network, learner = load_network(shipped.name), load_network(network_path) if network_path else None
+    photos = data.held_out_photos(size=size)
+    images, scores = [], []
+    for name, photo in photos.items():
+        images.append(photo)
+        if learner is not None:
+            images.append(stylize_images(learner, photo))
+        for style in network.styles:
+            out = stylize_images(network, photo, mix=network.mix_for(style))
+            images.append(out)
+            scores.append(f"{name} as {style}: {judged(judge, out, photo, ts.load_image(style, size=size))}")
+    p = shipped.provenance
+    columns = ["the photo"] + (["the learner's network (" + learner.meta.get("style", "?") + ")"] if learner else [])
+    columns += [f"shipped: {s}" for s in network.styles]
+    learner_line = f" The learner's network: {trained_with(learner.meta)}." if learner else ""
+    return {
+        "title": f"The shipped network of {len(network.styles)} styles ({shipped.name}), on photos it never saw",
+        "command": f"python -m tutorial_style apply {shipped.name} photo.jpg --style {network.styles[0]} -o out.png",
+        "image": save("shipped", images, per_row=len(columns)),
+        "caption": f"{size} px; columns: {', '.join(columns)}. The shipped network: {trained_with(network.meta)}, "
+        f"{p.get('cpu minutes')} CPU minutes on {p.get('machine')} ({p.get('loss network')}).{learner_line} "
+        f"Judged (against each style's artwork): {'; '.join(scores)}.",
+    }
+
+
+SECTIONS = ("fast", "paper", "row", "controls", "network", "shipped")
 
 
 def main(argv=None) -> int:
@@ -201,12 +242,13 @@ def main(argv=None) -> int:
         "row": lambda: section_row(vgg, judge, args.row_size),
         "controls": lambda: section_controls(vgg, judge, args.size),
         "network": lambda: section_network(vgg, judge, args.size, args.network),
+        "shipped": lambda: section_shipped(vgg, judge, args.size, args.network),
     }
     machine = f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}"
     for name in args.sections:
         record = makers[name]()
         if record is None:
-            print(f"{name}: skipped (give --network FILE)")
+            print(f"{name}: skipped (give --network FILE; shipped: needs a shipped network)")
             continue
         record.update(weights=vgg.weights_info.label, machine=machine, made=time.strftime("%Y-%m-%d"))
         records[name] = record
